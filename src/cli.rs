@@ -1,0 +1,128 @@
+//! The `todomvc` command line: serve (the default) and database migrations.
+
+use std::error::Error;
+use std::net::TcpListener;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{LogSettings, Settings};
+use crate::{db, startup};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "todomvc",
+    version,
+    about = "The TodoMVC app: a server-rendered page and the /todos JSON API",
+    after_help = "Settings come from config/default.toml, then config/<APP_ENV>.toml, then \
+                  environment variables (APP__SECTION__KEY, DATABASE_URL, HOST, PORT)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the app (what running with no command does).
+    Serve,
+    /// Manage the database schema with the migrations built into this binary.
+    Migrate {
+        #[command(subcommand)]
+        action: MigrateAction,
+    },
+}
+
+#[derive(Debug, Clone, Copy, Subcommand)]
+enum MigrateAction {
+    /// Apply every pending migration.
+    Run,
+    /// Revert the newest applied migration.
+    Revert,
+    /// Revert the newest applied migration and apply it again.
+    Redo,
+    /// List the migrations and whether each is applied.
+    Status,
+}
+
+/// Runs the command line; the exit code is non-zero on any error, which is printed first.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = Settings::load()
+        .map_err(Box::<dyn Error>::from)
+        .and_then(|settings| {
+            init_logging(&settings.log);
+            match cli.command.unwrap_or(Command::Serve) {
+                Command::Serve => serve(&settings),
+                Command::Migrate { action } => migrate(&settings, action),
+            }
+        });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(settings: &LogSettings) {
+    // RUST_LOG, when set, overrides the configured level.
+    let _ = env_logger::Builder::new()
+        .parse_filters(&settings.level)
+        .parse_default_env()
+        .try_init();
+}
+
+fn serve(settings: &Settings) -> Result<(), Box<dyn Error>> {
+    let (host, port) = (&settings.server.host, settings.server.port);
+    let listener = TcpListener::bind((host.as_str(), port))
+        .map_err(|err| format!("cannot listen on {host}:{port}: {err}"))?;
+    let address = listener.local_addr()?;
+    actix_web::rt::System::new().block_on(async {
+        let server = startup::build(settings, listener)?;
+        log::info!(
+            "serving http://{address} (environment {}, database {})",
+            settings.environment,
+            settings.database.url()
+        );
+        server.await?;
+        log::info!("stopped");
+        Ok(())
+    })
+}
+
+fn migrate(settings: &Settings, action: MigrateAction) -> Result<(), Box<dyn Error>> {
+    let pool = db::connect(&settings.database)?;
+    let mut conn = pool.get()?;
+    match action {
+        MigrateAction::Run => {
+            let applied = db::run_pending_migrations(&mut conn)?;
+            if applied.is_empty() {
+                println!("no pending migrations");
+            }
+            for version in applied {
+                println!("applied {version}");
+            }
+        }
+        MigrateAction::Revert => match db::revert_last_migration(&mut conn)? {
+            Some(version) => println!("reverted {version}"),
+            None => println!("no applied migration to revert"),
+        },
+        MigrateAction::Redo => match db::redo_last_migration(&mut conn)? {
+            Some(version) => println!("redone {version}"),
+            None => println!("no applied migration to redo"),
+        },
+        MigrateAction::Status => {
+            for migration in db::migration_status(&mut conn)? {
+                let state = if migration.applied {
+                    "applied"
+                } else {
+                    "pending"
+                };
+                println!("{state:8} {}", migration.name);
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,261 @@
+//! Typed settings, layered: `config/default.toml`, then `config/<APP_ENV>.toml`, then environment
+//! variables (`APP__SECTION__KEY` for any key; `DATABASE_URL`, `HOST` and `PORT` for the usual three).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use actix_web::http::Method;
+use actix_web::http::header::HeaderName;
+use config::{Config, File, FileFormat};
+use serde::Deserialize;
+
+/// The deployment environments; each has its own `config/<name>.toml`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Test,
+    Production,
+}
+
+impl Environment {
+    pub const ALL: [Environment; 3] = [Self::Development, Self::Test, Self::Production];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Development => "development",
+            Self::Test => "test",
+            Self::Production => "production",
+        }
+    }
+}
+
+impl fmt::Display for Environment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Environment {
+    type Err = SettingsError;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|env| env.as_str().eq_ignore_ascii_case(name.trim()))
+            .ok_or_else(|| SettingsError::UnknownEnvironment(name.to_owned()))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("APP_ENV={0:?} is not an environment; valid ones are development, test, production")]
+    UnknownEnvironment(String),
+    #[error("configuration: {0}")]
+    Load(#[from] config::ConfigError),
+    #[error("configuration key `{key}`: {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+fn invalid(key: &'static str, message: impl Into<String>) -> SettingsError {
+    SettingsError::Invalid {
+        key,
+        message: message.into(),
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Filled in from `APP_ENV`, not read from the files.
+    #[serde(skip, default = "default_environment")]
+    pub environment: Environment,
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub cors: CorsSettings,
+    pub log: LogSettings,
+}
+
+fn default_environment() -> Environment {
+    Environment::Development
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    /// Worker threads; 0 means one per CPU core.
+    pub workers: usize,
+    /// Largest accepted request body, in bytes.
+    pub body_limit: usize,
+    /// How long in-flight requests may run on after SIGINT/SIGTERM.
+    pub shutdown_timeout_secs: u64,
+    pub static_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// A SQLite file path (or `sqlite://path`). No committed default for production.
+    pub url: Option<String>,
+    pub pool_size: u32,
+    /// How long a request waits for a pooled connection before it gets 503.
+    pub connection_timeout_ms: u64,
+    /// How long SQLite waits for another writer before giving up.
+    pub busy_timeout_ms: u64,
+    /// Apply pending migrations when the server starts.
+    pub run_migrations: bool,
+}
+
+impl DatabaseSettings {
+    pub fn connection_timeout(&self) -> Duration {
+        Duration::from_millis(self.connection_timeout_ms)
+    }
+
+    /// The configured URL; only `None` before [`Settings::validate`] has run.
+    pub fn url(&self) -> &str {
+        self.url.as_deref().unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorsSettings {
+    /// Origins (`https://example.com`) allowed to call the API from another site; `*` allows any.
+    /// The page's own origin is always allowed.
+    pub allowed_origins: Vec<String>,
+    pub allowed_methods: Vec<String>,
+    pub allowed_headers: Vec<String>,
+    pub max_age_secs: usize,
+}
+
+impl CorsSettings {
+    pub fn allows_any_origin(&self) -> bool {
+        self.allowed_origins.iter().any(|origin| origin == "*")
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    /// An env_logger filter such as `info` or `warn,todomvc=debug`; `RUST_LOG` overrides it.
+    pub level: String,
+}
+
+/// Where the TOML files live: `APP_CONFIG_DIR`, else `config` in the working directory.
+pub fn config_dir(vars: &HashMap<String, String>) -> PathBuf {
+    vars.get("APP_CONFIG_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("config"))
+}
+
+impl Settings {
+    /// Settings for this process, from its environment variables.
+    pub fn load() -> Result<Self, SettingsError> {
+        let vars: HashMap<String, String> = std::env::vars().collect();
+        Self::load_from(&config_dir(&vars), &vars)
+    }
+
+    /// Settings from the TOML files in `dir` and the given variables (the process environment, or a
+    /// map of a test's own).
+    pub fn load_from(dir: &Path, vars: &HashMap<String, String>) -> Result<Self, SettingsError> {
+        let environment = match vars.get("APP_ENV") {
+            Some(name) => name.parse()?,
+            None => Environment::Development,
+        };
+        let file = |name: &str| File::from(dir.join(name)).format(FileFormat::Toml);
+        let app_vars = config::Environment::with_prefix("APP")
+            .prefix_separator("__")
+            .separator("__")
+            .try_parsing(true)
+            .list_separator(",")
+            .with_list_parse_key("cors.allowed_origins")
+            .with_list_parse_key("cors.allowed_methods")
+            .with_list_parse_key("cors.allowed_headers")
+            .source(Some(vars.clone().into_iter().collect()));
+        let mut settings: Settings = Config::builder()
+            .add_source(file("default.toml").required(true))
+            .add_source(file(&format!("{environment}.toml")).required(true))
+            .add_source(app_vars)
+            .set_override_option("database.url", vars.get("DATABASE_URL").cloned())?
+            .set_override_option("server.host", vars.get("HOST").cloned())?
+            .set_override_option("server.port", vars.get("PORT").cloned())?
+            .build()?
+            .try_deserialize()?;
+        settings.environment = environment;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks what the types alone cannot, so that a bad value stops start-up naming its key.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        match self.database.url.as_deref().map(str::trim) {
+            None | Some("") => {
+                return Err(invalid(
+                    "database.url",
+                    "not set; set DATABASE_URL (for example DATABASE_URL=todos.db)",
+                ));
+            }
+            Some(":memory:") => {
+                return Err(invalid(
+                    "database.url",
+                    "':memory:' would give every pooled connection its own empty database; use a file",
+                ));
+            }
+            Some(_) => {}
+        }
+        if self.server.host.trim().is_empty() {
+            return Err(invalid("server.host", "must not be empty"));
+        }
+        if self.server.body_limit == 0 {
+            return Err(invalid("server.body_limit", "must be at least 1 byte"));
+        }
+        if self.database.pool_size == 0 {
+            return Err(invalid("database.pool_size", "must be at least 1"));
+        }
+        if self.database.connection_timeout_ms == 0 {
+            return Err(invalid(
+                "database.connection_timeout_ms",
+                "must be at least 1",
+            ));
+        }
+        for origin in &self.cors.allowed_origins {
+            if origin != "*" && !is_origin(origin) {
+                return Err(invalid(
+                    "cors.allowed_origins",
+                    format!("{origin:?} is not an origin such as https://example.com or *"),
+                ));
+            }
+        }
+        for method in &self.cors.allowed_methods {
+            if Method::from_bytes(method.as_bytes()).is_err() {
+                return Err(invalid(
+                    "cors.allowed_methods",
+                    format!("{method:?} is not an HTTP method"),
+                ));
+            }
+        }
+        for header in &self.cors.allowed_headers {
+            if HeaderName::from_bytes(header.as_bytes()).is_err() {
+                return Err(invalid(
+                    "cors.allowed_headers",
+                    format!("{header:?} is not a header name"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `scheme://host[:port]` with nothing after it, as browsers send in the `Origin` header.
+fn is_origin(candidate: &str) -> bool {
+    let Some((scheme, rest)) = candidate.split_once("://") else {
+        return false;
+    };
+    matches!(scheme, "http" | "https")
+        && !rest.is_empty()
+        && !rest.contains(['/', '?', '#', ' ', '*'])
+}

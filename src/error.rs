@@ -1,0 +1,161 @@
+//! The one error type of the HTTP layer: each case maps to a status and a JSON body
+//! `{"error": "<message>"}` (plus `"field"` for a rejected field).
+
+use actix_web::dev::ServiceResponse;
+use actix_web::error::{BlockingError, JsonPayloadError, PayloadError};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::ErrorHandlerResponse;
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::json;
+
+use crate::db::DbError;
+use crate::models::ValidationError;
+
+/// Seconds a client is told to wait before retrying when the database is busy or unreachable.
+const RETRY_AFTER_SECS: &str = "1";
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("method {method} is not allowed here; allowed: {allow}")]
+    MethodNotAllowed { method: Method, allow: &'static str },
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("the request body must be JSON, sent with Content-Type: application/json")]
+    UnsupportedMediaType,
+    #[error("the request body is larger than the limit of {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error(transparent)]
+    Validation(#[from] ValidationError),
+    /// The database cannot be reached in time; the cause is logged, not shown.
+    #[error("the database is busy or unreachable; try again shortly")]
+    Unavailable(String),
+    /// A fault of the server; the cause is logged, not shown.
+    #[error("internal server error")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn todo_not_found(id: impl std::fmt::Display) -> Self {
+        Self::NotFound(format!("there is no todo with id {id}"))
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        let body = match self {
+            Self::Validation(err) => json!({ "error": err.message, "field": err.field }),
+            Self::MethodNotAllowed { allow, .. } => {
+                response.insert_header((header::ALLOW, *allow));
+                json!({ "error": self.to_string() })
+            }
+            Self::Unavailable(cause) => {
+                log::warn!("answering 503: {cause}");
+                response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS));
+                json!({ "error": self.to_string() })
+            }
+            Self::Internal(cause) => {
+                log::error!("answering 500: {cause}");
+                json!({ "error": self.to_string() })
+            }
+            _ => json!({ "error": self.to_string() }),
+        };
+        response.json(body)
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(err: diesel::result::Error) -> Self {
+        // SQLite reports a writer that waited out its busy timeout as a plain database error.
+        let message = err.to_string();
+        if message.contains("database is locked") || message.contains("database is busy") {
+            Self::Unavailable(message)
+        } else {
+            Self::Internal(message)
+        }
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for AppError {
+    fn from(err: diesel::r2d2::PoolError) -> Self {
+        Self::Unavailable(format!("no pooled connection: {err}"))
+    }
+}
+
+impl From<DbError> for AppError {
+    fn from(err: DbError) -> Self {
+        match err {
+            DbError::Query(err) => err.into(),
+            DbError::Pool(err) => err.into(),
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<BlockingError> for AppError {
+    fn from(err: BlockingError) -> Self {
+        Self::Internal(format!("blocking task failed: {err}"))
+    }
+}
+
+impl From<JsonPayloadError> for AppError {
+    fn from(err: JsonPayloadError) -> Self {
+        match err {
+            JsonPayloadError::ContentType => Self::UnsupportedMediaType,
+            JsonPayloadError::OverflowKnownLength { limit, .. }
+            | JsonPayloadError::Overflow { limit } => Self::PayloadTooLarge { limit },
+            JsonPayloadError::Payload(PayloadError::Overflow) => {
+                Self::BadRequest("the request body is too large".into())
+            }
+            JsonPayloadError::Deserialize(err) if err.is_data() => {
+                Self::BadRequest("the request body must be a JSON object".into())
+            }
+            JsonPayloadError::Deserialize(err) => {
+                Self::BadRequest(format!("the request body is not valid JSON: {err}"))
+            }
+            other => Self::BadRequest(format!("the request body could not be read: {other}")),
+        }
+    }
+}
+
+/// Makes every error response JSON, including those that actix-web and its middleware build
+/// themselves (static files, CORS, malformed requests), keeping their status and headers.
+pub fn json_error_body<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/json"));
+    if is_json {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let message = match res.response().error() {
+        Some(err) if status.is_client_error() => err.to_string(),
+        _ => status.canonical_reason().unwrap_or("error").to_lowercase(),
+    };
+    let (req, res) = res.into_parts();
+    let mut res = res.set_body(json!({ "error": message }).to_string());
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    let res = ServiceResponse::new(req, res).map_into_boxed_body();
+    Ok(ErrorHandlerResponse::Response(res.map_into_right_body()))
+}

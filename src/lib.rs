@@ -1,0 +1,11 @@
+//! The TodoMVC server: a server-rendered page and a Backbone.sync-compatible `/todos` JSON API on
+//! SQLite, configured per environment.
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod models;
+pub mod routes;
+pub mod schema;
+pub mod startup;

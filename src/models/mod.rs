@@ -1,0 +1,5 @@
+//! Diesel models and their JSON conversion.
+
+mod todo;
+
+pub use todo::{MAX_TITLE_CHARS, NewTodo, Todo, TodoChanges, TodoJson, ValidationError};

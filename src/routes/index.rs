@@ -1,0 +1,63 @@
+//! `GET /`: the page, rendered on the server with the current todos.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+
+use super::{collection_url, with_connection};
+use crate::db::DbPool;
+use crate::error::AppError;
+use crate::models::Todo;
+
+#[derive(Template)]
+#[template(path = "index.html")]
+struct IndexPage<'a> {
+    todos: &'a [Todo],
+    remaining: usize,
+    /// The todos as JSON for the front-end, safe to place inside a `<script>` element.
+    todos_json: String,
+}
+
+pub async fn index(req: HttpRequest, pool: web::Data<DbPool>) -> Result<HttpResponse, AppError> {
+    let todos = with_connection(&pool, Todo::all).await?;
+    let base = collection_url(&req);
+    let json: Vec<_> = todos.iter().map(|todo| todo.to_json(&base)).collect();
+    let todos_json = script_safe_json(
+        &serde_json::to_string(&json).map_err(|err| AppError::Internal(err.to_string()))?,
+    );
+    let page = IndexPage {
+        remaining: todos.iter().filter(|todo| !todo.completed).count(),
+        todos: &todos,
+        todos_json,
+    };
+    let html = page
+        .render()
+        .map_err(|err| AppError::Internal(format!("rendering the page: {err}")))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        // The page shows live data: always ask the server again.
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .body(html))
+}
+
+/// JSON that cannot end its `<script>` element early or open a comment: `<`, `>` and `&` only occur
+/// inside JSON strings, where their `\uXXXX` escapes mean the same.
+fn script_safe_json(json: &str) -> String {
+    json.replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::script_safe_json;
+
+    #[test]
+    fn escaped_json_still_parses_to_the_same_value() {
+        let original = serde_json::json!([{"title": "</script><!-- & -->"}]);
+        let escaped = script_safe_json(&original.to_string());
+        assert!(!escaped.contains('<') && !escaped.contains('>') && !escaped.contains('&'));
+        let parsed: serde_json::Value = serde_json::from_str(&escaped).expect("valid JSON");
+        assert_eq!(parsed, original);
+    }
+}

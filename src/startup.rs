@@ -1,0 +1,103 @@
+//! Assembles the application and binds it to a listener.
+
+use std::net::TcpListener;
+
+use actix_cors::Cors;
+use actix_files::Files;
+use actix_web::dev::{RequestHead, Server};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::{ErrorHandlers, Logger};
+use actix_web::{App, HttpServer, web};
+
+use crate::config::{CorsSettings, Settings};
+use crate::db::{self, DbError, DbPool};
+use crate::error::{AppError, json_error_body};
+use crate::routes;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Database(#[from] DbError),
+    #[error("cannot start the server: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Opens the database, applies pending migrations (unless turned off), and returns the server
+/// bound to `listener`. Awaiting the server runs it until SIGINT/SIGTERM.
+pub fn build(settings: &Settings, listener: TcpListener) -> Result<Server, StartupError> {
+    let pool = db::connect(&settings.database)?;
+    if settings.database.run_migrations {
+        let mut conn = pool.get().map_err(DbError::Pool)?;
+        let applied = db::run_pending_migrations(&mut conn)?;
+        if !applied.is_empty() {
+            log::info!("applied migrations {}", applied.join(", "));
+        }
+    }
+    Ok(run(listener, pool, settings)?)
+}
+
+/// The server on an already opened pool.
+pub fn run(listener: TcpListener, pool: DbPool, settings: &Settings) -> std::io::Result<Server> {
+    let pool = web::Data::new(pool);
+    let cors_settings = settings.cors.clone();
+    let static_dir = settings.server.static_dir.clone();
+    let body_limit = settings.server.body_limit;
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(pool.clone())
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(body_limit)
+                    .content_type(|mime| {
+                        mime.subtype() == mime::JSON || mime.suffix() == Some(mime::JSON)
+                    })
+                    .error_handler(|err, _req| AppError::from(err).into()),
+            )
+            .app_data(web::PathConfig::default().error_handler(|_err, req| {
+                AppError::todo_not_found(req.match_info().query("id")).into()
+            }))
+            .app_data(web::QueryConfig::default().error_handler(|err, _req| {
+                AppError::BadRequest(format!("invalid query string: {err}")).into()
+            }))
+            .configure(routes::configure)
+            .service(Files::new("/static", &static_dir))
+            .default_service(web::to(routes::not_found))
+            .wrap(cors(&cors_settings))
+            .wrap(ErrorHandlers::new().default_handler(json_error_body))
+            .wrap(Logger::new(r#"%a "%r" %s %b %Dms"#))
+    })
+    .shutdown_timeout(settings.server.shutdown_timeout_secs);
+    if settings.server.workers > 0 {
+        server = server.workers(settings.server.workers);
+    }
+    Ok(server.listen(listener)?.run())
+}
+
+/// CORS from the settings. The page's own origin is always allowed: browsers send `Origin` on
+/// same-origin POST, PUT and DELETE too.
+fn cors(settings: &CorsSettings) -> Cors {
+    let any_origin = settings.allows_any_origin();
+    let origins = settings.allowed_origins.clone();
+    Cors::default()
+        .allowed_origin_fn(move |origin, head| {
+            any_origin
+                || origins
+                    .iter()
+                    .any(|allowed| allowed.as_bytes() == origin.as_bytes())
+                || is_own_origin(origin, head)
+        })
+        .allowed_methods(settings.allowed_methods.iter().map(String::as_str))
+        .allowed_headers(settings.allowed_headers.iter().map(String::as_str))
+        .expose_headers([header::LOCATION])
+        .max_age(settings.max_age_secs)
+}
+
+fn is_own_origin(origin: &HeaderValue, head: &RequestHead) -> bool {
+    let host = head.headers().get(header::HOST).map(HeaderValue::as_bytes);
+    let origin_host = origin
+        .to_str()
+        .ok()
+        .and_then(|origin| origin.split_once("://"))
+        .map(|(_, host)| host.as_bytes());
+    host.is_some() && host == origin_host
+}

@@ -1,0 +1,112 @@
+//! CORS: development and test are open to any origin; production only to its own and listed ones.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{spawn_app, spawn_app_with};
+
+#[tokio::test]
+async fn preflight_allows_any_origin_in_test() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .request(Method::OPTIONS, app.url("/todos/1"))
+        .header("origin", "http://todo-backend.example")
+        .header("access-control-request-method", "PATCH")
+        .header("access-control-request-headers", "content-type")
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+    let headers = response.headers();
+    assert_eq!(
+        headers["access-control-allow-origin"],
+        "http://todo-backend.example"
+    );
+    let methods = headers["access-control-allow-methods"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    for method in ["GET", "POST", "PUT", "PATCH", "DELETE"] {
+        assert!(methods.contains(method), "{methods}");
+    }
+    assert!(
+        headers["access-control-allow-headers"]
+            .to_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("content-type")
+    );
+}
+
+#[tokio::test]
+async fn cross_origin_requests_carry_the_headers_and_expose_location() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(app.url("/todos/"))
+        .header("origin", "http://todo-backend.example")
+        .json(&json!({"title": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    assert_eq!(
+        response.headers()["access-control-allow-origin"],
+        "http://todo-backend.example"
+    );
+    assert!(
+        response.headers()["access-control-expose-headers"]
+            .to_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("location")
+    );
+}
+
+#[tokio::test]
+async fn listed_origins_only_when_configured() {
+    let app = spawn_app_with(|settings| {
+        settings.cors.allowed_origins = vec!["https://allowed.example".into()];
+    })
+    .await;
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(Method::OPTIONS, app.url("/todos/"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .send()
+    };
+    let allowed = preflight("https://allowed.example").await.unwrap();
+    assert!(allowed.status().is_success());
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://allowed.example"
+    );
+
+    let refused = preflight("https://other.example").await.unwrap();
+    assert!(
+        refused
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+    assert!(refused.status().is_client_error(), "{}", refused.status());
+    assert!(
+        refused.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+
+    // The page's own origin always works: browsers send Origin on same-origin writes.
+    let own = app
+        .client
+        .post(app.url("/todos/"))
+        .header("origin", app.address.clone())
+        .json(&json!({"title": "mine"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), 201);
+}

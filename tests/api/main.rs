@@ -1,0 +1,10 @@
+//! Integration tests: the real server over HTTP, one test binary.
+
+mod concurrency;
+mod config;
+mod cors;
+mod errors;
+mod helpers;
+mod index;
+mod migrations;
+mod todos;

@@ -1,0 +1,351 @@
+//! The /todos API as Backbone.sync and Todo-Backend clients use it.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{Row, spawn_app};
+
+#[tokio::test]
+async fn empty_list_on_both_collection_paths() {
+    let app = spawn_app().await;
+    for path in ["/todos", "/todos/"] {
+        let response = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/json",
+            "{path}"
+        );
+        assert_eq!(response.json::<Value>().await.unwrap(), json!([]), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn create_returns_201_the_todo_and_its_location() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(app.url("/todos/"))
+        .json(&json!({"title": "  buy milk  "}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let todo: Value = response.json().await.unwrap();
+    let id = todo["id"].as_i64().unwrap();
+    let url = format!("{}/todos/{id}", app.address);
+    assert_eq!(
+        todo,
+        json!({"id": id, "title": "buy milk", "order": 1, "completed": false, "url": url})
+    );
+    assert_eq!(location, url);
+    assert_eq!(
+        app.rows(),
+        vec![Row {
+            id: id as i32,
+            title: "buy milk".into(),
+            position: 1,
+            completed: false
+        }]
+    );
+
+    // The URL it gave works.
+    let fetched: Value = app
+        .client
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(fetched, todo);
+}
+
+#[tokio::test]
+async fn create_without_slash_and_with_every_field() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(app.url("/todos"))
+        .json(&json!({"title": "a", "order": 7, "completed": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let todo: Value = response.json().await.unwrap();
+    assert_eq!(
+        (todo["order"].clone(), todo["completed"].clone()),
+        (json!(7), json!(true))
+    );
+}
+
+#[tokio::test]
+async fn create_ignores_client_id_url_and_unknown_keys() {
+    let app = spawn_app().await;
+    let todo = app
+        .create(json!({"id": 4242, "url": "http://evil/x", "title": "t", "colour": "red"}))
+        .await;
+    assert_ne!(todo["id"], json!(4242));
+    assert_eq!(
+        todo["url"],
+        json!(format!("{}/todos/{}", app.address, todo["id"]))
+    );
+    assert!(todo.get("colour").is_none());
+    assert_eq!(app.rows().len(), 1);
+    assert_ne!(app.rows()[0].id, 4242);
+}
+
+#[tokio::test]
+async fn order_defaults_to_one_more_than_the_highest() {
+    let app = spawn_app().await;
+    assert_eq!(app.create(json!({"title": "a"})).await["order"], 1);
+    assert_eq!(
+        app.create(json!({"title": "b", "order": 10})).await["order"],
+        10
+    );
+    assert_eq!(app.create(json!({"title": "c"})).await["order"], 11);
+    assert_eq!(
+        app.create(json!({"title": "d", "order": -5})).await["order"],
+        -5
+    );
+    assert_eq!(app.create(json!({"title": "e"})).await["order"], 12);
+}
+
+#[tokio::test]
+async fn order_at_the_top_of_the_range_does_not_overflow() {
+    let app = spawn_app().await;
+    app.create(json!({"title": "last", "order": i32::MAX}))
+        .await;
+    let next = app.create(json!({"title": "after"})).await;
+    assert_eq!(next["order"], i32::MAX);
+    let list: Value = app
+        .client
+        .get(app.url("/todos/"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let titles: Vec<_> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["title"].clone())
+        .collect();
+    assert_eq!(titles, vec![json!("last"), json!("after")]);
+}
+
+#[tokio::test]
+async fn list_is_sorted_by_order_then_id() {
+    let app = spawn_app().await;
+    for (title, order) in [("c", 3), ("a1", 1), ("b", 2), ("a2", 1)] {
+        app.create(json!({"title": title, "order": order})).await;
+    }
+    let list: Value = app
+        .client
+        .get(app.url("/todos"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let titles: Vec<_> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["title"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(titles, ["a1", "a2", "b", "c"]);
+}
+
+#[tokio::test]
+async fn get_one_todo() {
+    let app = spawn_app().await;
+    let todo = app.create(json!({"title": "x"})).await;
+    let response = app
+        .client
+        .get(app.url(&format!("/todos/{}", todo["id"])))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.json::<Value>().await.unwrap(), todo);
+}
+
+#[tokio::test]
+async fn put_and_patch_change_only_the_fields_present() {
+    let app = spawn_app().await;
+    let todo = app.create(json!({"title": "first", "order": 5})).await;
+    let url = app.url(&format!("/todos/{}", todo["id"]));
+
+    let response = app
+        .client
+        .patch(&url)
+        .json(&json!({"completed": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let patched: Value = response.json().await.unwrap();
+    assert_eq!(
+        (
+            patched["title"].clone(),
+            patched["order"].clone(),
+            patched["completed"].clone()
+        ),
+        (json!("first"), json!(5), json!(true))
+    );
+
+    let response = app
+        .client
+        .put(&url)
+        .json(&json!({"title": " second "}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let put: Value = response.json().await.unwrap();
+    assert_eq!(
+        (
+            put["title"].clone(),
+            put["order"].clone(),
+            put["completed"].clone()
+        ),
+        (json!("second"), json!(5), json!(true))
+    );
+    let row = &app.rows()[0];
+    assert_eq!(
+        (row.title.as_str(), row.position, row.completed),
+        ("second", 5, true)
+    );
+}
+
+#[tokio::test]
+async fn put_of_the_whole_backbone_model_ignores_id_and_url() {
+    let app = spawn_app().await;
+    let todo = app.create(json!({"title": "keep"})).await;
+    let other = app.create(json!({"title": "other"})).await;
+    let mut model = todo.clone();
+    model["id"] = other["id"].clone();
+    model["url"] = json!("http://elsewhere/todos/1");
+    model["order"] = json!(9);
+    let url = app.url(&format!("/todos/{}", todo["id"]));
+    let updated: Value = app
+        .client
+        .put(&url)
+        .json(&model)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(updated["id"], todo["id"]);
+    assert_eq!(updated["url"], todo["url"]);
+    assert_eq!(updated["order"], 9);
+    let rows = app.rows();
+    assert_eq!(
+        (rows[0].position, rows[1].title.as_str(), rows[1].position),
+        (9, "other", 2)
+    );
+}
+
+#[tokio::test]
+async fn put_with_an_empty_object_changes_nothing() {
+    let app = spawn_app().await;
+    let todo = app.create(json!({"title": "same"})).await;
+    let url = app.url(&format!("/todos/{}", todo["id"]));
+    let response = app.client.put(&url).json(&json!({})).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.json::<Value>().await.unwrap(), todo);
+}
+
+#[tokio::test]
+async fn delete_one_todo() {
+    let app = spawn_app().await;
+    let gone = app.create(json!({"title": "gone"})).await;
+    let kept = app.create(json!({"title": "kept"})).await;
+    let url = app.url(&format!("/todos/{}", gone["id"]));
+    let response = app.client.delete(&url).send().await.unwrap();
+    assert_eq!(response.status(), 204);
+    assert!(response.bytes().await.unwrap().is_empty());
+    assert_eq!(app.client.get(&url).send().await.unwrap().status(), 404);
+    assert_eq!(app.client.delete(&url).send().await.unwrap().status(), 404);
+    let rows = app.rows();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(i64::from(rows[0].id), kept["id"].as_i64().unwrap());
+}
+
+#[tokio::test]
+async fn ids_of_deleted_todos_are_not_reused() {
+    let app = spawn_app().await;
+    let first = app.create(json!({"title": "a"})).await;
+    app.client
+        .delete(app.url(&format!("/todos/{}", first["id"])))
+        .send()
+        .await
+        .unwrap();
+    let second = app.create(json!({"title": "b"})).await;
+    assert_ne!(first["id"], second["id"]);
+}
+
+#[tokio::test]
+async fn delete_collection_clears_everything() {
+    let app = spawn_app().await;
+    app.create(json!({"title": "a"})).await;
+    app.create(json!({"title": "b", "completed": true})).await;
+    for path in ["/todos/", "/todos"] {
+        let response = app.client.delete(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 204, "{path}");
+        assert!(app.rows().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn clear_completed_in_one_call() {
+    let app = spawn_app().await;
+    app.create(json!({"title": "active"})).await;
+    app.create(json!({"title": "done", "completed": true}))
+        .await;
+    app.create(json!({"title": "done too", "completed": true}))
+        .await;
+    let response = app
+        .client
+        .delete(app.url("/todos/?completed=true"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+    let titles: Vec<_> = app.rows().into_iter().map(|row| row.title).collect();
+    assert_eq!(titles, ["active"]);
+
+    let response = app
+        .client
+        .delete(app.url("/todos/?completed=false"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+    assert!(app.rows().is_empty());
+}
+
+#[tokio::test]
+async fn urls_follow_the_host_the_client_used() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(app.url("/todos/"))
+        .header("host", "todo.example:9000")
+        .json(&json!({"title": "x"}))
+        .send()
+        .await
+        .unwrap();
+    let todo: Value = response.json().await.unwrap();
+    assert_eq!(
+        todo["url"],
+        format!("http://todo.example:9000/todos/{}", todo["id"])
+    );
+}
