@@ -81,6 +81,7 @@ fn serve(settings: &Settings) -> Result<(), Box<dyn Error>> {
     let address = listener.local_addr()?;
     actix_web::rt::System::new().block_on(async {
         let server = startup::build(settings, listener)?;
+        startup::shutdown_on_signal(&server);
         log::info!(
             "serving http://{address} (environment {}, database {})",
             settings.environment,

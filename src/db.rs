@@ -21,11 +21,8 @@ pub enum DbError {
         "database URL {0:?} is not supported: use a SQLite file path such as todos.db or sqlite://todos.db"
     )]
     UnsupportedUrl(String),
-    #[error("cannot open the database {url:?}: {source}")]
-    Connect {
-        url: String,
-        source: diesel::r2d2::PoolError,
-    },
+    #[error("cannot open the database {url:?}: {message}")]
+    Connect { url: String, message: String },
     #[error("migrations failed: {0}")]
     Migration(String),
     #[error("database: {0}")]
@@ -68,32 +65,48 @@ struct SqlitePragmas {
     busy_timeout_ms: u64,
 }
 
-impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SqlitePragmas {
-    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
+impl SqlitePragmas {
+    fn apply(&self, conn: &mut DbConnection) -> QueryResult<()> {
         conn.batch_execute(&format!(
             "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
              PRAGMA foreign_keys = ON;",
             self.busy_timeout_ms
         ))
-        .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
+        self.apply(conn).map_err(diesel::r2d2::Error::QueryError)
     }
 }
 
 /// Builds the pool and opens its first connections, so that a bad URL fails at start-up.
 pub fn connect(settings: &DatabaseSettings) -> Result<DbPool, DbError> {
     let url = DatabaseUrl::parse(settings.url())?;
+    let connect_error = |message: String| DbError::Connect {
+        url: settings.url().to_owned(),
+        message,
+    };
+    let pragmas = SqlitePragmas {
+        busy_timeout_ms: settings.busy_timeout_ms,
+    };
+    // Switching a file to WAL takes an exclusive lock; done once here, it spares the pool's
+    // connections, opened in parallel, from racing for it ("database is locked" at start-up).
+    let mut first = DbConnection::establish(url.connection_string())
+        .map_err(|err| connect_error(err.to_string()))?;
+    pragmas
+        .apply(&mut first)
+        .map_err(|err| connect_error(err.to_string()))?;
+    drop(first);
+
     let manager = ConnectionManager::<DbConnection>::new(url.connection_string());
     Pool::builder()
         .max_size(settings.pool_size)
         .connection_timeout(settings.connection_timeout())
-        .connection_customizer(Box::new(SqlitePragmas {
-            busy_timeout_ms: settings.busy_timeout_ms,
-        }))
+        .connection_customizer(Box::new(pragmas))
         .build(manager)
-        .map_err(|source| DbError::Connect {
-            url: settings.url().to_owned(),
-            source,
-        })
+        .map_err(|err| connect_error(err.to_string()))
 }
 
 /// Runs `work` in a transaction that takes the write lock at once. A deferred transaction that

@@ -66,11 +66,46 @@ pub fn run(listener: TcpListener, pool: DbPool, settings: &Settings) -> std::io:
             .wrap(ErrorHandlers::new().default_handler(json_error_body))
             .wrap(Logger::new(r#"%a "%r" %s %b %Dms"#))
     })
-    .shutdown_timeout(settings.server.shutdown_timeout_secs);
+    .shutdown_timeout(settings.server.shutdown_timeout_secs)
+    // actix-web stops at once on SIGINT; `shutdown_on_signal` makes SIGINT as graceful as SIGTERM.
+    .disable_signals();
     if settings.server.workers > 0 {
         server = server.workers(settings.server.workers);
     }
     Ok(server.listen(listener)?.run())
+}
+
+/// Stops `server` gracefully on the first SIGINT or SIGTERM: it stops accepting connections, and
+/// requests in flight finish (for up to `server.shutdown_timeout_secs`).
+pub fn shutdown_on_signal(server: &Server) {
+    let handle = server.handle();
+    actix_web::rt::spawn(async move {
+        let signal = wait_for_signal().await;
+        log::info!("{signal} received; finishing requests in flight, then stopping");
+        handle.stop(true).await;
+    });
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut interrupt), Ok(mut terminate)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        log::error!("cannot listen for SIGINT/SIGTERM; stop the server with SIGKILL");
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = interrupt.recv() => "SIGINT",
+        _ = terminate.recv() => "SIGTERM",
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() -> &'static str {
+    let _ = tokio::signal::ctrl_c().await;
+    "Ctrl-C"
 }
 
 /// CORS from the settings. The page's own origin is always allowed: browsers send `Origin` on

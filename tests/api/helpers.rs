@@ -91,12 +91,16 @@ impl TestApp {
 
     /// Every row of the todos table, by id, read straight from the database file.
     pub fn rows(&self) -> Vec<Row> {
-        let mut conn = SqliteConnection::establish(&self.db_path.display().to_string())
-            .expect("open database");
-        diesel::sql_query("SELECT id, title, position, completed FROM todos ORDER BY id")
-            .load(&mut conn)
-            .expect("read todos")
+        rows_at(&self.db_path)
     }
+}
+
+/// Every row of the todos table in the SQLite file at `path`, by id.
+pub fn rows_at(path: &Path) -> Vec<Row> {
+    let mut conn = SqliteConnection::establish(&path.display().to_string()).expect("open database");
+    diesel::sql_query("SELECT id, title, position, completed FROM todos ORDER BY id")
+        .load(&mut conn)
+        .expect("read todos")
 }
 
 /// Sends a request with a raw body and content type; returns status, headers and JSON body.

@@ -7,4 +7,5 @@ mod errors;
 mod helpers;
 mod index;
 mod migrations;
+mod shutdown;
 mod todos;
