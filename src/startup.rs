@@ -1,13 +1,14 @@
 //! Assembles the application and binds it to a listener.
 
 use std::net::TcpListener;
+use std::path::Path;
 
 use actix_cors::Cors;
 use actix_files::Files;
 use actix_web::dev::{RequestHead, Server};
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::middleware::{ErrorHandlers, Logger};
-use actix_web::{App, HttpServer, web};
+use actix_web::middleware::{DefaultHeaders, ErrorHandlers, Logger};
+use actix_web::{App, HttpServer, Scope, web};
 
 use crate::config::{CorsSettings, Settings};
 use crate::db::{self, DbError, DbPool};
@@ -60,7 +61,7 @@ pub fn run(listener: TcpListener, pool: DbPool, settings: &Settings) -> std::io:
                 AppError::BadRequest(format!("invalid query string: {err}")).into()
             }))
             .configure(routes::configure)
-            .service(Files::new("/static", &static_dir))
+            .service(static_files(&static_dir))
             .default_service(web::to(routes::not_found))
             .wrap(cors(&cors_settings))
             .wrap(ErrorHandlers::new().default_handler(json_error_body))
@@ -73,6 +74,23 @@ pub fn run(listener: TcpListener, pool: DbPool, settings: &Settings) -> std::io:
         server = server.workers(settings.server.workers);
     }
     Ok(server.listen(listener)?.run())
+}
+
+/// `/static/`: the versioned files under `vendor/` never change, so browsers may keep them for a
+/// year; the app's own files are revalidated on every load (ETag / Last-Modified answer 304).
+fn static_files(dir: &Path) -> Scope {
+    let cache = |value: &'static str| DefaultHeaders::new().add((header::CACHE_CONTROL, value));
+    web::scope("/static")
+        .service(
+            web::scope("/vendor")
+                .wrap(cache("public, max-age=31536000, immutable"))
+                .service(Files::new("", dir.join("vendor"))),
+        )
+        .service(
+            web::scope("")
+                .wrap(cache("no-cache"))
+                .service(Files::new("", dir)),
+        )
 }
 
 /// Stops `server` gracefully on the first SIGINT or SIGTERM: it stops accepting connections, and

@@ -14,6 +14,7 @@ use crate::models::Todo;
 struct IndexPage<'a> {
     todos: &'a [Todo],
     remaining: usize,
+    completed: usize,
     /// The todos as JSON for the front-end, safe to place inside a `<script>` element.
     todos_json: String,
 }
@@ -25,8 +26,10 @@ pub async fn index(req: HttpRequest, pool: web::Data<DbPool>) -> Result<HttpResp
     let todos_json = script_safe_json(
         &serde_json::to_string(&json).map_err(|err| AppError::Internal(err.to_string()))?,
     );
+    let completed = todos.iter().filter(|todo| todo.completed).count();
     let page = IndexPage {
-        remaining: todos.iter().filter(|todo| !todo.completed).count(),
+        remaining: todos.len() - completed,
+        completed,
         todos: &todos,
         todos_json,
     };

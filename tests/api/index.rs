@@ -1,10 +1,10 @@
-//! The page at `/`, rendered on the server.
+//! The page at `/`, rendered on the server, and the files it links to.
 
 use serde_json::{Value, json};
 
-use crate::helpers::spawn_app;
+use crate::helpers::{TestApp, spawn_app};
 
-async fn page(app: &crate::helpers::TestApp) -> String {
+async fn page(app: &TestApp) -> String {
     let response = app.client.get(app.url("/")).send().await.unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(
@@ -28,7 +28,11 @@ async fn empty_page() {
     let app = spawn_app().await;
     let html = page(&app).await;
     assert!(html.contains("<h1>todos</h1>"));
-    assert!(!html.contains("todo-list"));
+    assert!(html.contains(r#"<input class="new-todo" placeholder="What needs to be done?""#));
+    // No todos: the list and the footer are hidden.
+    assert!(html.contains(r#"<main class="main" hidden>"#));
+    assert!(html.contains(r#"<footer class="footer" hidden>"#));
+    assert!(!html.contains("<li data-id"));
     assert_eq!(embedded_todos(&html), json!([]));
 }
 
@@ -42,15 +46,41 @@ async fn lists_the_todos_with_counter_and_state() {
     let html = page(&app).await;
     assert!(html.contains("<label>write tests</label>"));
     assert!(html.contains("<label>ship it</label>"));
+    assert!(html.contains(&format!(r#"<li data-id="{}">"#, first["id"])));
     assert!(html.contains(&format!(
         r#"<li data-id="{}" class="completed">"#,
         second["id"]
     )));
+    assert!(html.contains(r#"<input class="toggle" type="checkbox" checked>"#));
+    assert!(html.contains(r#"<main class="main">"#));
+    assert!(html.contains(r#"<footer class="footer">"#));
     assert!(html.contains("<strong>1</strong> item left"));
+    assert!(html.contains(r#"<button class="clear-completed">Clear completed</button>"#));
+    assert!(html.contains(r#"<input id="toggle-all" class="toggle-all" type="checkbox">"#));
     assert_eq!(embedded_todos(&html), json!([first, second]));
 
     app.create(json!({"title": "more"})).await;
     assert!(page(&app).await.contains("<strong>2</strong> items left"));
+}
+
+#[tokio::test]
+async fn counter_toggle_all_and_clear_completed_follow_the_state() {
+    let app = spawn_app().await;
+    app.create(json!({"title": "a"})).await;
+    let html = page(&app).await;
+    assert!(html.contains("<strong>1</strong> item left"));
+    assert!(html.contains(r#"<button class="clear-completed" hidden>"#));
+
+    let todo = app.create(json!({"title": "b", "completed": true})).await;
+    app.client
+        .delete(app.url("/todos/?completed=false"))
+        .send()
+        .await
+        .unwrap();
+    let html = page(&app).await;
+    assert!(html.contains("<strong>0</strong> items left"));
+    assert!(html.contains(r#"<input id="toggle-all" class="toggle-all" type="checkbox" checked>"#));
+    assert_eq!(embedded_todos(&html), json!([todo]));
 }
 
 #[tokio::test]
@@ -68,8 +98,12 @@ async fn titles_are_escaped_in_html_and_cannot_leave_the_data_block() {
         html.contains("&#60;b&#62;bold&#60;/b&#62;"),
         "title shown as text"
     );
-    // The data block is closed by its own tag only, and still carries the exact title.
-    assert_eq!(html.matches("</script>").count(), 1);
+    // The title opened and closed no element: every </script> closes one of the page's own
+    // scripts, and the data block still carries the exact title.
+    assert_eq!(
+        html.matches("</script>").count(),
+        html.matches("<script ").count()
+    );
     assert_eq!(embedded_todos(&html), json!([todo]));
 }
 
@@ -80,22 +114,77 @@ async fn head_request_for_the_page() {
     assert_eq!(response.status(), 200);
 }
 
+/// Every stylesheet and script the page links to, as the page names them.
+fn linked_assets(html: &str) -> Vec<String> {
+    html.split('"')
+        .filter(|part| part.starts_with("/static/"))
+        .map(str::to_owned)
+        .collect()
+}
+
 #[tokio::test]
-async fn stylesheet_is_served_with_validators() {
+async fn every_linked_asset_is_served_with_its_type_and_cache_policy() {
     let app = spawn_app().await;
-    let response = app
-        .client
-        .get(app.url("/static/css/app.css"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    assert!(
-        response.headers()["content-type"]
-            .to_str()
+    let assets = linked_assets(&page(&app).await);
+    assert!(assets.len() >= 8, "{assets:?}");
+    for asset in assets {
+        let response = app.client.get(app.url(&asset)).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{asset}");
+        let headers = response.headers().clone();
+        let content_type = headers["content-type"].to_str().unwrap();
+        let expected = if asset.ends_with(".css") {
+            "text/css"
+        } else {
+            "text/javascript"
+        };
+        assert!(
+            content_type.starts_with(expected),
+            "{asset}: {content_type}"
+        );
+        let cache = headers["cache-control"].to_str().unwrap();
+        if asset.starts_with("/static/vendor/") {
+            assert_eq!(cache, "public, max-age=31536000, immutable", "{asset}");
+        } else {
+            assert_eq!(cache, "no-cache", "{asset}");
+        }
+        assert!(headers.contains_key("last-modified"), "{asset}");
+
+        // Revalidating with the ETag costs no body.
+        let again = app
+            .client
+            .get(app.url(&asset))
+            .header("if-none-match", headers["etag"].clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), 304, "{asset}");
+    }
+}
+
+#[tokio::test]
+async fn vendor_files_keep_their_licence_headers() {
+    let app = spawn_app().await;
+    for (asset, licence) in [
+        ("/static/vendor/backbone-1.6.1/backbone.js", "MIT license"),
+        (
+            "/static/vendor/underscore-1.13.8/underscore-umd.js",
+            "MIT license",
+        ),
+        (
+            "/static/vendor/jquery-4.0.0/jquery.min.js",
+            "jquery.com/license",
+        ),
+    ] {
+        let body = app
+            .client
+            .get(app.url(asset))
+            .send()
+            .await
             .unwrap()
-            .starts_with("text/css")
-    );
-    assert!(response.headers().contains_key("etag"));
-    assert!(response.headers().contains_key("last-modified"));
+            .text()
+            .await
+            .unwrap();
+        let head: String = body.chars().take(2000).collect();
+        assert!(head.contains(licence), "{asset}");
+    }
 }

@@ -1,0 +1,32 @@
+/* Starts the app on the todos the server put in the page: no second fetch, no redraw. */
+var app = app || {};
+
+(function () {
+  'use strict';
+
+  var errorBox = document.querySelector('.sync-error');
+
+  /* A save the server refused or never got: tell the user, then show what the server holds. */
+  app.syncFailed = function (modelOrCollection, xhr) {
+    var answer = xhr && xhr.responseJSON && xhr.responseJSON.error;
+    var message = answer
+      ? 'Your change was not saved: ' + answer + '.'
+      : 'Your change was not saved: the server could not be reached.';
+    errorBox.querySelector('.sync-error-message').textContent = message;
+    errorBox.hidden = false;
+    if (xhr && xhr.status !== 0) {
+      app.todos.fetch({ reset: true });
+    }
+  };
+
+  errorBox.querySelector('.sync-error-dismiss').addEventListener('click', function () {
+    errorBox.hidden = true;
+  });
+
+  var data = JSON.parse(document.getElementById('todos-data').textContent);
+  app.todos = new app.Todos(data);
+  app.TodoFilter = '';
+  new app.AppView();
+  new app.TodoRouter();
+  Backbone.history.start();
+})();

@@ -1,0 +1,109 @@
+/* One <li> of the list. Built with DOM calls and textContent, so a title is always text. */
+var app = app || {};
+
+(function () {
+  'use strict';
+
+  app.TodoView = Backbone.View.extend({
+    tagName: 'li',
+
+    events: {
+      'click .toggle': 'toggleCompleted',
+      'dblclick label': 'edit',
+      'click .destroy': 'clear',
+      'keydown .edit': 'onEditKeydown',
+      'blur .edit': 'close'
+    },
+
+    /* With `el` the view takes over an <li> the server rendered, as it is. */
+    initialize: function (options) {
+      this.listenTo(this.model, 'change', this.render);
+      this.listenTo(this.model, 'destroy remove', this.remove);
+      this.listenTo(this.model, 'visible', this.toggleVisible);
+      if (options && options.el) {
+        this.$input = this.$('.edit');
+        this.toggleVisible();
+      } else {
+        this.render();
+      }
+    },
+
+    render: function () {
+      var title = this.model.get('title');
+      var completed = this.model.get('completed');
+
+      var view = document.createElement('div');
+      view.className = 'view';
+      var toggle = document.createElement('input');
+      toggle.className = 'toggle';
+      toggle.type = 'checkbox';
+      toggle.checked = completed;
+      var label = document.createElement('label');
+      label.textContent = title;
+      var destroy = document.createElement('button');
+      destroy.className = 'destroy';
+      destroy.setAttribute('aria-label', 'Delete');
+      view.append(toggle, label, destroy);
+
+      var edit = document.createElement('input');
+      edit.className = 'edit';
+      edit.maxLength = 1000;
+      edit.value = title;
+
+      this.el.replaceChildren(view, edit);
+      this.el.dataset.id = this.model.id;
+      this.$el.toggleClass('completed', completed).removeClass('editing');
+      this.$input = this.$(edit);
+      this.toggleVisible();
+      return this;
+    },
+
+    toggleVisible: function () {
+      var completed = this.model.get('completed');
+      this.el.hidden = (app.TodoFilter === 'completed' && !completed) ||
+        (app.TodoFilter === 'active' && completed);
+    },
+
+    toggleCompleted: function () {
+      this.model.toggle();
+    },
+
+    edit: function () {
+      this.$el.addClass('editing');
+      var input = this.$input[0];
+      input.value = this.model.get('title');
+      input.focus();
+      input.setSelectionRange(input.value.length, input.value.length);
+    },
+
+    /* Enter and blur save; an empty title deletes the todo. */
+    close: function () {
+      if (!this.$el.hasClass('editing')) {
+        return;
+      }
+      var title = this.$input.val().trim();
+      this.$el.removeClass('editing');
+      if (!title) {
+        this.clear();
+      } else if (title !== this.model.get('title')) {
+        this.model.save({ title: title }, { error: app.syncFailed });
+      } else {
+        this.$input.val(title);
+      }
+    },
+
+    onEditKeydown: function (e) {
+      if (e.key === 'Enter' && !e.originalEvent.isComposing) {
+        this.close();
+      } else if (e.key === 'Escape') {
+        // Leave editing first, so that the blur that follows saves nothing.
+        this.$el.removeClass('editing');
+        this.$input.val(this.model.get('title'));
+      }
+    },
+
+    clear: function () {
+      this.model.destroy({ error: app.syncFailed });
+    }
+  });
+})();
