@@ -1,5 +1,6 @@
 //! Integration tests: the real server over HTTP, one test binary.
 
+mod browser;
 mod concurrency;
 mod config;
 mod cors;

@@ -1,0 +1,793 @@
+//! The TodoMVC page in real headless Chromium, driven over WebDriver against the real server.
+//!
+//! Needs Debian's `chromium` and `chromium-driver` (or CHROMIUM / CHROMEDRIVER naming the binaries).
+//! Without them these tests skip with a message, except under CI=true, where they fail.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+use crate::helpers::{TestApp, spawn_app};
+
+const ENTER: &str = "\u{E007}";
+const ESCAPE: &str = "\u{E00C}";
+/// Ctrl+A, then Backspace: empties a field the way a person does. (WebDriver's own clear also
+/// blurs the field, which saves the edit.)
+const SELECT_ALL_AND_DELETE: &str = "\u{E009}a\u{E009}\u{E003}";
+
+/// Waits up to five seconds for a condition that may contain `.await`.
+macro_rules! eventually {
+    ($cond:expr, $($msg:tt)+) => {{
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            if $cond {
+                break;
+            }
+            if Instant::now() > deadline {
+                panic!($($msg)+);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }};
+}
+
+fn binary(var: &str, default: &str) -> PathBuf {
+    std::env::var_os(var).map_or_else(|| PathBuf::from(default), PathBuf::from)
+}
+
+/// Chromium and ChromeDriver, or `None` (with a loud message) where they are missing outside CI.
+fn browser_binaries(test: &str) -> Option<(PathBuf, PathBuf)> {
+    let chromium = binary("CHROMIUM", "/usr/bin/chromium");
+    let driver = binary("CHROMEDRIVER", "/usr/bin/chromedriver");
+    if chromium.exists() && driver.exists() {
+        return Some((chromium, driver));
+    }
+    let message = format!(
+        "browser test {test} needs {} and {}: install them with \
+         `apt-get install chromium chromium-driver`, or set CHROMIUM and CHROMEDRIVER",
+        chromium.display(),
+        driver.display()
+    );
+    if std::env::var("CI").is_ok_and(|ci| ci == "true") {
+        panic!("{message}");
+    }
+    eprintln!("\n*** SKIPPED: {message} ***\n");
+    None
+}
+
+/// ChromeDriver in a process group of its own, so that dropping it also ends the browser it
+/// started, even when a test panics.
+struct Driver {
+    process: Child,
+    port: u16,
+}
+
+impl Driver {
+    fn start(path: &PathBuf) -> Driver {
+        use std::os::unix::process::CommandExt;
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("free port")
+            .port();
+        let process = Command::new(path)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .expect("chromedriver starts");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not listen");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Driver { process, port }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.process.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        let _ = self.process.wait();
+    }
+}
+
+pub struct Browser {
+    client: Client,
+    base: String,
+    _driver: Driver,
+    _profile: TempDir,
+}
+
+impl Browser {
+    /// A fresh headless Chromium on the app's page, or `None` where there is no browser.
+    async fn open(app: &TestApp, test: &str) -> Option<Browser> {
+        Self::open_with(app, test, true).await
+    }
+
+    async fn open_with(app: &TestApp, test: &str, javascript: bool) -> Option<Browser> {
+        let (chromium, driver_path) = browser_binaries(test)?;
+        let driver = Driver::start(&driver_path);
+        let profile = tempfile::tempdir().expect("profile dir");
+        let mut options = json!({
+            "binary": chromium,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+                "--window-size=1000,800",
+                format!("--user-data-dir={}", profile.path().display()),
+            ],
+        });
+        if !javascript {
+            options["prefs"] = json!({"profile.managed_default_content_settings.javascript": 2});
+        }
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert("goog:chromeOptions".into(), options);
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{}", driver.port))
+            .await
+            .expect("a WebDriver session");
+        let browser = Browser {
+            client,
+            base: app.address.clone(),
+            _driver: driver,
+            _profile: profile,
+        };
+        browser.goto("/").await;
+        Some(browser)
+    }
+
+    async fn goto(&self, path: &str) {
+        self.client
+            .goto(&format!("{}{path}", self.base))
+            .await
+            .expect("page loads");
+    }
+
+    async fn reload(&self) {
+        self.client.refresh().await.expect("reload");
+    }
+
+    async fn find(&self, css: &str) -> Element {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|err| panic!("no {css}: {err}"))
+    }
+
+    async fn run(&self, script: &str) -> Value {
+        self.client
+            .execute(script, vec![])
+            .await
+            .expect("script runs")
+    }
+
+    /// What the page shows, read in one go.
+    async fn state(&self) -> Value {
+        self.run(
+            r#"
+            const q = (s) => document.querySelector(s);
+            const shown = (el) => !!el && el.getClientRects().length > 0;
+            const items = [...document.querySelectorAll('.todo-list li')];
+            return {
+              visible: items.filter(shown).map((li) => li.querySelector('label').textContent),
+              completed: items.filter((li) => li.classList.contains('completed'))
+                .map((li) => li.querySelector('label').textContent),
+              editing: items.filter((li) => li.classList.contains('editing')).length,
+              count: shown(q('.todo-count')) ? q('.todo-count').innerHTML : null,
+              main: shown(q('.main')),
+              footer: shown(q('.footer')),
+              toggleAll: q('.toggle-all').checked,
+              clearCompleted: shown(q('.clear-completed')),
+              selected: [...document.querySelectorAll('.filters a.selected')].map((a) => a.textContent),
+              error: shown(q('.sync-error')) ? q('.sync-error-message').textContent : null,
+              newTodo: q('.new-todo').value,
+              focused: document.activeElement && document.activeElement.className,
+            };
+            "#,
+        )
+        .await
+    }
+
+    async fn add(&self, title: &str) {
+        let before = self.state().await["visible"].as_array().map_or(0, Vec::len);
+        let input = self.find(".new-todo").await;
+        input
+            .send_keys(&format!("{title}{ENTER}"))
+            .await
+            .expect("typing");
+        eventually!(
+            self.state().await["visible"].as_array().map_or(0, Vec::len) > before,
+            "{title:?} never appeared"
+        );
+    }
+
+    /// The `<li>` whose label is `title`.
+    async fn item(&self, title: &str) -> Element {
+        for li in self
+            .client
+            .find_all(Locator::Css(".todo-list li"))
+            .await
+            .unwrap()
+        {
+            let label = li.find(Locator::Css("label")).await.unwrap();
+            if label.text().await.unwrap() == title {
+                return li;
+            }
+        }
+        panic!("no todo titled {title:?}");
+    }
+
+    /// Real pointer input: moves onto `element` (hovering it) and clicks `clicks` times.
+    async fn pointer(&self, element: &Element, clicks: usize) {
+        let mut mouse = MouseActions::new("mouse".into()).then(PointerAction::MoveToElement {
+            element: element.clone(),
+            duration: None,
+            x: 0.0,
+            y: 0.0,
+        });
+        for _ in 0..clicks {
+            mouse = mouse
+                .then(PointerAction::Down {
+                    button: MOUSE_BUTTON_LEFT,
+                })
+                .then(PointerAction::Up {
+                    button: MOUSE_BUTTON_LEFT,
+                });
+        }
+        self.client.perform_actions(mouse).await.expect("pointer");
+        self.client.release_actions().await.expect("release");
+    }
+
+    async fn double_click_title(&self, title: &str) -> Element {
+        let li = self.item(title).await;
+        let label = li.find(Locator::Css("label")).await.unwrap();
+        self.pointer(&label, 2).await;
+        eventually!(
+            self.state().await["editing"] == 1,
+            "{title:?} did not go into editing"
+        );
+        li.find(Locator::Css(".edit")).await.unwrap()
+    }
+
+    /// The count of XHR requests the page has made, by URL.
+    async fn xhr_requests(&self) -> Vec<String> {
+        let entries = self
+            .run(
+                "return performance.getEntriesByType('resource')
+                   .filter((e) => e.initiatorType === 'xmlhttprequest').map((e) => e.name);",
+            )
+            .await;
+        serde_json::from_value(entries).unwrap()
+    }
+
+    async fn close(self) {
+        let _ = self.client.close().await;
+    }
+}
+
+fn titles(rows: &[crate::helpers::Row]) -> Vec<&str> {
+    rows.iter().map(|row| row.title.as_str()).collect()
+}
+
+#[tokio::test]
+async fn new_todo_on_enter_trimmed_and_saved() {
+    let app = spawn_app().await;
+    let Some(browser) = Browser::open(&app, "new_todo_on_enter").await else {
+        return;
+    };
+    let state = browser.state().await;
+    assert_eq!(state["focused"], "new-todo", "the input has focus on load");
+    assert_eq!(
+        (state["main"].clone(), state["footer"].clone()),
+        (json!(false), json!(false))
+    );
+
+    browser.add("  Buy milk  ").await;
+    let state = browser.state().await;
+    assert_eq!(state["visible"], json!(["Buy milk"]));
+    assert_eq!(state["newTodo"], "", "input cleared");
+    assert_eq!(
+        (state["main"].clone(), state["footer"].clone()),
+        (json!(true), json!(true))
+    );
+    assert_eq!(titles(&app.rows()), ["Buy milk"]);
+
+    // Blank input: nothing is sent or shown.
+    let input = browser.find(".new-todo").await;
+    input.send_keys(&format!("   {ENTER}")).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(browser.state().await["visible"], json!(["Buy milk"]));
+    assert_eq!(app.rows().len(), 1);
+
+    browser.add("Walk the dog").await;
+    assert_eq!(
+        browser.state().await["visible"],
+        json!(["Buy milk", "Walk the dog"])
+    );
+    assert_eq!(titles(&app.rows()), ["Buy milk", "Walk the dog"]);
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn toggle_one_and_the_counter() {
+    let app = spawn_app().await;
+    let Some(browser) = Browser::open(&app, "toggle_one").await else {
+        return;
+    };
+    assert_eq!(browser.state().await["footer"], false);
+    browser.add("one").await;
+    assert_eq!(
+        browser.state().await["count"],
+        "<strong>1</strong> item left"
+    );
+    browser.add("two").await;
+    let state = browser.state().await;
+    assert_eq!(state["count"], "<strong>2</strong> items left");
+    assert_eq!(state["clearCompleted"], false);
+
+    let toggle = browser
+        .item("one")
+        .await
+        .find(Locator::Css(".toggle"))
+        .await
+        .unwrap();
+    toggle.click().await.unwrap();
+    eventually!(app.rows()[0].completed, "toggle not saved");
+    let state = browser.state().await;
+    assert_eq!(state["completed"], json!(["one"]));
+    assert_eq!(state["count"], "<strong>1</strong> item left");
+    assert_eq!(state["clearCompleted"], true);
+
+    let toggle = browser
+        .item("two")
+        .await
+        .find(Locator::Css(".toggle"))
+        .await
+        .unwrap();
+    toggle.click().await.unwrap();
+    eventually!(app.rows()[1].completed, "toggle not saved");
+    assert_eq!(
+        browser.state().await["count"],
+        "<strong>0</strong> items left"
+    );
+
+    // Each save redraws the item, so find the checkbox again.
+    let toggle = browser
+        .item("two")
+        .await
+        .find(Locator::Css(".toggle"))
+        .await
+        .unwrap();
+    toggle.click().await.unwrap();
+    eventually!(!app.rows()[1].completed, "untoggle not saved");
+    assert_eq!(browser.state().await["completed"], json!(["one"]));
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn toggle_all_and_its_checkbox_tracks_the_state() {
+    let app = spawn_app().await;
+    for title in ["a", "b", "c"] {
+        app.create(json!({"title": title})).await;
+    }
+    let Some(browser) = Browser::open(&app, "toggle_all").await else {
+        return;
+    };
+    assert_eq!(browser.state().await["toggleAll"], false);
+    let label = browser.find(".toggle-all + label").await;
+    label.click().await.unwrap();
+    eventually!(
+        app.rows().iter().all(|row| row.completed),
+        "not all completed"
+    );
+    let state = browser.state().await;
+    assert_eq!(state["completed"], json!(["a", "b", "c"]));
+    assert_eq!(state["toggleAll"], true);
+    assert_eq!(state["count"], "<strong>0</strong> items left");
+
+    // Un-completing one clears the checkbox; toggling all again completes just that one.
+    let toggle = browser
+        .item("b")
+        .await
+        .find(Locator::Css(".toggle"))
+        .await
+        .unwrap();
+    toggle.click().await.unwrap();
+    eventually!(
+        browser.state().await["toggleAll"] == false,
+        "checkbox stayed checked"
+    );
+    eventually!(!app.rows()[1].completed, "b not saved as active");
+    label.click().await.unwrap();
+    eventually!(
+        app.rows().iter().all(|row| row.completed),
+        "b not completed again"
+    );
+    assert_eq!(browser.state().await["toggleAll"], true);
+
+    label.click().await.unwrap();
+    eventually!(
+        app.rows().iter().all(|row| !row.completed),
+        "not all active"
+    );
+    assert_eq!(browser.state().await["completed"], json!([]));
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn edit_saves_on_enter_and_blur_and_escape_cancels() {
+    let app = spawn_app().await;
+    app.create(json!({"title": "first"})).await;
+    app.create(json!({"title": "second"})).await;
+    let Some(browser) = Browser::open(&app, "edit").await else {
+        return;
+    };
+
+    let edit = browser.double_click_title("first").await;
+    assert_eq!(edit.prop("value").await.unwrap().as_deref(), Some("first"));
+    edit.send_keys(&format!("{SELECT_ALL_AND_DELETE}  renamed  {ENTER}"))
+        .await
+        .unwrap();
+    eventually!(app.rows()[0].title == "renamed", "Enter did not save");
+    let state = browser.state().await;
+    assert_eq!(state["visible"], json!(["renamed", "second"]));
+    assert_eq!(state["editing"], 0);
+
+    // Blur saves.
+    let edit = browser.double_click_title("second").await;
+    edit.send_keys(" too").await.unwrap();
+    browser.find(".new-todo").await.click().await.unwrap();
+    eventually!(app.rows()[1].title == "second too", "blur did not save");
+    assert_eq!(
+        browser.state().await["visible"],
+        json!(["renamed", "second too"])
+    );
+
+    // Escape cancels and restores the title; nothing is sent.
+    let edit = browser.double_click_title("renamed").await;
+    edit.send_keys(&format!(" not this{ESCAPE}")).await.unwrap();
+    eventually!(
+        browser.state().await["editing"] == 0,
+        "Escape did not leave editing"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        browser.state().await["visible"],
+        json!(["renamed", "second too"])
+    );
+    assert_eq!(app.rows()[0].title, "renamed");
+    let edit = browser.double_click_title("renamed").await;
+    assert_eq!(
+        edit.prop("value").await.unwrap().as_deref(),
+        Some("renamed")
+    );
+    edit.send_keys(ESCAPE).await.unwrap();
+
+    // Emptying the title deletes the todo.
+    let edit = browser.double_click_title("second too").await;
+    edit.send_keys(&format!("{SELECT_ALL_AND_DELETE}   {ENTER}"))
+        .await
+        .unwrap();
+    eventually!(app.rows().len() == 1, "empty title did not delete");
+    assert_eq!(browser.state().await["visible"], json!(["renamed"]));
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn destroy_button_and_last_todo_hides_main_and_footer() {
+    let app = spawn_app().await;
+    app.create(json!({"title": "doomed"})).await;
+    let Some(browser) = Browser::open(&app, "destroy").await else {
+        return;
+    };
+    let li = browser.item("doomed").await;
+    browser.pointer(&li, 0).await; // hover shows the button
+    let destroy = li.find(Locator::Css(".destroy")).await.unwrap();
+    browser.pointer(&destroy, 1).await;
+    eventually!(app.rows().is_empty(), "not deleted on the server");
+    let state = browser.state().await;
+    assert_eq!(state["visible"], json!([]));
+    assert_eq!(
+        (state["main"].clone(), state["footer"].clone()),
+        (json!(false), json!(false))
+    );
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn clear_completed_is_one_request() {
+    let app = spawn_app().await;
+    app.create(json!({"title": "keep"})).await;
+    app.create(json!({"title": "done 1", "completed": true}))
+        .await;
+    app.create(json!({"title": "done 2", "completed": true}))
+        .await;
+    let Some(browser) = Browser::open(&app, "clear_completed").await else {
+        return;
+    };
+    assert_eq!(
+        browser.xhr_requests().await,
+        Vec::<String>::new(),
+        "no fetch on load"
+    );
+    assert_eq!(browser.state().await["clearCompleted"], true);
+    browser
+        .find(".clear-completed")
+        .await
+        .click()
+        .await
+        .unwrap();
+    eventually!(app.rows().len() == 1, "completed todos still on the server");
+    assert_eq!(titles(&app.rows()), ["keep"]);
+    let state = browser.state().await;
+    assert_eq!(state["visible"], json!(["keep"]));
+    assert_eq!(state["clearCompleted"], false);
+    let requests = browser.xhr_requests().await;
+    assert_eq!(requests, [format!("{}/todos/?completed=true", app.address)]);
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn routing_filters_and_they_survive_reload() {
+    let app = spawn_app().await;
+    app.create(json!({"title": "active one"})).await;
+    app.create(json!({"title": "done one", "completed": true}))
+        .await;
+    let Some(browser) = Browser::open(&app, "routing").await else {
+        return;
+    };
+    assert_eq!(browser.state().await["selected"], json!(["All"]));
+
+    browser
+        .find(r##".filters a[href="#/active"]"##)
+        .await
+        .click()
+        .await
+        .unwrap();
+    eventually!(
+        browser.state().await["visible"] == json!(["active one"]),
+        "active filter"
+    );
+    assert_eq!(browser.state().await["selected"], json!(["Active"]));
+    assert!(
+        browser
+            .client
+            .current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .ends_with("#/active")
+    );
+
+    browser
+        .find(r##".filters a[href="#/completed"]"##)
+        .await
+        .click()
+        .await
+        .unwrap();
+    eventually!(
+        browser.state().await["visible"] == json!(["done one"]),
+        "completed filter"
+    );
+
+    // A todo completed under the Active filter leaves the view.
+    browser
+        .find(r##".filters a[href="#/active"]"##)
+        .await
+        .click()
+        .await
+        .unwrap();
+    eventually!(
+        browser.state().await["visible"] == json!(["active one"]),
+        "active filter again"
+    );
+    let toggle = browser
+        .item("active one")
+        .await
+        .find(Locator::Css(".toggle"))
+        .await
+        .unwrap();
+    toggle.click().await.unwrap();
+    eventually!(
+        browser.state().await["visible"] == json!([]),
+        "completed todo still shown"
+    );
+
+    browser.goto("/#/completed").await;
+    browser.reload().await;
+    let state = browser.state().await;
+    assert_eq!(state["visible"], json!(["active one", "done one"]));
+    assert_eq!(state["selected"], json!(["Completed"]));
+
+    browser
+        .find(r##".filters a[href="#/"]"##)
+        .await
+        .click()
+        .await
+        .unwrap();
+    eventually!(
+        browser.state().await["selected"] == json!(["All"]),
+        "all filter"
+    );
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn reload_shows_what_the_server_holds_and_two_tabs_meet() {
+    let app = spawn_app().await;
+    let Some(first) = Browser::open(&app, "two_tabs").await else {
+        return;
+    };
+    let Some(second) = Browser::open(&app, "two_tabs").await else {
+        return;
+    };
+    first.add("from the first tab").await;
+    second.add("from the second tab").await;
+    first.reload().await;
+    second.reload().await;
+    let expected = json!(["from the first tab", "from the second tab"]);
+    assert_eq!(first.state().await["visible"], expected);
+    assert_eq!(second.state().await["visible"], expected);
+
+    // A change made elsewhere (here through the API) shows after a reload.
+    app.client
+        .patch(app.url(&format!("/todos/{}", app.rows()[0].id)))
+        .json(&json!({"completed": true}))
+        .send()
+        .await
+        .unwrap();
+    first.reload().await;
+    assert_eq!(
+        first.state().await["completed"],
+        json!(["from the first tab"])
+    );
+    first.close().await;
+    second.close().await;
+}
+
+#[tokio::test]
+async fn a_failed_save_is_shown_and_the_view_resyncs() {
+    let app = spawn_app().await;
+    app.create(json!({"title": "stale"})).await;
+    app.create(json!({"title": "fine"})).await;
+    let Some(browser) = Browser::open(&app, "failed_save").await else {
+        return;
+    };
+    // Another client deletes the todo; this page still shows it and tries to complete it.
+    app.client
+        .delete(app.url(&format!("/todos/{}", app.rows()[0].id)))
+        .send()
+        .await
+        .unwrap();
+    let toggle = browser
+        .item("stale")
+        .await
+        .find(Locator::Css(".toggle"))
+        .await
+        .unwrap();
+    toggle.click().await.unwrap();
+    eventually!(!browser.state().await["error"].is_null(), "no error shown");
+    let message = browser.state().await["error"].as_str().unwrap().to_owned();
+    assert!(
+        message.contains("not saved") && message.contains("no todo"),
+        "{message}"
+    );
+    eventually!(
+        browser.state().await["visible"] == json!(["fine"]),
+        "view not resynced"
+    );
+
+    browser
+        .find(".sync-error-dismiss")
+        .await
+        .click()
+        .await
+        .unwrap();
+    eventually!(
+        browser.state().await["error"].is_null(),
+        "error not dismissed"
+    );
+
+    // A title the server refuses is given back to the user with the reason.
+    let input = browser.find(".new-todo").await;
+    browser
+        .run("document.querySelector('.new-todo').removeAttribute('maxlength')")
+        .await;
+    let long = "x".repeat(1001);
+    input.send_keys(&format!("{long}{ENTER}")).await.unwrap();
+    eventually!(
+        !browser.state().await["error"].is_null(),
+        "no error for a long title"
+    );
+    let state = browser.state().await;
+    assert!(
+        state["error"].as_str().unwrap().contains("1000 characters"),
+        "{state}"
+    );
+    assert_eq!(state["newTodo"], long.as_str());
+    assert_eq!(state["visible"], json!(["fine"]));
+    assert_eq!(app.rows().len(), 1);
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn markup_in_a_title_is_shown_as_text() {
+    let app = spawn_app().await;
+    let Some(browser) = Browser::open(&app, "markup_title").await else {
+        return;
+    };
+    let hostile = r#"<b>bold</b><img src=x onerror="document.title='owned'">"#;
+    browser.add(hostile).await;
+    for round in ["typed", "reloaded"] {
+        let state = browser.state().await;
+        assert_eq!(state["visible"], json!([hostile]), "{round}");
+        let injected = browser
+            .run("return document.querySelectorAll('.todo-list b, .todo-list img').length")
+            .await;
+        assert_eq!(injected, 0, "{round}");
+        assert_ne!(
+            browser.run("return document.title").await,
+            "owned",
+            "{round}"
+        );
+        browser.reload().await;
+    }
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn the_list_is_readable_with_javascript_off() {
+    let app = spawn_app().await;
+    app.create(json!({"title": "read me"})).await;
+    app.create(json!({"title": "done", "completed": true}))
+        .await;
+    let Some(browser) = Browser::open_with(&app, "javascript_off", false).await else {
+        return;
+    };
+    let text = browser.find(".todoapp").await.text().await.unwrap();
+    assert!(text.contains("read me") && text.contains("done"), "{text}");
+    assert!(text.contains("1 item left"), "{text}");
+    let completed = browser
+        .find("li.completed label")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(completed, "done");
+    browser.close().await;
+}
+
+/// Saves a picture of the page with a few todos; SCREENSHOT_PATH names where (docs/screenshot.png
+/// in the README comes from `SCREENSHOT_PATH=docs/screenshot.png cargo test screenshot`).
+#[tokio::test]
+async fn screenshot() {
+    let app = spawn_app().await;
+    for (title, completed) in [
+        ("Port the server to Rust", true),
+        ("Keep every acknowledged write", false),
+        ("Render the page on the server", true),
+        ("Measure it against nginx", false),
+    ] {
+        app.create(json!({"title": title, "completed": completed}))
+            .await;
+    }
+    let Some(browser) = Browser::open(&app, "screenshot").await else {
+        return;
+    };
+    let png = browser.client.screenshot().await.unwrap();
+    assert!(png.starts_with(b"\x89PNG"), "not a PNG");
+    if let Some(path) = std::env::var_os("SCREENSHOT_PATH") {
+        std::fs::write(path, &png).unwrap();
+    }
+    browser.close().await;
+}
