@@ -82,10 +82,12 @@ fn serve(settings: &Settings) -> Result<(), Box<dyn Error>> {
     actix_web::rt::System::new().block_on(async {
         let server = startup::build(settings, listener)?;
         startup::shutdown_on_signal(&server);
+        let database = db::DatabaseUrl::parse(settings.database.url())?;
         log::info!(
-            "serving http://{address} (environment {}, database {})",
+            "serving http://{address} (environment {}, {} database {})",
             settings.environment,
-            settings.database.url()
+            database.engine(),
+            database.redacted()
         );
         server.await?;
         log::info!("stopped");

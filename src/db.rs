@@ -1,27 +1,37 @@
-//! The connection pool, per-connection settings, and the embedded migrations.
+//! The connection pool, per-connection settings, and the embedded migrations, for SQLite and
+//! PostgreSQL alike: the database URL picks the engine at run time.
 
-use diesel::connection::SimpleConnection;
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::migration::{MigrationSource, MigrationVersion};
+use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::config::DatabaseSettings;
 
-/// The one connection type the application uses.
-pub type DbConnection = SqliteConnection;
+/// The one connection type the application uses: PostgreSQL or SQLite, picked by the URL.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
 pub type DbPool = Pool<ConnectionManager<DbConnection>>;
 pub type PooledDbConnection = PooledConnection<ConnectionManager<DbConnection>>;
 
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     #[error(
-        "database URL {0:?} is not supported: use a SQLite file path such as todos.db or sqlite://todos.db"
+        "database URL {0:?} is not supported: use postgres://user:password@host/db, or a SQLite file \
+         path such as todos.db or sqlite://todos.db"
     )]
     UnsupportedUrl(String),
-    #[error("cannot open the database {url:?}: {message}")]
+    #[error("cannot open the database {url}: {message}")]
     Connect { url: String, message: String },
     #[error("migrations failed: {0}")]
     Migration(String),
@@ -31,9 +41,11 @@ pub enum DbError {
     Pool(#[from] diesel::r2d2::PoolError),
 }
 
-/// A database URL, checked before any connection is tried.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A database URL, checked before any connection is tried: MultiConnection would otherwise try
+/// each engine in turn and report only the last one's error.
+#[derive(Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {
+    Postgres(String),
     /// What SQLite opens: a file path or a `file:` URI.
     Sqlite(String),
 }
@@ -41,83 +53,170 @@ pub enum DatabaseUrl {
 impl DatabaseUrl {
     pub fn parse(url: &str) -> Result<Self, DbError> {
         let url = url.trim();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Self::Postgres(url.to_owned()));
+        }
         if let Some(path) = url.strip_prefix("sqlite://") {
             return Ok(Self::Sqlite(path.to_owned()));
         }
-        // Anything else with a scheme (postgres://, mysql://, http://) is not a SQLite path.
+        // Anything else with a scheme (mysql://, http://) is not a SQLite path either.
         if url.is_empty() || url.contains("://") {
-            return Err(DbError::UnsupportedUrl(url.to_owned()));
+            return Err(DbError::UnsupportedUrl(redact(url)));
         }
         Ok(Self::Sqlite(url.to_owned()))
     }
 
-    fn connection_string(&self) -> &str {
+    pub fn engine(&self) -> &'static str {
         match self {
-            Self::Sqlite(path) => path,
+            Self::Postgres(_) => "PostgreSQL",
+            Self::Sqlite(_) => "SQLite",
         }
+    }
+
+    /// The URL, fit for logs and error messages: without its password.
+    pub fn redacted(&self) -> String {
+        match self {
+            Self::Postgres(url) => redact(url),
+            Self::Sqlite(path) => path.clone(),
+        }
+    }
+
+    /// What the driver is given. A PostgreSQL URL gets a connect timeout unless it has one, so
+    /// that an unreachable host fails in seconds rather than after the system's TCP timeout.
+    fn connection_string(&self, settings: &DatabaseSettings) -> String {
+        match self {
+            Self::Postgres(url) if !url.contains("connect_timeout=") => {
+                let seconds = settings.connection_timeout_ms.div_ceil(1000).max(2);
+                let separator = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{separator}connect_timeout={seconds}")
+            }
+            Self::Postgres(url) | Self::Sqlite(url) => url.clone(),
+        }
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}({})", self.engine(), self.redacted())
+    }
+}
+
+/// `scheme://user:password@host` becomes `scheme://user:***@host`.
+fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => match rest[..at].split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:***{}", &rest[at..]),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
     }
 }
 
 /// Applied to every new pooled connection. SQLite pragmas are per connection, so they cannot be set
 /// once for the database; `busy_timeout` comes first so that the others wait for a busy database too.
 #[derive(Debug, Clone, Copy)]
-struct SqlitePragmas {
+struct ConnectionSetup {
     busy_timeout_ms: u64,
 }
 
-impl SqlitePragmas {
+impl ConnectionSetup {
     fn apply(&self, conn: &mut DbConnection) -> QueryResult<()> {
-        conn.batch_execute(&format!(
-            "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-             PRAGMA foreign_keys = ON;",
-            self.busy_timeout_ms
-        ))
+        match conn {
+            DbConnection::Sqlite(conn) => conn.batch_execute(&format!(
+                "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                 PRAGMA foreign_keys = ON;",
+                self.busy_timeout_ms
+            )),
+            DbConnection::Pg(_) => Ok(()),
+        }
     }
 }
 
-impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SqlitePragmas {
+impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionSetup {
     fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
         self.apply(conn).map_err(diesel::r2d2::Error::QueryError)
     }
 }
 
-/// Builds the pool and opens its first connections, so that a bad URL fails at start-up.
+/// Builds the pool after opening one connection by hand, so that a bad URL or an unreachable
+/// server stops start-up at once with the driver's own message (which names the host).
 pub fn connect(settings: &DatabaseSettings) -> Result<DbPool, DbError> {
     let url = DatabaseUrl::parse(settings.url())?;
     let connect_error = |message: String| DbError::Connect {
-        url: settings.url().to_owned(),
-        message,
+        url: url.redacted(),
+        message: message.trim().to_owned(),
     };
-    let pragmas = SqlitePragmas {
+    let connection_string = url.connection_string(settings);
+    let setup = ConnectionSetup {
         busy_timeout_ms: settings.busy_timeout_ms,
     };
-    // Switching a file to WAL takes an exclusive lock; done once here, it spares the pool's
-    // connections, opened in parallel, from racing for it ("database is locked" at start-up).
-    let mut first = DbConnection::establish(url.connection_string())
-        .map_err(|err| connect_error(err.to_string()))?;
-    pragmas
+    // For SQLite this also switches the file to WAL once: the switch takes an exclusive lock, which
+    // the pool's connections, opened in parallel, would otherwise race for.
+    let mut first = establish(&url, &connection_string).map_err(connect_error)?;
+    setup
         .apply(&mut first)
         .map_err(|err| connect_error(err.to_string()))?;
     drop(first);
 
-    let manager = ConnectionManager::<DbConnection>::new(url.connection_string());
     Pool::builder()
         .max_size(settings.pool_size)
         .connection_timeout(settings.connection_timeout())
-        .connection_customizer(Box::new(pragmas))
-        .build(manager)
+        .connection_customizer(Box::new(setup))
+        .build(ConnectionManager::new(connection_string))
         .map_err(|err| connect_error(err.to_string()))
 }
 
-/// Runs `work` in a transaction that takes the write lock at once. A deferred transaction that
-/// upgrades from reading to writing fails with "database is locked" immediately, whatever the busy
-/// timeout, when another writer got there first.
+fn establish(url: &DatabaseUrl, connection_string: &str) -> Result<DbConnection, String> {
+    let result = match url {
+        DatabaseUrl::Postgres(_) => {
+            PgConnection::establish(connection_string).map(DbConnection::Pg)
+        }
+        DatabaseUrl::Sqlite(_) => {
+            SqliteConnection::establish(connection_string).map(DbConnection::Sqlite)
+        }
+    };
+    result.map_err(|err| err.to_string())
+}
+
+/// Runs `work` in a transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`): a
+/// deferred transaction that upgrades from reading to writing fails with "database is locked"
+/// immediately, whatever the busy timeout, when another writer got there first.
 pub fn write_transaction<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
-    conn.immediate_transaction(work)
+    match conn {
+        // The same steps as SqliteConnection::immediate_transaction, through the pooled type.
+        DbConnection::Sqlite(sqlite) => {
+            AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+        }
+        DbConnection::Pg(_) => DbConnection::begin_transaction(conn)?,
+    }
+    match work(conn) {
+        Ok(value) => {
+            DbConnection::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(err) => {
+            DbConnection::rollback_transaction(conn)?;
+            Err(err)
+        }
+    }
+}
+
+/// Inside a write transaction: makes appends to `todos` take turns, so that two of them cannot read
+/// the same last position. SQLite's write lock already does this; PostgreSQL takes a table lock that
+/// blocks other appends but not readers.
+pub fn lock_todos_for_append(conn: &mut DbConnection) -> QueryResult<()> {
+    match conn {
+        DbConnection::Pg(pg) => pg.batch_execute("LOCK TABLE todos IN SHARE ROW EXCLUSIVE MODE"),
+        DbConnection::Sqlite(_) => Ok(()),
+    }
 }
 
 /// One migration and whether it has been applied.
@@ -132,27 +231,48 @@ fn migration_error(err: impl std::fmt::Display) -> DbError {
     DbError::Migration(err.to_string())
 }
 
+/// Runs `action` with the connection's own engine and that engine's migrations.
+macro_rules! with_migrations {
+    ($conn:expr, |$inner:ident, $migrations:ident| $action:expr) => {
+        match $conn {
+            DbConnection::Pg($inner) => {
+                let $migrations = POSTGRES_MIGRATIONS;
+                $action
+            }
+            DbConnection::Sqlite($inner) => {
+                let $migrations = SQLITE_MIGRATIONS;
+                $action
+            }
+        }
+    };
+}
+
 /// Applies every pending migration; returns the versions applied.
 pub fn run_pending_migrations(conn: &mut DbConnection) -> Result<Vec<String>, DbError> {
-    let applied = conn
-        .run_pending_migrations(SQLITE_MIGRATIONS)
-        .map_err(migration_error)?;
-    Ok(applied.iter().map(ToString::to_string).collect())
+    let applied: Vec<String> = with_migrations!(conn, |inner, migrations| inner
+        .run_pending_migrations(migrations)
+        .map_err(migration_error)?
+        .iter()
+        .map(ToString::to_string)
+        .collect());
+    Ok(applied)
 }
 
 /// Reverts the newest applied migration; returns its version, or `None` when none is applied.
 pub fn revert_last_migration(conn: &mut DbConnection) -> Result<Option<String>, DbError> {
-    if conn
-        .applied_migrations()
-        .map_err(migration_error)?
-        .is_empty()
-    {
-        return Ok(None);
-    }
-    let version = conn
-        .revert_last_migration(SQLITE_MIGRATIONS)
-        .map_err(migration_error)?;
-    Ok(Some(version.to_string()))
+    with_migrations!(conn, |inner, migrations| {
+        if inner
+            .applied_migrations()
+            .map_err(migration_error)?
+            .is_empty()
+        {
+            return Ok(None);
+        }
+        let version = inner
+            .revert_last_migration(migrations)
+            .map_err(migration_error)?;
+        Ok(Some(version.to_string()))
+    })
 }
 
 /// Reverts the newest applied migration and applies it again; returns its version.
@@ -160,27 +280,78 @@ pub fn redo_last_migration(conn: &mut DbConnection) -> Result<Option<String>, Db
     let Some(version) = revert_last_migration(conn)? else {
         return Ok(None);
     };
-    conn.run_next_migration(SQLITE_MIGRATIONS)
-        .map_err(migration_error)?;
+    with_migrations!(conn, |inner, migrations| inner
+        .run_next_migration(migrations)
+        .map_err(migration_error)?);
     Ok(Some(version))
+}
+
+/// The migrations in `source`, for the engine of `_conn`.
+fn known_migrations<C: Connection>(
+    _conn: &C,
+    source: &EmbeddedMigrations,
+) -> Result<Vec<Box<dyn diesel::migration::Migration<C::Backend>>>, DbError> {
+    MigrationSource::<C::Backend>::migrations(source).map_err(migration_error)
 }
 
 /// Every known migration, oldest first, with whether it is applied.
 pub fn migration_status(conn: &mut DbConnection) -> Result<Vec<MigrationStatus>, DbError> {
-    let applied: Vec<MigrationVersion<'static>> =
-        conn.applied_migrations().map_err(migration_error)?;
-    let mut all = MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE_MIGRATIONS)
-        .map_err(migration_error)?;
-    all.sort_by(|a, b| a.name().version().cmp(&b.name().version()));
-    Ok(all
-        .iter()
-        .map(|migration| {
-            let version = migration.name().version().as_owned();
-            MigrationStatus {
-                applied: applied.contains(&version),
-                version: version.to_string(),
-                name: migration.name().to_string(),
-            }
-        })
-        .collect())
+    with_migrations!(conn, |inner, migrations| {
+        let applied: Vec<MigrationVersion<'static>> =
+            inner.applied_migrations().map_err(migration_error)?;
+        let mut all = known_migrations(inner, &migrations)?;
+        all.sort_by(|a, b| a.name().version().cmp(&b.name().version()));
+        Ok(all
+            .iter()
+            .map(|migration| {
+                let version = migration.name().version().as_owned();
+                MigrationStatus {
+                    applied: applied.contains(&version),
+                    version: version.to_string(),
+                    name: migration.name().to_string(),
+                }
+            })
+            .collect())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{DatabaseUrl, redact};
+
+    #[test]
+    fn the_scheme_picks_the_engine() {
+        for url in [
+            "postgres://u@h/db",
+            "postgresql://u:p@h:5432/db?sslmode=require",
+        ] {
+            assert!(
+                matches!(DatabaseUrl::parse(url), Ok(DatabaseUrl::Postgres(_))),
+                "{url}"
+            );
+        }
+        for (url, path) in [
+            ("todos.db", "todos.db"),
+            ("sqlite://data/t.db", "data/t.db"),
+        ] {
+            assert_eq!(
+                DatabaseUrl::parse(url).ok(),
+                Some(DatabaseUrl::Sqlite(path.into()))
+            );
+        }
+        for url in ["mysql://h/db", "http://h/db", "", "  "] {
+            assert!(DatabaseUrl::parse(url).is_err(), "{url:?}");
+        }
+    }
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        assert_eq!(
+            redact("postgres://app:s3cret@db.internal:5432/todos"),
+            "postgres://app:***@db.internal:5432/todos"
+        );
+        assert_eq!(redact("postgres://app@db/todos"), "postgres://app@db/todos");
+        let err = DatabaseUrl::parse("mysql://root:hunter2@h/db").unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
 }

@@ -82,9 +82,20 @@ impl ResponseError for AppError {
 
 impl From<diesel::result::Error> for AppError {
     fn from(err: diesel::result::Error) -> Self {
-        // SQLite reports a writer that waited out its busy timeout as a plain database error.
+        use diesel::result::{DatabaseErrorKind as Kind, Error};
         let message = err.to_string();
-        if message.contains("database is locked") || message.contains("database is busy") {
+        let unavailable = match &err {
+            // The server went away (restart, failover) or the transaction lost a race: the same
+            // request can succeed a moment later.
+            Error::DatabaseError(
+                Kind::ClosedConnection | Kind::UnableToSendCommand | Kind::SerializationFailure,
+                _,
+            )
+            | Error::BrokenTransactionManager => true,
+            // SQLite reports a writer that waited out its busy timeout as a plain database error.
+            _ => message.contains("database is locked") || message.contains("database is busy"),
+        };
+        if unavailable {
             Self::Unavailable(message)
         } else {
             Self::Internal(message)

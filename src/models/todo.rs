@@ -97,6 +97,7 @@ impl Todo {
     pub fn create(conn: &mut DbConnection, mut new: NewTodo) -> QueryResult<Todo> {
         db::write_transaction(conn, |conn| {
             if new.position.is_none() {
+                db::lock_todos_for_append(conn)?;
                 let last: Option<i32> = todos::table
                     .select(diesel::dsl::max(todos::position))
                     .first(conn)?;
@@ -105,7 +106,7 @@ impl Todo {
             }
             diesel::insert_into(todos::table)
                 .values(&new)
-                .returning(Todo::as_returning())
+                .returning(todos::all_columns)
                 .get_result(conn)
         })
     }
@@ -122,7 +123,7 @@ impl Todo {
         db::write_transaction(conn, |conn| {
             diesel::update(todos::table.find(id))
                 .set(changes)
-                .returning(Todo::as_returning())
+                .returning(todos::all_columns)
                 .get_result(conn)
                 .optional()
         })

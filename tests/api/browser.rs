@@ -14,7 +14,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{Backend, TestApp, spawn_app};
 
 const ENTER: &str = "\u{E007}";
 const ESCAPE: &str = "\u{E00C}";
@@ -281,7 +281,7 @@ fn titles(rows: &[crate::helpers::Row]) -> Vec<&str> {
 
 #[tokio::test]
 async fn new_todo_on_enter_trimmed_and_saved() {
-    let app = spawn_app().await;
+    let app = spawn_app(Backend::Sqlite).await;
     let Some(browser) = Browser::open(&app, "new_todo_on_enter").await else {
         return;
     };
@@ -320,7 +320,7 @@ async fn new_todo_on_enter_trimmed_and_saved() {
 
 #[tokio::test]
 async fn toggle_one_and_the_counter() {
-    let app = spawn_app().await;
+    let app = spawn_app(Backend::Sqlite).await;
     let Some(browser) = Browser::open(&app, "toggle_one").await else {
         return;
     };
@@ -376,7 +376,7 @@ async fn toggle_one_and_the_counter() {
 
 #[tokio::test]
 async fn toggle_all_and_its_checkbox_tracks_the_state() {
-    let app = spawn_app().await;
+    let app = spawn_app(Backend::Sqlite).await;
     for title in ["a", "b", "c"] {
         app.create(json!({"title": title})).await;
     }
@@ -426,7 +426,7 @@ async fn toggle_all_and_its_checkbox_tracks_the_state() {
 
 #[tokio::test]
 async fn edit_saves_on_enter_and_blur_and_escape_cancels() {
-    let app = spawn_app().await;
+    let app = spawn_app(Backend::Sqlite).await;
     app.create(json!({"title": "first"})).await;
     app.create(json!({"title": "second"})).await;
     let Some(browser) = Browser::open(&app, "edit").await else {
@@ -485,7 +485,7 @@ async fn edit_saves_on_enter_and_blur_and_escape_cancels() {
 
 #[tokio::test]
 async fn destroy_button_and_last_todo_hides_main_and_footer() {
-    let app = spawn_app().await;
+    let app = spawn_app(Backend::Sqlite).await;
     app.create(json!({"title": "doomed"})).await;
     let Some(browser) = Browser::open(&app, "destroy").await else {
         return;
@@ -506,7 +506,7 @@ async fn destroy_button_and_last_todo_hides_main_and_footer() {
 
 #[tokio::test]
 async fn clear_completed_is_one_request() {
-    let app = spawn_app().await;
+    let app = spawn_app(Backend::Sqlite).await;
     app.create(json!({"title": "keep"})).await;
     app.create(json!({"title": "done 1", "completed": true}))
         .await;
@@ -539,7 +539,7 @@ async fn clear_completed_is_one_request() {
 
 #[tokio::test]
 async fn routing_filters_and_they_survive_reload() {
-    let app = spawn_app().await;
+    let app = spawn_app(Backend::Sqlite).await;
     app.create(json!({"title": "active one"})).await;
     app.create(json!({"title": "done one", "completed": true}))
         .await;
@@ -624,7 +624,7 @@ async fn routing_filters_and_they_survive_reload() {
 
 #[tokio::test]
 async fn reload_shows_what_the_server_holds_and_two_tabs_meet() {
-    let app = spawn_app().await;
+    let app = spawn_app(Backend::Sqlite).await;
     let Some(first) = Browser::open(&app, "two_tabs").await else {
         return;
     };
@@ -657,7 +657,7 @@ async fn reload_shows_what_the_server_holds_and_two_tabs_meet() {
 
 #[tokio::test]
 async fn a_failed_save_is_shown_and_the_view_resyncs() {
-    let app = spawn_app().await;
+    let app = spawn_app(Backend::Sqlite).await;
     app.create(json!({"title": "stale"})).await;
     app.create(json!({"title": "fine"})).await;
     let Some(browser) = Browser::open(&app, "failed_save").await else {
@@ -722,7 +722,7 @@ async fn a_failed_save_is_shown_and_the_view_resyncs() {
 
 #[tokio::test]
 async fn markup_in_a_title_is_shown_as_text() {
-    let app = spawn_app().await;
+    let app = spawn_app(Backend::Sqlite).await;
     let Some(browser) = Browser::open(&app, "markup_title").await else {
         return;
     };
@@ -747,7 +747,7 @@ async fn markup_in_a_title_is_shown_as_text() {
 
 #[tokio::test]
 async fn the_list_is_readable_with_javascript_off() {
-    let app = spawn_app().await;
+    let app = spawn_app(Backend::Sqlite).await;
     app.create(json!({"title": "read me"})).await;
     app.create(json!({"title": "done", "completed": true}))
         .await;
@@ -771,7 +771,7 @@ async fn the_list_is_readable_with_javascript_off() {
 /// in the README comes from `SCREENSHOT_PATH=docs/screenshot.png cargo test screenshot`).
 #[tokio::test]
 async fn screenshot() {
-    let app = spawn_app().await;
+    let app = spawn_app(Backend::Sqlite).await;
     for (title, completed) in [
         ("Port the server to Rust", true),
         ("Keep every acknowledged write", false),

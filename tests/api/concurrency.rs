@@ -4,13 +4,12 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
-use crate::helpers::spawn_app;
+use crate::helpers::{Backend, on_both_backends, spawn_app};
 
 const WRITERS: usize = 64;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn parallel_creates_and_updates_all_succeed() {
-    let app = spawn_app().await;
+async fn parallel_creates_and_updates_all_succeed(backend: Backend) {
+    let app = spawn_app(backend).await;
 
     let creates = (0..WRITERS).map(|i| {
         let client = app.client.clone();
@@ -62,3 +61,5 @@ async fn parallel_creates_and_updates_all_succeed() {
     let positions: BTreeSet<_> = rows.iter().map(|row| row.position).collect();
     assert_eq!(positions.len(), WRITERS);
 }
+
+on_both_backends!(parallel_creates_and_updates_all_succeed,);

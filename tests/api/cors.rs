@@ -3,11 +3,10 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{spawn_app, spawn_app_with};
+use crate::helpers::{Backend, on_both_backends, spawn_app, spawn_app_with};
 
-#[tokio::test]
-async fn preflight_allows_any_origin_in_test() {
-    let app = spawn_app().await;
+async fn preflight_allows_any_origin_in_test(backend: Backend) {
+    let app = spawn_app(backend).await;
     let response = app
         .client
         .request(Method::OPTIONS, app.url("/todos/1"))
@@ -39,9 +38,8 @@ async fn preflight_allows_any_origin_in_test() {
     );
 }
 
-#[tokio::test]
-async fn cross_origin_requests_carry_the_headers_and_expose_location() {
-    let app = spawn_app().await;
+async fn cross_origin_requests_carry_the_headers_and_expose_location(backend: Backend) {
+    let app = spawn_app(backend).await;
     let response = app
         .client
         .post(app.url("/todos/"))
@@ -64,9 +62,8 @@ async fn cross_origin_requests_carry_the_headers_and_expose_location() {
     );
 }
 
-#[tokio::test]
-async fn listed_origins_only_when_configured() {
-    let app = spawn_app_with(|settings| {
+async fn listed_origins_only_when_configured(backend: Backend) {
+    let app = spawn_app_with(backend, |settings| {
         settings.cors.allowed_origins = vec!["https://allowed.example".into()];
     })
     .await;
@@ -110,3 +107,9 @@ async fn listed_origins_only_when_configured() {
         .unwrap();
     assert_eq!(own.status(), 201);
 }
+
+on_both_backends!(
+    preflight_allows_any_origin_in_test,
+    cross_origin_requests_carry_the_headers_and_expose_location,
+    listed_origins_only_when_configured,
+);

@@ -5,7 +5,7 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{send_raw, spawn_app, spawn_app_with};
+use crate::helpers::{Backend, on_both_backends, send_raw, spawn_app, spawn_app_with};
 
 fn assert_json_error(
     status: u16,
@@ -30,9 +30,8 @@ fn assert_json_error(
     );
 }
 
-#[tokio::test]
-async fn unknown_and_non_numeric_ids_are_404() {
-    let app = spawn_app().await;
+async fn unknown_and_non_numeric_ids_are_404(backend: Backend) {
+    let app = spawn_app(backend).await;
     for path in [
         "/todos/1",
         "/todos/abc",
@@ -55,9 +54,8 @@ async fn unknown_and_non_numeric_ids_are_404() {
     assert!(app.rows().is_empty());
 }
 
-#[tokio::test]
-async fn unknown_routes_are_json_404() {
-    let app = spawn_app().await;
+async fn unknown_routes_are_json_404(backend: Backend) {
+    let app = spawn_app(backend).await;
     for path in [
         "/nope",
         "/todos/1/extra",
@@ -69,9 +67,8 @@ async fn unknown_routes_are_json_404() {
     }
 }
 
-#[tokio::test]
-async fn wrong_method_is_405_with_allow() {
-    let app = spawn_app().await;
+async fn wrong_method_is_405_with_allow(backend: Backend) {
+    let app = spawn_app(backend).await;
     let todo = app.create(json!({"title": "x"})).await;
     let item = format!("/todos/{}", todo["id"]);
     let cases = [
@@ -89,9 +86,8 @@ async fn wrong_method_is_405_with_allow() {
     assert_eq!(app.rows().len(), 1);
 }
 
-#[tokio::test]
-async fn plain_options_lists_the_methods() {
-    let app = spawn_app().await;
+async fn plain_options_lists_the_methods(backend: Backend) {
+    let app = spawn_app(backend).await;
     let response = app
         .client
         .request(Method::OPTIONS, app.url("/todos/"))
@@ -102,9 +98,8 @@ async fn plain_options_lists_the_methods() {
     assert_eq!(response.headers()["allow"], "GET, POST, DELETE, OPTIONS");
 }
 
-#[tokio::test]
-async fn malformed_json_and_non_objects_are_400() {
-    let app = spawn_app().await;
+async fn malformed_json_and_non_objects_are_400(backend: Backend) {
+    let app = spawn_app(backend).await;
     let todo = app.create(json!({"title": "keep"})).await;
     let item = format!("/todos/{}", todo["id"]);
     let bodies = [
@@ -140,9 +135,8 @@ async fn malformed_json_and_non_objects_are_400() {
     assert_eq!((rows.len(), rows[0].title.as_str()), (1, "keep"));
 }
 
-#[tokio::test]
-async fn non_json_content_type_is_415() {
-    let app = spawn_app().await;
+async fn non_json_content_type_is_415(backend: Backend) {
+    let app = spawn_app(backend).await;
     for content_type in [
         None,
         Some("text/plain"),
@@ -162,9 +156,8 @@ async fn non_json_content_type_is_415() {
     assert!(app.rows().is_empty());
 }
 
-#[tokio::test]
-async fn json_with_charset_and_vendor_json_types_are_accepted() {
-    let app = spawn_app().await;
+async fn json_with_charset_and_vendor_json_types_are_accepted(backend: Backend) {
+    let app = spawn_app(backend).await;
     for content_type in [
         "application/json; charset=utf-8",
         "application/vnd.api+json",
@@ -181,9 +174,8 @@ async fn json_with_charset_and_vendor_json_types_are_accepted() {
     }
 }
 
-#[tokio::test]
-async fn bodies_over_64_kib_are_413() {
-    let app = spawn_app().await;
+async fn bodies_over_64_kib_are_413(backend: Backend) {
+    let app = spawn_app(backend).await;
     let body = json!({"title": "x", "padding": "y".repeat(64 * 1024)}).to_string();
     let (status, headers, json) = send_raw(
         &app,
@@ -209,9 +201,8 @@ async fn bodies_over_64_kib_are_413() {
     assert_eq!(status, 201);
 }
 
-#[tokio::test]
-async fn invalid_fields_are_422_naming_the_field_and_change_nothing() {
-    let app = spawn_app().await;
+async fn invalid_fields_are_422_naming_the_field_and_change_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
     let todo = app.create(json!({"title": "original", "order": 3})).await;
     let item = format!("/todos/{}", todo["id"]);
     let cases = [
@@ -277,17 +268,15 @@ async fn invalid_fields_are_422_naming_the_field_and_change_nothing() {
     );
 }
 
-#[tokio::test]
-async fn a_title_of_exactly_1000_characters_is_accepted() {
-    let app = spawn_app().await;
+async fn a_title_of_exactly_1000_characters_is_accepted(backend: Backend) {
+    let app = spawn_app(backend).await;
     let title = "ü".repeat(1000);
     let todo = app.create(json!({"title": title})).await;
     assert_eq!(todo["title"], title);
 }
 
-#[tokio::test]
-async fn bad_query_value_is_400_and_deletes_nothing() {
-    let app = spawn_app().await;
+async fn bad_query_value_is_400_and_deletes_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
     app.create(json!({"title": "a", "completed": true})).await;
     let (status, headers, body) =
         send_raw(&app, Method::DELETE, "/todos/?completed=maybe", None, "").await;
@@ -295,9 +284,8 @@ async fn bad_query_value_is_400_and_deletes_nothing() {
     assert_eq!(app.rows().len(), 1);
 }
 
-#[tokio::test]
-async fn no_connection_within_the_timeout_is_503_with_retry_after() {
-    let app = spawn_app_with(|settings| {
+async fn no_connection_within_the_timeout_is_503_with_retry_after(backend: Backend) {
+    let app = spawn_app_with(backend, |settings| {
         settings.database.pool_size = 1;
         settings.database.connection_timeout_ms = 200;
     })
@@ -313,3 +301,18 @@ async fn no_connection_within_the_timeout_is_503_with_retry_after() {
     let (status, _, _) = send_raw(&app, Method::GET, "/todos/", None, "").await;
     assert_eq!(status, 200, "recovers once a connection is free");
 }
+
+on_both_backends!(
+    unknown_and_non_numeric_ids_are_404,
+    unknown_routes_are_json_404,
+    wrong_method_is_405_with_allow,
+    plain_options_lists_the_methods,
+    malformed_json_and_non_objects_are_400,
+    non_json_content_type_is_415,
+    json_with_charset_and_vendor_json_types_are_accepted,
+    bodies_over_64_kib_are_413,
+    invalid_fields_are_422_naming_the_field_and_change_nothing,
+    a_title_of_exactly_1000_characters_is_accepted,
+    bad_query_value_is_400_and_deletes_nothing,
+    no_connection_within_the_timeout_is_503_with_retry_after,
+);

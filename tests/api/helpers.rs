@@ -1,27 +1,217 @@
-//! Starts the real application on a free port with a database of its own.
+//! Starts the real application on a free port with a database of its own, on either engine.
 
 use std::collections::HashMap;
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 
+use diesel::pg::{Pg, PgConnection};
 use diesel::prelude::*;
+use diesel::query_builder::SqlQuery;
 use diesel::sql_types::{Bool, Integer, Text};
+use diesel::sqlite::{Sqlite, SqliteConnection};
 use serde_json::Value;
 use tempfile::TempDir;
 use todomvc::config::Settings;
 use todomvc::db::{self, DbPool};
 
-pub struct TestApp {
-    /// `http://127.0.0.1:PORT`
-    pub address: String,
-    pub client: reqwest::Client,
-    /// The application's own pool, for tests that need to starve it.
-    pub pool: DbPool,
-    pub db_path: PathBuf,
-    _dir: TempDir,
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
 }
 
-/// A row of the todos table, read with plain SQL so the checks do not rely on the model's queries.
+/// Runs each named `async fn name(backend: Backend)` once per engine, as the tests
+/// `sqlite::name` and `postgres::name`. The PostgreSQL ones need TEST_POSTGRES_URL.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name(crate::helpers::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    if crate::helpers::postgres_server(stringify!($name)).is_some() {
+                        super::$name(crate::helpers::Backend::Postgres).await
+                    }
+                }
+            )*
+        }
+    };
+}
+pub(crate) use on_both_backends;
+
+/// The PostgreSQL server the tests may create databases on (TEST_POSTGRES_URL, a URL of a database
+/// such as `postgres` that can run CREATE DATABASE). Unset: `None`, with a loud message, except under
+/// CI=true, where a missing server is a failure.
+pub fn postgres_server(test: &str) -> Option<String> {
+    if let Ok(url) = std::env::var("TEST_POSTGRES_URL") {
+        return Some(url);
+    }
+    let message = format!(
+        "PostgreSQL test {test} needs TEST_POSTGRES_URL (for example \
+         postgres://postgres@127.0.0.1:5432/postgres); `scripts/with-postgres cargo test` starts a \
+         throwaway server and sets it"
+    );
+    if std::env::var("CI").is_ok_and(|ci| ci == "true") {
+        panic!("{message}");
+    }
+    eprintln!("\n*** SKIPPED: {message} ***\n");
+    None
+}
+
+/// A database for one test: a SQLite file in a temporary folder, or a PostgreSQL database created
+/// for the test and dropped with it.
+pub struct TestDatabase {
+    pub backend: Backend,
+    pub url: String,
+    _dir: Option<TempDir>,
+    /// The server's admin URL and this test's database name.
+    postgres: Option<(String, String)>,
+}
+
+static DATABASES: AtomicU32 = AtomicU32::new(0);
+
+impl TestDatabase {
+    pub fn create(backend: Backend) -> TestDatabase {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                TestDatabase {
+                    backend,
+                    url: dir.path().join("todos.db").display().to_string(),
+                    _dir: Some(dir),
+                    postgres: None,
+                }
+            }
+            Backend::Postgres => {
+                let admin = postgres_server("TestDatabase::create").expect("TEST_POSTGRES_URL");
+                let name = format!(
+                    "todomvc_test_{}_{}",
+                    std::process::id(),
+                    DATABASES.fetch_add(1, Ordering::Relaxed)
+                );
+                let mut conn = PgConnection::establish(&admin).expect("PostgreSQL server");
+                diesel::sql_query(format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .expect("create the test database");
+                TestDatabase {
+                    backend,
+                    url: with_database(&admin, &name),
+                    _dir: None,
+                    postgres: Some((admin, name)),
+                }
+            }
+        }
+    }
+
+    /// Runs a statement on the PostgreSQL server's admin database, where `{db}` stands for this
+    /// test's database (to cut it off and let it back in).
+    pub fn admin_execute(&self, sql: &str) {
+        let (admin, name) = self.postgres.as_ref().expect("a PostgreSQL test database");
+        let mut conn = PgConnection::establish(admin).expect("PostgreSQL server");
+        let sql = sql.replace("{db}", name);
+        diesel::sql_query(&sql).execute(&mut conn).expect(&sql);
+    }
+
+    /// Runs a query returning rows, on a connection of the test's own.
+    pub fn load<T>(&self, sql: &str) -> Vec<T>
+    where
+        T: QueryableByName<Pg> + QueryableByName<Sqlite> + 'static,
+    {
+        let query: SqlQuery = diesel::sql_query(sql);
+        match self.backend {
+            Backend::Sqlite => {
+                let mut conn = SqliteConnection::establish(&self.url).expect("open SQLite");
+                query.load(&mut conn).expect(sql)
+            }
+            Backend::Postgres => {
+                let mut conn = PgConnection::establish(&self.url).expect("open PostgreSQL");
+                query.load(&mut conn).expect(sql)
+            }
+        }
+    }
+
+    /// Runs a statement on a connection of the test's own.
+    pub fn execute(&self, sql: &str) {
+        let query = diesel::sql_query(sql);
+        match self.backend {
+            Backend::Sqlite => {
+                let mut conn = SqliteConnection::establish(&self.url).expect("open SQLite");
+                query.execute(&mut conn).expect(sql);
+            }
+            Backend::Postgres => {
+                let mut conn = PgConnection::establish(&self.url).expect("open PostgreSQL");
+                query.execute(&mut conn).expect(sql);
+            }
+        }
+    }
+
+    /// Every row of the todos table, by id, read with plain SQL.
+    pub fn rows(&self) -> Vec<Row> {
+        self.load("SELECT id, title, position, completed FROM todos ORDER BY id")
+    }
+
+    /// Tables and indexes of the application's schema, by name (not the migrations table, not
+    /// primary keys).
+    pub fn schema_objects(&self) -> Vec<String> {
+        let sql = match self.backend {
+            Backend::Sqlite => {
+                "SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' \
+                 AND name != '__diesel_schema_migrations' ORDER BY name"
+            }
+            Backend::Postgres => {
+                "SELECT name FROM (SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' \
+                 UNION SELECT indexname FROM pg_indexes WHERE schemaname = 'public' \
+                 AND indexname NOT LIKE '%_pkey') AS objects \
+                 WHERE name NOT LIKE '%diesel_schema_migrations%' ORDER BY name"
+            }
+        };
+        self.load::<Name>(sql).into_iter().map(|n| n.name).collect()
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = &self.postgres
+            && let Ok(mut conn) = PgConnection::establish(admin)
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut conn);
+        }
+    }
+}
+
+/// `postgres://host/admin_db?x` with its database swapped for `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let server = match base[authority_start..].find('/') {
+        Some(slash) => &base[..authority_start + slash],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{server}/{name}?{query}"),
+        None => format!("{server}/{name}"),
+    }
+}
+
+#[derive(QueryableByName)]
+pub struct Name {
+    #[diesel(sql_type = Text)]
+    pub name: String,
+}
+
+/// A row of the todos table.
 #[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
 pub struct Row {
     #[diesel(sql_type = Integer)]
@@ -34,22 +224,37 @@ pub struct Row {
     pub completed: bool,
 }
 
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`
+    pub address: String,
+    pub client: reqwest::Client,
+    /// The application's own pool, for tests that need to starve it.
+    pub pool: DbPool,
+    pub database: Arc<TestDatabase>,
+}
+
 /// The test environment's settings from the repository's `config/`, with no variables set.
 pub fn test_settings() -> Settings {
     let vars = HashMap::from([("APP_ENV".to_owned(), "test".to_owned())]);
     Settings::load_from(Path::new("config"), &vars).expect("config/test.toml loads")
 }
 
-pub async fn spawn_app() -> TestApp {
-    spawn_app_with(|_| {}).await
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
 }
 
-/// Starts the app after `customize` has adjusted the test settings.
-pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let db_path = dir.path().join("todos.db");
+/// Starts the app on a new database after `customize` has adjusted the test settings.
+pub async fn spawn_app_with(backend: Backend, customize: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_on(Arc::new(TestDatabase::create(backend)), customize).await
+}
+
+/// Starts the app on an existing test database (several apps may share one).
+pub async fn spawn_app_on(
+    database: Arc<TestDatabase>,
+    customize: impl FnOnce(&mut Settings),
+) -> TestApp {
     let mut settings = test_settings();
-    settings.database.url = Some(db_path.display().to_string());
+    settings.database.url = Some(database.url.clone());
     customize(&mut settings);
 
     let pool = db::connect(&settings.database).expect("database opens");
@@ -66,8 +271,7 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
             .build()
             .expect("client"),
         pool,
-        db_path,
-        _dir: dir,
+        database,
     }
 }
 
@@ -89,18 +293,10 @@ impl TestApp {
         response.json().await.expect("JSON body")
     }
 
-    /// Every row of the todos table, by id, read straight from the database file.
+    /// Every row of the todos table, by id, read straight from the database.
     pub fn rows(&self) -> Vec<Row> {
-        rows_at(&self.db_path)
+        self.database.rows()
     }
-}
-
-/// Every row of the todos table in the SQLite file at `path`, by id.
-pub fn rows_at(path: &Path) -> Vec<Row> {
-    let mut conn = SqliteConnection::establish(&path.display().to_string()).expect("open database");
-    diesel::sql_query("SELECT id, title, position, completed FROM todos ORDER BY id")
-        .load(&mut conn)
-        .expect("read todos")
 }
 
 /// Sends a request with a raw body and content type; returns status, headers and JSON body.
@@ -125,4 +321,19 @@ pub async fn send_raw(
         serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text:?}"))
     };
     (status, headers, json)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn database_name_is_swapped() {
+        assert_eq!(
+            super::with_database("postgres://u@h:5/postgres?sslmode=disable", "t1"),
+            "postgres://u@h:5/t1?sslmode=disable"
+        );
+        assert_eq!(
+            super::with_database("postgres://u@h", "t1"),
+            "postgres://u@h/t1"
+        );
+    }
 }

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{Backend, TestApp, on_both_backends, spawn_app};
 
 async fn page(app: &TestApp) -> String {
     let response = app.client.get(app.url("/")).send().await.unwrap();
@@ -23,9 +23,8 @@ fn embedded_todos(html: &str) -> Value {
     serde_json::from_str(&html[start..end]).expect("data block is JSON")
 }
 
-#[tokio::test]
-async fn empty_page() {
-    let app = spawn_app().await;
+async fn empty_page(backend: Backend) {
+    let app = spawn_app(backend).await;
     let html = page(&app).await;
     assert!(html.contains("<h1>todos</h1>"));
     assert!(html.contains(r#"<input class="new-todo" placeholder="What needs to be done?""#));
@@ -36,9 +35,8 @@ async fn empty_page() {
     assert_eq!(embedded_todos(&html), json!([]));
 }
 
-#[tokio::test]
-async fn lists_the_todos_with_counter_and_state() {
-    let app = spawn_app().await;
+async fn lists_the_todos_with_counter_and_state(backend: Backend) {
+    let app = spawn_app(backend).await;
     let first = app.create(json!({"title": "write tests"})).await;
     let second = app
         .create(json!({"title": "ship it", "completed": true}))
@@ -63,9 +61,8 @@ async fn lists_the_todos_with_counter_and_state() {
     assert!(page(&app).await.contains("<strong>2</strong> items left"));
 }
 
-#[tokio::test]
-async fn counter_toggle_all_and_clear_completed_follow_the_state() {
-    let app = spawn_app().await;
+async fn counter_toggle_all_and_clear_completed_follow_the_state(backend: Backend) {
+    let app = spawn_app(backend).await;
     app.create(json!({"title": "a"})).await;
     let html = page(&app).await;
     assert!(html.contains("<strong>1</strong> item left"));
@@ -83,9 +80,8 @@ async fn counter_toggle_all_and_clear_completed_follow_the_state() {
     assert_eq!(embedded_todos(&html), json!([todo]));
 }
 
-#[tokio::test]
-async fn titles_are_escaped_in_html_and_cannot_leave_the_data_block() {
-    let app = spawn_app().await;
+async fn titles_are_escaped_in_html_and_cannot_leave_the_data_block(backend: Backend) {
+    let app = spawn_app(backend).await;
     let hostile = r#"</script><script>alert("x")</script><!-- & <b>bold</b>"#;
     let todo = app.create(json!({"title": hostile})).await;
     let html = page(&app).await;
@@ -107,9 +103,8 @@ async fn titles_are_escaped_in_html_and_cannot_leave_the_data_block() {
     assert_eq!(embedded_todos(&html), json!([todo]));
 }
 
-#[tokio::test]
-async fn head_request_for_the_page() {
-    let app = spawn_app().await;
+async fn head_request_for_the_page(backend: Backend) {
+    let app = spawn_app(backend).await;
     let response = app.client.head(app.url("/")).send().await.unwrap();
     assert_eq!(response.status(), 200);
 }
@@ -122,9 +117,8 @@ fn linked_assets(html: &str) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test]
-async fn every_linked_asset_is_served_with_its_type_and_cache_policy() {
-    let app = spawn_app().await;
+async fn every_linked_asset_is_served_with_its_type_and_cache_policy(backend: Backend) {
+    let app = spawn_app(backend).await;
     let assets = linked_assets(&page(&app).await);
     assert!(assets.len() >= 8, "{assets:?}");
     for asset in assets {
@@ -161,9 +155,8 @@ async fn every_linked_asset_is_served_with_its_type_and_cache_policy() {
     }
 }
 
-#[tokio::test]
-async fn vendor_files_keep_their_licence_headers() {
-    let app = spawn_app().await;
+async fn vendor_files_keep_their_licence_headers(backend: Backend) {
+    let app = spawn_app(backend).await;
     for (asset, licence) in [
         ("/static/vendor/backbone-1.6.1/backbone.js", "MIT license"),
         (
@@ -188,3 +181,13 @@ async fn vendor_files_keep_their_licence_headers() {
         assert!(head.contains(licence), "{asset}");
     }
 }
+
+on_both_backends!(
+    empty_page,
+    lists_the_todos_with_counter_and_state,
+    counter_toggle_all_and_clear_completed_follow_the_state,
+    titles_are_escaped_in_html_and_cannot_leave_the_data_block,
+    head_request_for_the_page,
+    every_linked_asset_is_served_with_its_type_and_cache_policy,
+    vendor_files_keep_their_licence_headers,
+);

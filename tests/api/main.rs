@@ -8,5 +8,6 @@ mod errors;
 mod helpers;
 mod index;
 mod migrations;
+mod postgres;
 mod shutdown;
 mod todos;

@@ -1,47 +1,19 @@
-//! Migrations: up, down and redo, through the library and through `todomvc migrate`.
+//! Migrations: up, down and redo, through the library and through `todomvc migrate`, on both engines.
 
-use std::path::Path;
 use std::process::Command;
 
-use diesel::prelude::*;
-use diesel::sql_types::Text;
 use todomvc::db;
 
-#[derive(QueryableByName)]
-struct Name {
-    #[diesel(sql_type = Text)]
-    name: String,
+use crate::helpers::{Backend, TestDatabase, on_both_backends, test_settings};
+
+fn titles(database: &TestDatabase) -> Vec<String> {
+    database.rows().into_iter().map(|row| row.title).collect()
 }
 
-fn schema_objects(path: &Path) -> Vec<String> {
-    let mut conn = SqliteConnection::establish(&path.display().to_string()).unwrap();
-    diesel::sql_query(
-        "SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' \
-         AND name != '__diesel_schema_migrations' ORDER BY name",
-    )
-    .load::<Name>(&mut conn)
-    .unwrap()
-    .into_iter()
-    .map(|n| n.name)
-    .collect()
-}
-
-fn titles(path: &Path) -> Vec<String> {
-    let mut conn = SqliteConnection::establish(&path.display().to_string()).unwrap();
-    diesel::sql_query("SELECT title AS name FROM todos ORDER BY id")
-        .load::<Name>(&mut conn)
-        .unwrap()
-        .into_iter()
-        .map(|n| n.name)
-        .collect()
-}
-
-#[test]
-fn up_down_and_redo_keep_data_where_the_migration_allows() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("m.db");
-    let mut settings = crate::helpers::test_settings();
-    settings.database.url = Some(path.display().to_string());
+async fn up_down_and_redo_keep_data_where_the_migration_allows(backend: Backend) {
+    let database = TestDatabase::create(backend);
+    let mut settings = test_settings();
+    settings.database.url = Some(database.url.clone());
     let pool = db::connect(&settings.database).unwrap();
     let mut conn = pool.get().unwrap();
 
@@ -60,35 +32,33 @@ fn up_down_and_redo_keep_data_where_the_migration_allows() {
         db::run_pending_migrations(&mut conn).unwrap().is_empty(),
         "nothing left to apply"
     );
-    assert_eq!(schema_objects(&path), ["todos", "todos_position_id"]);
+    assert_eq!(database.schema_objects(), ["todos", "todos_position_id"]);
 
-    diesel::sql_query("INSERT INTO todos (title, position) VALUES ('kept', 1), ('also kept', 2)")
-        .execute(&mut conn)
-        .unwrap();
+    database.execute("INSERT INTO todos (title, position) VALUES ('kept', 1), ('also kept', 2)");
 
     // Redoing the index migration keeps the rows.
     let redone = db::redo_last_migration(&mut conn).unwrap();
     assert_eq!(redone.as_deref(), Some(applied.last().unwrap().as_str()));
-    assert_eq!(titles(&path), ["kept", "also kept"]);
-    assert_eq!(schema_objects(&path), ["todos", "todos_position_id"]);
+    assert_eq!(titles(&database), ["kept", "also kept"]);
+    assert_eq!(database.schema_objects(), ["todos", "todos_position_id"]);
 
     // Reverting it drops the index and keeps the rows; reverting the table drops everything.
     db::revert_last_migration(&mut conn).unwrap();
-    assert_eq!(schema_objects(&path), ["todos"]);
-    assert_eq!(titles(&path), ["kept", "also kept"]);
+    assert_eq!(database.schema_objects(), ["todos"]);
+    assert_eq!(titles(&database), ["kept", "also kept"]);
     db::revert_last_migration(&mut conn).unwrap();
-    assert!(schema_objects(&path).is_empty());
+    assert!(database.schema_objects().is_empty());
     assert_eq!(db::revert_last_migration(&mut conn).unwrap(), None);
 
     db::run_pending_migrations(&mut conn).unwrap();
-    assert_eq!(schema_objects(&path), ["todos", "todos_position_id"]);
+    assert_eq!(database.schema_objects(), ["todos", "todos_position_id"]);
 }
 
-fn todomvc_migrate(database: &Path, action: &str) -> String {
+fn todomvc_migrate(database: &TestDatabase, action: &str) -> String {
     let output = Command::new(env!("CARGO_BIN_EXE_todomvc"))
         .args(["migrate", action])
         .env("APP_ENV", "test")
-        .env("DATABASE_URL", database)
+        .env("DATABASE_URL", &database.url)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
@@ -100,42 +70,38 @@ fn todomvc_migrate(database: &Path, action: &str) -> String {
     stdout
 }
 
-#[test]
-fn the_migrate_command() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("cli.db");
+async fn the_migrate_command(backend: Backend) {
+    let database = TestDatabase::create(backend);
 
-    let status = todomvc_migrate(&path, "status");
+    let status = todomvc_migrate(&database, "status");
+    let count = status.lines().count();
     assert!(
-        status.lines().count() >= 2 && status.lines().all(|l| l.starts_with("pending")),
+        count >= 2 && status.lines().all(|l| l.starts_with("pending")),
         "{status}"
     );
 
-    let run = todomvc_migrate(&path, "run");
+    let run = todomvc_migrate(&database, "run");
     assert_eq!(
         run.lines().filter(|l| l.starts_with("applied")).count(),
-        status.lines().count(),
+        count,
         "{run}"
     );
     assert!(
-        todomvc_migrate(&path, "status")
+        todomvc_migrate(&database, "status")
             .lines()
             .all(|l| l.starts_with("applied"))
     );
     assert_eq!(
-        todomvc_migrate(&path, "run").trim(),
+        todomvc_migrate(&database, "run").trim(),
         "no pending migrations"
     );
 
-    let mut conn = SqliteConnection::establish(&path.display().to_string()).unwrap();
-    diesel::sql_query("INSERT INTO todos (title, position) VALUES ('survives redo', 1)")
-        .execute(&mut conn)
-        .unwrap();
-    assert!(todomvc_migrate(&path, "redo").starts_with("redone"));
-    assert_eq!(titles(&path), ["survives redo"]);
+    database.execute("INSERT INTO todos (title, position) VALUES ('survives redo', 1)");
+    assert!(todomvc_migrate(&database, "redo").starts_with("redone"));
+    assert_eq!(titles(&database), ["survives redo"]);
 
-    assert!(todomvc_migrate(&path, "revert").starts_with("reverted"));
-    let status = todomvc_migrate(&path, "status");
+    assert!(todomvc_migrate(&database, "revert").starts_with("reverted"));
+    let status = todomvc_migrate(&database, "status");
     assert!(
         status.lines().last().unwrap().starts_with("pending"),
         "{status}"
@@ -145,3 +111,22 @@ fn the_migrate_command() {
         "{status}"
     );
 }
+
+/// Both engines get the same schema from their own migrations.
+#[test]
+fn sqlite_and_postgres_migrations_match() {
+    let names = |dir: &str| {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(names("migrations/sqlite"), names("migrations/postgres"));
+}
+
+on_both_backends!(
+    up_down_and_redo_keep_data_where_the_migration_allows,
+    the_migrate_command
+);

@@ -6,7 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::thread::sleep;
 use std::time::Duration;
 
-use crate::helpers::rows_at;
+use crate::helpers::{Backend, TestDatabase};
 
 struct Served {
     child: Child,
@@ -21,10 +21,10 @@ impl Drop for Served {
 }
 
 /// Starts `todomvc` on a free port and waits for the line that names its address.
-fn serve(database: &std::path::Path) -> Served {
+fn serve(database_url: &str) -> Served {
     let mut child = Command::new(env!("CARGO_BIN_EXE_todomvc"))
         .env("APP_ENV", "test")
-        .env("DATABASE_URL", database)
+        .env("DATABASE_URL", database_url)
         .env("PORT", "0")
         .env("RUST_LOG", "info")
         .stderr(Stdio::piped())
@@ -65,9 +65,8 @@ fn read_until(stream: &mut TcpStream, end: &str) -> String {
 }
 
 fn request_in_flight_survives(signal_name: &str) {
-    let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("shutdown.db");
-    let mut served = serve(&database);
+    let database = TestDatabase::create(Backend::Sqlite);
+    let mut served = serve(&database.url);
 
     let body = br#"{"title": "sent while stopping"}"#;
     let mut stream = TcpStream::connect(&served.address).unwrap();
@@ -111,7 +110,7 @@ fn request_in_flight_survives(signal_name: &str) {
         "still listening"
     );
 
-    let rows = rows_at(&database);
+    let rows = database.rows();
     let titles: Vec<&str> = rows.iter().map(|row| row.title.as_str()).collect();
     assert_eq!(titles, ["sent while stopping"]);
 }

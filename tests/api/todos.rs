@@ -2,11 +2,10 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Row, spawn_app};
+use crate::helpers::{Backend, Row, on_both_backends, spawn_app};
 
-#[tokio::test]
-async fn empty_list_on_both_collection_paths() {
-    let app = spawn_app().await;
+async fn empty_list_on_both_collection_paths(backend: Backend) {
+    let app = spawn_app(backend).await;
     for path in ["/todos", "/todos/"] {
         let response = app.client.get(app.url(path)).send().await.unwrap();
         assert_eq!(response.status(), 200, "{path}");
@@ -19,9 +18,8 @@ async fn empty_list_on_both_collection_paths() {
     }
 }
 
-#[tokio::test]
-async fn create_returns_201_the_todo_and_its_location() {
-    let app = spawn_app().await;
+async fn create_returns_201_the_todo_and_its_location(backend: Backend) {
+    let app = spawn_app(backend).await;
     let response = app
         .client
         .post(app.url("/todos/"))
@@ -62,9 +60,8 @@ async fn create_returns_201_the_todo_and_its_location() {
     assert_eq!(fetched, todo);
 }
 
-#[tokio::test]
-async fn create_without_slash_and_with_every_field() {
-    let app = spawn_app().await;
+async fn create_without_slash_and_with_every_field(backend: Backend) {
+    let app = spawn_app(backend).await;
     let response = app
         .client
         .post(app.url("/todos"))
@@ -80,9 +77,8 @@ async fn create_without_slash_and_with_every_field() {
     );
 }
 
-#[tokio::test]
-async fn create_ignores_client_id_url_and_unknown_keys() {
-    let app = spawn_app().await;
+async fn create_ignores_client_id_url_and_unknown_keys(backend: Backend) {
+    let app = spawn_app(backend).await;
     let todo = app
         .create(json!({"id": 4242, "url": "http://evil/x", "title": "t", "colour": "red"}))
         .await;
@@ -96,9 +92,8 @@ async fn create_ignores_client_id_url_and_unknown_keys() {
     assert_ne!(app.rows()[0].id, 4242);
 }
 
-#[tokio::test]
-async fn order_defaults_to_one_more_than_the_highest() {
-    let app = spawn_app().await;
+async fn order_defaults_to_one_more_than_the_highest(backend: Backend) {
+    let app = spawn_app(backend).await;
     assert_eq!(app.create(json!({"title": "a"})).await["order"], 1);
     assert_eq!(
         app.create(json!({"title": "b", "order": 10})).await["order"],
@@ -112,9 +107,8 @@ async fn order_defaults_to_one_more_than_the_highest() {
     assert_eq!(app.create(json!({"title": "e"})).await["order"], 12);
 }
 
-#[tokio::test]
-async fn order_at_the_top_of_the_range_does_not_overflow() {
-    let app = spawn_app().await;
+async fn order_at_the_top_of_the_range_does_not_overflow(backend: Backend) {
+    let app = spawn_app(backend).await;
     app.create(json!({"title": "last", "order": i32::MAX}))
         .await;
     let next = app.create(json!({"title": "after"})).await;
@@ -137,9 +131,8 @@ async fn order_at_the_top_of_the_range_does_not_overflow() {
     assert_eq!(titles, vec![json!("last"), json!("after")]);
 }
 
-#[tokio::test]
-async fn list_is_sorted_by_order_then_id() {
-    let app = spawn_app().await;
+async fn list_is_sorted_by_order_then_id(backend: Backend) {
+    let app = spawn_app(backend).await;
     for (title, order) in [("c", 3), ("a1", 1), ("b", 2), ("a2", 1)] {
         app.create(json!({"title": title, "order": order})).await;
     }
@@ -161,9 +154,8 @@ async fn list_is_sorted_by_order_then_id() {
     assert_eq!(titles, ["a1", "a2", "b", "c"]);
 }
 
-#[tokio::test]
-async fn get_one_todo() {
-    let app = spawn_app().await;
+async fn get_one_todo(backend: Backend) {
+    let app = spawn_app(backend).await;
     let todo = app.create(json!({"title": "x"})).await;
     let response = app
         .client
@@ -175,9 +167,8 @@ async fn get_one_todo() {
     assert_eq!(response.json::<Value>().await.unwrap(), todo);
 }
 
-#[tokio::test]
-async fn put_and_patch_change_only_the_fields_present() {
-    let app = spawn_app().await;
+async fn put_and_patch_change_only_the_fields_present(backend: Backend) {
+    let app = spawn_app(backend).await;
     let todo = app.create(json!({"title": "first", "order": 5})).await;
     let url = app.url(&format!("/todos/{}", todo["id"]));
 
@@ -223,9 +214,8 @@ async fn put_and_patch_change_only_the_fields_present() {
     );
 }
 
-#[tokio::test]
-async fn put_of_the_whole_backbone_model_ignores_id_and_url() {
-    let app = spawn_app().await;
+async fn put_of_the_whole_backbone_model_ignores_id_and_url(backend: Backend) {
+    let app = spawn_app(backend).await;
     let todo = app.create(json!({"title": "keep"})).await;
     let other = app.create(json!({"title": "other"})).await;
     let mut model = todo.clone();
@@ -253,9 +243,8 @@ async fn put_of_the_whole_backbone_model_ignores_id_and_url() {
     );
 }
 
-#[tokio::test]
-async fn put_with_an_empty_object_changes_nothing() {
-    let app = spawn_app().await;
+async fn put_with_an_empty_object_changes_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
     let todo = app.create(json!({"title": "same"})).await;
     let url = app.url(&format!("/todos/{}", todo["id"]));
     let response = app.client.put(&url).json(&json!({})).send().await.unwrap();
@@ -263,9 +252,8 @@ async fn put_with_an_empty_object_changes_nothing() {
     assert_eq!(response.json::<Value>().await.unwrap(), todo);
 }
 
-#[tokio::test]
-async fn delete_one_todo() {
-    let app = spawn_app().await;
+async fn delete_one_todo(backend: Backend) {
+    let app = spawn_app(backend).await;
     let gone = app.create(json!({"title": "gone"})).await;
     let kept = app.create(json!({"title": "kept"})).await;
     let url = app.url(&format!("/todos/{}", gone["id"]));
@@ -279,9 +267,8 @@ async fn delete_one_todo() {
     assert_eq!(i64::from(rows[0].id), kept["id"].as_i64().unwrap());
 }
 
-#[tokio::test]
-async fn ids_of_deleted_todos_are_not_reused() {
-    let app = spawn_app().await;
+async fn ids_of_deleted_todos_are_not_reused(backend: Backend) {
+    let app = spawn_app(backend).await;
     let first = app.create(json!({"title": "a"})).await;
     app.client
         .delete(app.url(&format!("/todos/{}", first["id"])))
@@ -292,9 +279,8 @@ async fn ids_of_deleted_todos_are_not_reused() {
     assert_ne!(first["id"], second["id"]);
 }
 
-#[tokio::test]
-async fn delete_collection_clears_everything() {
-    let app = spawn_app().await;
+async fn delete_collection_clears_everything(backend: Backend) {
+    let app = spawn_app(backend).await;
     app.create(json!({"title": "a"})).await;
     app.create(json!({"title": "b", "completed": true})).await;
     for path in ["/todos/", "/todos"] {
@@ -304,9 +290,8 @@ async fn delete_collection_clears_everything() {
     }
 }
 
-#[tokio::test]
-async fn clear_completed_in_one_call() {
-    let app = spawn_app().await;
+async fn clear_completed_in_one_call(backend: Backend) {
+    let app = spawn_app(backend).await;
     app.create(json!({"title": "active"})).await;
     app.create(json!({"title": "done", "completed": true}))
         .await;
@@ -332,9 +317,8 @@ async fn clear_completed_in_one_call() {
     assert!(app.rows().is_empty());
 }
 
-#[tokio::test]
-async fn urls_follow_the_host_the_client_used() {
-    let app = spawn_app().await;
+async fn urls_follow_the_host_the_client_used(backend: Backend) {
+    let app = spawn_app(backend).await;
     let response = app
         .client
         .post(app.url("/todos/"))
@@ -349,3 +333,22 @@ async fn urls_follow_the_host_the_client_used() {
         format!("http://todo.example:9000/todos/{}", todo["id"])
     );
 }
+
+on_both_backends!(
+    empty_list_on_both_collection_paths,
+    create_returns_201_the_todo_and_its_location,
+    create_without_slash_and_with_every_field,
+    create_ignores_client_id_url_and_unknown_keys,
+    order_defaults_to_one_more_than_the_highest,
+    order_at_the_top_of_the_range_does_not_overflow,
+    list_is_sorted_by_order_then_id,
+    get_one_todo,
+    put_and_patch_change_only_the_fields_present,
+    put_of_the_whole_backbone_model_ignores_id_and_url,
+    put_with_an_empty_object_changes_nothing,
+    delete_one_todo,
+    ids_of_deleted_todos_are_not_reused,
+    delete_collection_clears_everything,
+    clear_completed_in_one_call,
+    urls_follow_the_host_the_client_used,
+);
