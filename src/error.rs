@@ -29,6 +29,15 @@ pub enum AppError {
     PayloadTooLarge { limit: usize },
     #[error(transparent)]
     Validation(#[from] ValidationError),
+    /// `If-Match` named a version the todo no longer has; `current` is the todo as it is now.
+    #[error(
+        "this todo was changed since you loaded it: it now reads {title:?}; reload it and try again"
+    )]
+    PreconditionFailed {
+        title: String,
+        etag: String,
+        current: serde_json::Value,
+    },
     /// The database cannot be reached in time; the cause is logged, not shown.
     #[error("the database is busy or unreachable; try again shortly")]
     Unavailable(String),
@@ -52,6 +61,7 @@ impl ResponseError for AppError {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -61,6 +71,10 @@ impl ResponseError for AppError {
         let mut response = HttpResponse::build(self.status_code());
         let body = match self {
             Self::Validation(err) => json!({ "error": err.message, "field": err.field }),
+            Self::PreconditionFailed { etag, current, .. } => {
+                response.insert_header((header::ETAG, etag.as_str()));
+                json!({ "error": self.to_string(), "current": current })
+            }
             Self::MethodNotAllowed { allow, .. } => {
                 response.insert_header((header::ALLOW, *allow));
                 json!({ "error": self.to_string() })

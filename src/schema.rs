@@ -6,5 +6,6 @@ diesel::table! {
         title -> Text,
         position -> Integer,
         completed -> Bool,
+        version -> Integer,
     }
 }

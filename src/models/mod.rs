@@ -2,4 +2,6 @@
 
 mod todo;
 
-pub use todo::{MAX_TITLE_CHARS, NewTodo, Todo, TodoChanges, TodoJson, ValidationError};
+pub use todo::{
+    MAX_TITLE_CHARS, NewTodo, Todo, TodoChanges, TodoJson, ValidationError, WriteOutcome,
+};

@@ -18,6 +18,8 @@ pub struct Todo {
     pub title: String,
     pub position: i32,
     pub completed: bool,
+    /// Raised by every write; the todo's ETag.
+    pub version: i32,
 }
 
 /// A todo to insert. Without a position it goes after the last one.
@@ -46,6 +48,16 @@ pub struct TodoJson<'a> {
     pub order: i32,
     pub completed: bool,
     pub url: String,
+    pub version: i32,
+}
+
+/// What a conditional write found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteOutcome<T> {
+    Done(T),
+    NotFound,
+    /// The todo's version is not one the caller expected; it holds the todo as it is now.
+    Stale(Todo),
 }
 
 /// A field of a request body that cannot be accepted.
@@ -74,6 +86,7 @@ impl Todo {
             order: self.position,
             completed: self.completed,
             url: format!("{collection_url}{}", self.id),
+            version: self.version,
         }
     }
 
@@ -111,30 +124,75 @@ impl Todo {
         })
     }
 
-    /// Applies `changes`; `None` when there is no such todo.
+    /// Applies `changes` and raises the version, if the todo's version is one of `expected` (any
+    /// version when `expected` is `None`). The check and the write are one statement, so two
+    /// writers expecting the same version cannot both succeed.
     pub fn update(
         conn: &mut DbConnection,
         id: i32,
         changes: &TodoChanges,
-    ) -> QueryResult<Option<Todo>> {
-        if changes.is_empty() {
-            return Self::find(conn, id);
-        }
+        expected: Option<&[i32]>,
+    ) -> QueryResult<WriteOutcome<Todo>> {
         db::write_transaction(conn, |conn| {
-            diesel::update(todos::table.find(id))
-                .set(changes)
-                .returning(todos::all_columns)
-                .get_result(conn)
-                .optional()
+            if changes.is_empty() {
+                return Ok(match Self::find(conn, id)? {
+                    None => WriteOutcome::NotFound,
+                    Some(todo)
+                        if expected.is_some_and(|versions| !versions.contains(&todo.version)) =>
+                    {
+                        WriteOutcome::Stale(todo)
+                    }
+                    Some(todo) => WriteOutcome::Done(todo),
+                });
+            }
+            let set = (changes, todos::version.eq(todos::version + 1));
+            let target = todos::table.filter(todos::id.eq(id));
+            let updated = match expected {
+                Some(versions) => diesel::update(target.filter(todos::version.eq_any(versions)))
+                    .set(set)
+                    .returning(todos::all_columns)
+                    .get_result(conn)
+                    .optional()?,
+                None => diesel::update(target)
+                    .set(set)
+                    .returning(todos::all_columns)
+                    .get_result(conn)
+                    .optional()?,
+            };
+            match updated {
+                Some(todo) => Ok(WriteOutcome::Done(todo)),
+                None => Self::missing_or_stale(conn, id),
+            }
         })
     }
 
-    /// Deletes one todo; `false` when there was no such todo.
-    pub fn delete(conn: &mut DbConnection, id: i32) -> QueryResult<bool> {
+    /// Deletes one todo, if its version is one of `expected` (any version when `None`).
+    pub fn delete(
+        conn: &mut DbConnection,
+        id: i32,
+        expected: Option<&[i32]>,
+    ) -> QueryResult<WriteOutcome<()>> {
         db::write_transaction(conn, |conn| {
-            diesel::delete(todos::table.find(id))
-                .execute(conn)
-                .map(|deleted| deleted > 0)
+            let target = todos::table.filter(todos::id.eq(id));
+            let deleted = match expected {
+                Some(versions) => {
+                    diesel::delete(target.filter(todos::version.eq_any(versions))).execute(conn)?
+                }
+                None => diesel::delete(target).execute(conn)?,
+            };
+            if deleted > 0 {
+                Ok(WriteOutcome::Done(()))
+            } else {
+                Self::missing_or_stale(conn, id)
+            }
+        })
+    }
+
+    /// Why a conditional write touched nothing: no such todo, or another version of it.
+    fn missing_or_stale<T>(conn: &mut DbConnection, id: i32) -> QueryResult<WriteOutcome<T>> {
+        Ok(match Self::find(conn, id)? {
+            Some(current) => WriteOutcome::Stale(current),
+            None => WriteOutcome::NotFound,
         })
     }
 

@@ -1,16 +1,57 @@
 //! `/todos`: the collection and single todos, as Backbone.sync and Todo-Backend clients use them.
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::{collection_url, with_connection};
 use crate::db::DbPool;
 use crate::error::AppError;
-use crate::models::{NewTodo, Todo, TodoChanges};
+use crate::models::{NewTodo, Todo, TodoChanges, WriteOutcome};
 
 type JsonObject = web::Json<Map<String, Value>>;
+
+/// A todo's entity tag: its version, which every write raises.
+fn etag(todo: &Todo) -> String {
+    format!("\"{}\"", todo.version)
+}
+
+/// The versions an `If-Match` header accepts: `None` without the header, or for `*` (any version).
+/// Comparison is strong: a weak or unreadable tag matches no version at all.
+fn expected_versions(req: &HttpRequest) -> Option<Vec<i32>> {
+    let mut values = req.headers().get_all(header::IF_MATCH).peekable();
+    values.peek()?;
+    let mut versions = Vec::new();
+    for tag in values
+        .flat_map(|value| value.to_str().unwrap_or_default().split(','))
+        .map(str::trim)
+    {
+        if tag == "*" {
+            return None;
+        }
+        let version = tag
+            .strip_prefix('"')
+            .and_then(|tag| tag.strip_suffix('"'))
+            .and_then(|tag| tag.parse::<i32>().ok());
+        versions.extend(version);
+    }
+    Some(versions)
+}
+
+/// The answer to a conditional write that found the todo missing or at another version.
+fn refused<T>(outcome: WriteOutcome<T>, id: i32, req: &HttpRequest) -> Result<T, AppError> {
+    match outcome {
+        WriteOutcome::Done(value) => Ok(value),
+        WriteOutcome::NotFound => Err(AppError::todo_not_found(id)),
+        WriteOutcome::Stale(current) => Err(AppError::PreconditionFailed {
+            title: current.title.clone(),
+            etag: etag(&current),
+            current: serde_json::to_value(current.to_json(&collection_url(req)))
+                .unwrap_or_default(),
+        }),
+    }
+}
 
 pub async fn list(req: HttpRequest, pool: web::Data<DbPool>) -> Result<HttpResponse, AppError> {
     let todos = with_connection(&pool, Todo::all).await?;
@@ -26,10 +67,9 @@ pub async fn create(
 ) -> Result<HttpResponse, AppError> {
     let new = NewTodo::from_json(&body)?;
     let todo = with_connection(&pool, move |conn| Todo::create(conn, new)).await?;
-    let json = todo.to_json(&collection_url(&req));
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, json.url.as_str()))
-        .json(json))
+    let mut response = HttpResponse::Created();
+    response.insert_header((header::LOCATION, todo.to_json(&collection_url(&req)).url));
+    Ok(with_todo(response, &todo, &req))
 }
 
 pub async fn get(
@@ -41,10 +81,18 @@ pub async fn get(
     let todo = with_connection(&pool, move |conn| Todo::find(conn, id))
         .await?
         .ok_or_else(|| AppError::todo_not_found(id))?;
-    Ok(HttpResponse::Ok().json(todo.to_json(&collection_url(&req))))
+    Ok(with_todo(HttpResponse::Ok(), &todo, &req))
 }
 
-/// PUT and PATCH alike: only the known fields present in the body change.
+/// The todo as JSON, with its ETag.
+fn with_todo(mut response: HttpResponseBuilder, todo: &Todo, req: &HttpRequest) -> HttpResponse {
+    response
+        .insert_header((header::ETAG, etag(todo)))
+        .json(todo.to_json(&collection_url(req)))
+}
+
+/// PUT and PATCH alike: only the known fields present in the body change. With `If-Match`, only
+/// if the todo is still at that version (else 412, and nothing changes).
 pub async fn update(
     req: HttpRequest,
     pool: web::Data<DbPool>,
@@ -53,19 +101,29 @@ pub async fn update(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let changes = TodoChanges::from_json(&body)?;
-    let todo = with_connection(&pool, move |conn| Todo::update(conn, id, &changes))
-        .await?
-        .ok_or_else(|| AppError::todo_not_found(id))?;
-    Ok(HttpResponse::Ok().json(todo.to_json(&collection_url(&req))))
+    let expected = expected_versions(&req);
+    let outcome = with_connection(&pool, move |conn| {
+        Todo::update(conn, id, &changes, expected.as_deref())
+    })
+    .await?;
+    let todo = refused(outcome, id, &req)?;
+    Ok(with_todo(HttpResponse::Ok(), &todo, &req))
 }
 
-pub async fn delete(pool: web::Data<DbPool>, id: web::Path<i32>) -> Result<HttpResponse, AppError> {
+/// With `If-Match`, only if the todo is still at that version (else 412, and nothing changes).
+pub async fn delete(
+    req: HttpRequest,
+    pool: web::Data<DbPool>,
+    id: web::Path<i32>,
+) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    if with_connection(&pool, move |conn| Todo::delete(conn, id)).await? {
-        Ok(HttpResponse::NoContent().finish())
-    } else {
-        Err(AppError::todo_not_found(id))
-    }
+    let expected = expected_versions(&req);
+    let outcome = with_connection(&pool, move |conn| {
+        Todo::delete(conn, id, expected.as_deref())
+    })
+    .await?;
+    refused(outcome, id, &req)?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 #[derive(Debug, Deserialize)]

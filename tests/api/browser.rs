@@ -791,3 +791,66 @@ async fn screenshot() {
     }
     browser.close().await;
 }
+
+#[tokio::test]
+async fn two_tabs_editing_one_todo_cannot_overwrite_each_other() {
+    let app = spawn_app(Backend::Sqlite).await;
+    app.create(json!({"title": "shared"})).await;
+    let Some(first) = Browser::open(&app, "two_tabs_editing").await else {
+        return;
+    };
+    let Some(second) = Browser::open(&app, "two_tabs_editing").await else {
+        return;
+    };
+
+    let edit = first.double_click_title("shared").await;
+    edit.send_keys(&format!("{SELECT_ALL_AND_DELETE}first tab wins{ENTER}"))
+        .await
+        .unwrap();
+    eventually!(
+        app.rows()[0].title == "first tab wins",
+        "first edit not saved"
+    );
+
+    // The second tab still shows the old title and edits it: the server refuses, the tab says so
+    // and shows what the first tab saved.
+    let edit = second.double_click_title("shared").await;
+    edit.send_keys(&format!("{SELECT_ALL_AND_DELETE}second tab loses{ENTER}"))
+        .await
+        .unwrap();
+    eventually!(
+        !second.state().await["error"].is_null(),
+        "no error in the losing tab"
+    );
+    let message = second.state().await["error"].as_str().unwrap().to_owned();
+    assert!(message.contains("changed since you loaded it"), "{message}");
+    eventually!(
+        second.state().await["visible"] == json!(["first tab wins"]),
+        "the losing tab does not show the current title"
+    );
+    assert_eq!(app.rows()[0].title, "first tab wins");
+
+    // Quick successive edits in one tab never refuse each other.
+    for _ in 0..3 {
+        let toggle = second
+            .item("first tab wins")
+            .await
+            .find(Locator::Css(".toggle"))
+            .await
+            .unwrap();
+        toggle.click().await.unwrap();
+    }
+    eventually!(
+        app.rows()[0].completed,
+        "three toggles should leave it completed"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let state = second.state().await;
+    assert_eq!(state["completed"], json!(["first tab wins"]));
+    assert!(
+        state["error"].is_null() || state["error"] == json!(message),
+        "a new error appeared: {state}"
+    );
+    first.close().await;
+    second.close().await;
+}

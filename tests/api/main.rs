@@ -11,3 +11,4 @@ mod migrations;
 mod postgres;
 mod shutdown;
 mod todos;
+mod versions;

@@ -36,16 +36,22 @@ async fn up_down_and_redo_keep_data_where_the_migration_allows(backend: Backend)
 
     database.execute("INSERT INTO todos (title, position) VALUES ('kept', 1), ('also kept', 2)");
 
-    // Redoing the index migration keeps the rows.
+    // Redoing the newest migration keeps the rows.
     let redone = db::redo_last_migration(&mut conn).unwrap();
     assert_eq!(redone.as_deref(), Some(applied.last().unwrap().as_str()));
     assert_eq!(titles(&database), ["kept", "also kept"]);
     assert_eq!(database.schema_objects(), ["todos", "todos_position_id"]);
 
-    // Reverting it drops the index and keeps the rows; reverting the table drops everything.
-    db::revert_last_migration(&mut conn).unwrap();
-    assert_eq!(database.schema_objects(), ["todos"]);
-    assert_eq!(titles(&database), ["kept", "also kept"]);
+    // Reverting one migration after another keeps the rows until the table itself goes.
+    for _ in 1..applied.len() {
+        db::revert_last_migration(&mut conn).unwrap();
+        assert_eq!(titles(&database), ["kept", "also kept"]);
+    }
+    assert_eq!(
+        database.schema_objects(),
+        ["todos"],
+        "the index went with its migration"
+    );
     db::revert_last_migration(&mut conn).unwrap();
     assert!(database.schema_objects().is_empty());
     assert_eq!(db::revert_last_migration(&mut conn).unwrap(), None);

@@ -34,7 +34,7 @@ async fn create_returns_201_the_todo_and_its_location(backend: Backend) {
     let url = format!("{}/todos/{id}", app.address);
     assert_eq!(
         todo,
-        json!({"id": id, "title": "buy milk", "order": 1, "completed": false, "url": url})
+        json!({"id": id, "title": "buy milk", "order": 1, "completed": false, "url": url, "version": 1})
     );
     assert_eq!(location, url);
     assert_eq!(
