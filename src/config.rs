@@ -94,6 +94,18 @@ pub struct ServerSettings {
     /// How long in-flight requests may run on after SIGINT/SIGTERM.
     pub shutdown_timeout_secs: u64,
     pub static_dir: PathBuf,
+    /// A client must send a request's whole head within this time, or it gets 408 and is cut off.
+    pub client_request_timeout_ms: u64,
+    /// How long an idle keep-alive connection stays open.
+    pub keep_alive_secs: u64,
+    /// Open connections each worker serves at once; more wait until one closes.
+    pub max_connections_per_worker: usize,
+}
+
+impl ServerSettings {
+    pub fn client_request_timeout(&self) -> Duration {
+        Duration::from_millis(self.client_request_timeout_ms)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -209,6 +221,18 @@ impl Settings {
         }
         if self.server.host.trim().is_empty() {
             return Err(invalid("server.host", "must not be empty"));
+        }
+        if self.server.client_request_timeout_ms == 0 {
+            return Err(invalid(
+                "server.client_request_timeout_ms",
+                "must be at least 1",
+            ));
+        }
+        if self.server.max_connections_per_worker == 0 {
+            return Err(invalid(
+                "server.max_connections_per_worker",
+                "must be at least 1",
+            ));
         }
         if self.server.body_limit == 0 {
             return Err(invalid("server.body_limit", "must be at least 1 byte"));

@@ -854,3 +854,25 @@ async fn two_tabs_editing_one_todo_cannot_overwrite_each_other() {
     first.close().await;
     second.close().await;
 }
+
+#[tokio::test]
+async fn the_content_security_policy_blocks_injected_inline_script() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let Some(browser) = Browser::open(&app, "csp").await else {
+        return;
+    };
+    // As markup that found its way into the page would: an inline script element.
+    browser
+        .run(
+            "const s = document.createElement('script');
+             s.textContent = 'window.injected = true';
+             document.body.appendChild(s);",
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(browser.run("return window.injected === true").await, false);
+    // The app's own scripts, all files, run under the same policy.
+    browser.add("still works").await;
+    assert_eq!(titles(&app.rows()), ["still works"]);
+    browser.close().await;
+}

@@ -108,6 +108,61 @@ async fn listed_origins_only_when_configured(backend: Backend) {
     assert_eq!(own.status(), 201);
 }
 
+/// Production's own CORS settings: no other origin, only the page's own.
+#[tokio::test]
+async fn production_allows_only_the_pages_own_origin() {
+    let production = todomvc::config::Settings::load_from(
+        std::path::Path::new("config"),
+        &[("APP_ENV", "production"), ("DATABASE_URL", "unused.db")]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
+    )
+    .unwrap();
+    assert!(production.cors.allowed_origins.is_empty());
+    let app = spawn_app_with(Backend::Sqlite, |settings| settings.cors = production.cors).await;
+
+    let foreign = app
+        .client
+        .request(Method::OPTIONS, app.url("/todos/"))
+        .header("origin", "https://elsewhere.example")
+        .header("access-control-request-method", "DELETE")
+        .send()
+        .await
+        .unwrap();
+    assert!(foreign.status().is_client_error());
+    assert!(
+        foreign
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+
+    let foreign_write = app
+        .client
+        .delete(app.url("/todos/"))
+        .header("origin", "https://elsewhere.example")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        foreign_write
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+
+    let own = app
+        .client
+        .post(app.url("/todos/"))
+        .header("origin", app.address.clone())
+        .json(&json!({"title": "from the page"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), 201);
+}
+
 on_both_backends!(
     preflight_allows_any_origin_in_test,
     cross_origin_requests_carry_the_headers_and_expose_location,

@@ -9,6 +9,7 @@ mod helpers;
 mod index;
 mod migrations;
 mod postgres;
+mod security;
 mod shutdown;
 mod todos;
 mod versions;
