@@ -1,12 +1,15 @@
 //! The `todomvc` command line: serve (the default) and database migrations.
 
 use std::error::Error;
+use std::io::{Read, Write};
 use std::net::TcpListener;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 use crate::config::{LogSettings, Settings};
+use crate::models::{ImportRecord, Todo};
 use crate::{db, startup};
 
 #[derive(Debug, Parser)]
@@ -30,6 +33,18 @@ enum Command {
     Migrate {
         #[command(subcommand)]
         action: MigrateAction,
+    },
+    /// Write every todo to standard output as JSON.
+    Export,
+    /// Load todos from a file written by `export`, in one transaction: all of them or none.
+    Import {
+        /// The export file; `-` reads standard input.
+        file: PathBuf,
+    },
+    /// Copy a SQLite database, consistently, while the server may be writing to it.
+    Backup {
+        /// The new file to write; it must not exist yet.
+        path: PathBuf,
     },
 }
 
@@ -55,6 +70,9 @@ pub fn main() -> ExitCode {
             match cli.command.unwrap_or(Command::Serve) {
                 Command::Serve => serve(&settings),
                 Command::Migrate { action } => migrate(&settings, action),
+                Command::Export => export(&settings),
+                Command::Import { file } => import(&settings, &file),
+                Command::Backup { path } => backup(&settings, &path),
             }
         });
     match result {
@@ -95,9 +113,15 @@ fn serve(settings: &Settings) -> Result<(), Box<dyn Error>> {
     })
 }
 
+/// One connection for a one-off command.
+fn connection(settings: &Settings) -> Result<db::PooledDbConnection, Box<dyn Error>> {
+    let mut database = settings.database.clone();
+    database.pool_size = 1;
+    Ok(db::connect(&database)?.get()?)
+}
+
 fn migrate(settings: &Settings, action: MigrateAction) -> Result<(), Box<dyn Error>> {
-    let pool = db::connect(&settings.database)?;
-    let mut conn = pool.get()?;
+    let mut conn = connection(settings)?;
     match action {
         MigrateAction::Run => {
             let applied = db::run_pending_migrations(&mut conn)?;
@@ -127,5 +151,34 @@ fn migrate(settings: &Settings, action: MigrateAction) -> Result<(), Box<dyn Err
             }
         }
     }
+    Ok(())
+}
+
+fn export(settings: &Settings) -> Result<(), Box<dyn Error>> {
+    let todos = Todo::all(&mut *connection(settings)?)?;
+    let records: Vec<_> = todos.iter().map(Todo::to_export).collect();
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, &records)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+fn import(settings: &Settings, file: &Path) -> Result<(), Box<dyn Error>> {
+    let mut json = String::new();
+    if file == Path::new("-") {
+        std::io::stdin().read_to_string(&mut json)?;
+    } else {
+        json = std::fs::read_to_string(file)
+            .map_err(|err| format!("cannot read {}: {err}", file.display()))?;
+    }
+    let records = ImportRecord::parse_all(&json)?;
+    let count = Todo::import(&mut *connection(settings)?, records)?;
+    println!("imported {count} todos");
+    Ok(())
+}
+
+fn backup(settings: &Settings, path: &Path) -> Result<(), Box<dyn Error>> {
+    db::backup_sqlite(&mut *connection(settings)?, path)?;
+    println!("backed up to {}", path.display());
     Ok(())
 }

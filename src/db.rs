@@ -35,6 +35,8 @@ pub enum DbError {
     Connect { url: String, message: String },
     #[error("migrations failed: {0}")]
     Migration(String),
+    #[error("backup failed: {0}")]
+    Backup(String),
     #[error("database: {0}")]
     Query(#[from] diesel::result::Error),
     #[error("no database connection could be had: {0}")]
@@ -217,6 +219,40 @@ pub fn lock_todos_for_append(conn: &mut DbConnection) -> QueryResult<()> {
         DbConnection::Pg(pg) => pg.batch_execute("LOCK TABLE todos IN SHARE ROW EXCLUSIVE MODE"),
         DbConnection::Sqlite(_) => Ok(()),
     }
+}
+
+/// After rows were inserted with ids of their own: moves PostgreSQL's id sequence past them, so
+/// that the next todo does not collide with one. (SQLite's AUTOINCREMENT follows by itself.)
+pub fn after_explicit_ids(conn: &mut DbConnection) -> QueryResult<()> {
+    match conn {
+        DbConnection::Pg(pg) => pg.batch_execute(
+            "SELECT setval(pg_get_serial_sequence('todos', 'id'), \
+             GREATEST((SELECT MAX(id) FROM todos), 1))",
+        ),
+        DbConnection::Sqlite(_) => Ok(()),
+    }
+}
+
+/// A consistent copy of a SQLite database, taken while it is in use, into a new file at `path`.
+pub fn backup_sqlite(conn: &mut DbConnection, path: &std::path::Path) -> Result<(), DbError> {
+    let DbConnection::Sqlite(sqlite) = conn else {
+        return Err(DbError::Backup(
+            "backup copies a SQLite database; for PostgreSQL use pg_dump".into(),
+        ));
+    };
+    if path.exists() {
+        return Err(DbError::Backup(format!(
+            "{} already exists; name a new file",
+            path.display()
+        )));
+    }
+    let target = path
+        .to_str()
+        .ok_or_else(|| DbError::Backup(format!("{} is not a UTF-8 path", path.display())))?;
+    // VACUUM INTO reads one snapshot of the database, so writers may go on meanwhile.
+    sqlite
+        .batch_execute(&format!("VACUUM INTO '{}'", target.replace('\'', "''")))
+        .map_err(|err| DbError::Backup(err.to_string()))
 }
 
 /// One migration and whether it has been applied.

@@ -3,5 +3,6 @@
 mod todo;
 
 pub use todo::{
-    MAX_TITLE_CHARS, NewTodo, Todo, TodoChanges, TodoJson, ValidationError, WriteOutcome,
+    ImportError, ImportRecord, MAX_TITLE_CHARS, NewTodo, Todo, TodoChanges, TodoJson,
+    ValidationError, WriteOutcome,
 };

@@ -107,20 +107,68 @@ impl Todo {
     }
 
     /// Inserts a todo; one without a position goes after the last one.
-    pub fn create(conn: &mut DbConnection, mut new: NewTodo) -> QueryResult<Todo> {
-        db::write_transaction(conn, |conn| {
-            if new.position.is_none() {
-                db::lock_todos_for_append(conn)?;
-                let last: Option<i32> = todos::table
-                    .select(diesel::dsl::max(todos::position))
-                    .first(conn)?;
-                // At i32::MAX the new todo shares the last position and sorts after it by id.
-                new.position = Some(last.map_or(1, |last| last.saturating_add(1)));
-            }
-            diesel::insert_into(todos::table)
+    pub fn create(conn: &mut DbConnection, new: NewTodo) -> QueryResult<Todo> {
+        db::write_transaction(conn, |conn| Self::insert(conn, new, None))
+    }
+
+    /// Inserts inside the caller's write transaction, with the given id or the next one.
+    fn insert(conn: &mut DbConnection, mut new: NewTodo, id: Option<i32>) -> QueryResult<Todo> {
+        if new.position.is_none() {
+            db::lock_todos_for_append(conn)?;
+            let last: Option<i32> = todos::table
+                .select(diesel::dsl::max(todos::position))
+                .first(conn)?;
+            // At i32::MAX the new todo shares the last position and sorts after it by id.
+            new.position = Some(last.map_or(1, |last| last.saturating_add(1)));
+        }
+        let insert = diesel::insert_into(todos::table);
+        match id {
+            Some(id) => insert
+                .values((todos::id.eq(id), &new))
+                .returning(todos::all_columns)
+                .get_result(conn),
+            None => insert
                 .values(&new)
                 .returning(todos::all_columns)
-                .get_result(conn)
+                .get_result(conn),
+        }
+    }
+
+    /// Loads exported todos in one transaction: all of them, or none when one cannot be stored.
+    /// Records keep their ids; an id already in the database is refused, naming the record.
+    pub fn import(
+        conn: &mut DbConnection,
+        records: Vec<ImportRecord>,
+    ) -> Result<usize, ImportError> {
+        db::write_transaction(conn, |conn| {
+            let count = records.len();
+            let mut any_id = false;
+            for record in records {
+                if let Some(id) = record.id {
+                    any_id = true;
+                    if Self::find(conn, id)?.is_some() {
+                        return Err(ImportError::Record {
+                            number: record.number,
+                            message: format!("a todo with id {id} is already in the database"),
+                        });
+                    }
+                }
+                Self::insert(conn, record.todo, record.id)?;
+            }
+            if any_id {
+                db::after_explicit_ids(conn)?;
+            }
+            Ok(count)
+        })
+    }
+
+    /// Every todo as an export record: the fields a client can set, and the id.
+    pub fn to_export(&self) -> serde_json::Value {
+        serde_json::json!({
+            "id": self.id,
+            "title": self.title,
+            "order": self.position,
+            "completed": self.completed,
         })
     }
 
@@ -204,6 +252,67 @@ impl Todo {
             }
             None => diesel::delete(todos::table).execute(conn),
         })
+    }
+}
+
+/// One todo of an import file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportRecord {
+    /// Its place in the file, from 1, for error messages.
+    pub number: usize,
+    pub id: Option<i32>,
+    pub todo: NewTodo,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("the file is not an export: {0}")]
+    Format(String),
+    #[error("record {number}: {message}")]
+    Record { number: usize, message: String },
+    #[error("database: {0}")]
+    Database(#[from] diesel::result::Error),
+}
+
+impl ImportRecord {
+    /// Reads an export: a JSON array of todos as `to_export` writes them. The first bad record
+    /// stops the reading, named by its number.
+    pub fn parse_all(json: &str) -> Result<Vec<ImportRecord>, ImportError> {
+        let value: Value =
+            serde_json::from_str(json).map_err(|err| ImportError::Format(err.to_string()))?;
+        let Value::Array(items) = value else {
+            return Err(ImportError::Format("expected a JSON array of todos".into()));
+        };
+        let mut seen = std::collections::HashSet::new();
+        items
+            .iter()
+            .enumerate()
+            .map(|(index, item)| {
+                let number = index + 1;
+                let fail = |message: String| ImportError::Record { number, message };
+                let Value::Object(body) = item else {
+                    return Err(fail("expected a JSON object".into()));
+                };
+                let id = match body.get("id") {
+                    None | Some(Value::Null) => None,
+                    Some(id) => Some(
+                        id.as_i64()
+                            .and_then(|id| i32::try_from(id).ok())
+                            .filter(|id| *id > 0)
+                            .ok_or_else(|| {
+                                fail(format!("id must be a positive integer, not {id}"))
+                            })?,
+                    ),
+                };
+                if let Some(id) = id
+                    && !seen.insert(id)
+                {
+                    return Err(fail(format!("id {id} appears twice in the file")));
+                }
+                let todo = NewTodo::from_json(body).map_err(|err| fail(err.to_string()))?;
+                Ok(ImportRecord { number, id, todo })
+            })
+            .collect()
     }
 }
 

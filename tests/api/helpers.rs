@@ -112,6 +112,16 @@ impl TestDatabase {
         }
     }
 
+    /// An existing SQLite file, left in place afterwards.
+    pub fn existing_sqlite(path: &str) -> TestDatabase {
+        TestDatabase {
+            backend: Backend::Sqlite,
+            url: path.to_owned(),
+            _dir: None,
+            postgres: None,
+        }
+    }
+
     /// Runs a statement on the PostgreSQL server's admin database, where `{db}` stands for this
     /// test's database (to cut it off and let it back in).
     pub fn admin_execute(&self, sql: &str) {

@@ -8,6 +8,7 @@ mod errors;
 mod helpers;
 mod index;
 mod migrations;
+mod operators;
 mod postgres;
 mod security;
 mod shutdown;
