@@ -186,7 +186,7 @@ async fn backup_copies_a_live_sqlite_database_consistently() {
     assert_eq!(check[0].integrity_check, "ok");
     let copied = backup.rows();
     let live = app.rows();
-    assert!(copied.len() >= 1 && copied.len() <= live.len());
+    assert!(!copied.is_empty() && copied.len() <= live.len());
     assert_eq!(
         copied[..],
         live[..copied.len()],
