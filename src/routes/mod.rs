@@ -23,18 +23,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource(["/todos", "/todos/"])
             .name("todos")
             .route(web::get().to(todos::list))
+            .route(web::head().to(todos::list))
             .route(web::post().to(todos::create))
             .route(web::delete().to(todos::delete_all))
-            .default_service(other_method("GET, POST, DELETE")),
+            .default_service(other_method("GET, HEAD, POST, DELETE")),
     )
     .service(
         web::resource("/todos/{id}")
             .name("todo")
             .route(web::get().to(todos::get))
+            .route(web::head().to(todos::get))
             .route(web::put().to(todos::update))
             .route(web::patch().to(todos::update))
             .route(web::delete().to(todos::delete))
-            .default_service(other_method("GET, PUT, PATCH, DELETE")),
+            .default_service(other_method("GET, HEAD, PUT, PATCH, DELETE")),
     );
 }
 

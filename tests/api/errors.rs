@@ -72,9 +72,9 @@ async fn wrong_method_is_405_with_allow(backend: Backend) {
     let todo = app.create(json!({"title": "x"})).await;
     let item = format!("/todos/{}", todo["id"]);
     let cases = [
-        (Method::PUT, "/todos/", "GET, POST, DELETE"),
-        (Method::PATCH, "/todos", "GET, POST, DELETE"),
-        (Method::POST, item.as_str(), "GET, PUT, PATCH, DELETE"),
+        (Method::PUT, "/todos/", "GET, HEAD, POST, DELETE"),
+        (Method::PATCH, "/todos", "GET, HEAD, POST, DELETE"),
+        (Method::POST, item.as_str(), "GET, HEAD, PUT, PATCH, DELETE"),
         (Method::POST, "/", "GET, HEAD"),
     ];
     for (method, path, allow) in cases {
@@ -95,7 +95,10 @@ async fn plain_options_lists_the_methods(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(response.status(), 204);
-    assert_eq!(response.headers()["allow"], "GET, POST, DELETE, OPTIONS");
+    assert_eq!(
+        response.headers()["allow"],
+        "GET, HEAD, POST, DELETE, OPTIONS"
+    );
 }
 
 async fn malformed_json_and_non_objects_are_400(backend: Backend) {
