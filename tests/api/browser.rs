@@ -211,20 +211,33 @@ impl Browser {
         );
     }
 
-    /// The `<li>` whose label is `title`.
+    /// The `<li>` whose label is `title` (titles in these tests have no quotes).
     async fn item(&self, title: &str) -> Element {
-        for li in self
-            .client
-            .find_all(Locator::Css(".todo-list li"))
+        let xpath = format!("//ul[@class='todo-list']/li[.//label[text()='{title}']]");
+        self.client
+            .find(Locator::XPath(&xpath))
             .await
-            .unwrap()
-        {
-            let label = li.find(Locator::Css("label")).await.unwrap();
-            if label.text().await.unwrap() == title {
-                return li;
+            .unwrap_or_else(|err| panic!("no todo titled {title:?}: {err}"))
+    }
+
+    /// Clicks the checkbox of the todo titled `title`. Every save redraws the item, so a click
+    /// that lands on an element just replaced is tried again on the new one.
+    async fn toggle(&self, title: &str) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let clicked = match self.item(title).await.find(Locator::Css(".toggle")).await {
+                Ok(toggle) => toggle.click().await.is_ok(),
+                Err(_) => false,
+            };
+            if clicked {
+                return;
             }
+            assert!(
+                Instant::now() < deadline,
+                "could not click the checkbox of {title:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("no todo titled {title:?}");
     }
 
     /// Real pointer input: moves onto `element` (hovering it) and clicks `clicks` times.
@@ -335,26 +348,14 @@ async fn toggle_one_and_the_counter() {
     assert_eq!(state["count"], "<strong>2</strong> items left");
     assert_eq!(state["clearCompleted"], false);
 
-    let toggle = browser
-        .item("one")
-        .await
-        .find(Locator::Css(".toggle"))
-        .await
-        .unwrap();
-    toggle.click().await.unwrap();
+    browser.toggle("one").await;
     eventually!(app.rows()[0].completed, "toggle not saved");
     let state = browser.state().await;
     assert_eq!(state["completed"], json!(["one"]));
     assert_eq!(state["count"], "<strong>1</strong> item left");
     assert_eq!(state["clearCompleted"], true);
 
-    let toggle = browser
-        .item("two")
-        .await
-        .find(Locator::Css(".toggle"))
-        .await
-        .unwrap();
-    toggle.click().await.unwrap();
+    browser.toggle("two").await;
     eventually!(app.rows()[1].completed, "toggle not saved");
     assert_eq!(
         browser.state().await["count"],
@@ -362,13 +363,7 @@ async fn toggle_one_and_the_counter() {
     );
 
     // Each save redraws the item, so find the checkbox again.
-    let toggle = browser
-        .item("two")
-        .await
-        .find(Locator::Css(".toggle"))
-        .await
-        .unwrap();
-    toggle.click().await.unwrap();
+    browser.toggle("two").await;
     eventually!(!app.rows()[1].completed, "untoggle not saved");
     assert_eq!(browser.state().await["completed"], json!(["one"]));
     browser.close().await;
@@ -396,13 +391,7 @@ async fn toggle_all_and_its_checkbox_tracks_the_state() {
     assert_eq!(state["count"], "<strong>0</strong> items left");
 
     // Un-completing one clears the checkbox; toggling all again completes just that one.
-    let toggle = browser
-        .item("b")
-        .await
-        .find(Locator::Css(".toggle"))
-        .await
-        .unwrap();
-    toggle.click().await.unwrap();
+    browser.toggle("b").await;
     eventually!(
         browser.state().await["toggleAll"] == false,
         "checkbox stayed checked"
@@ -591,13 +580,7 @@ async fn routing_filters_and_they_survive_reload() {
         browser.state().await["visible"] == json!(["active one"]),
         "active filter again"
     );
-    let toggle = browser
-        .item("active one")
-        .await
-        .find(Locator::Css(".toggle"))
-        .await
-        .unwrap();
-    toggle.click().await.unwrap();
+    browser.toggle("active one").await;
     eventually!(
         browser.state().await["visible"] == json!([]),
         "completed todo still shown"
@@ -669,13 +652,7 @@ async fn a_failed_save_is_shown_and_the_view_resyncs() {
         .send()
         .await
         .unwrap();
-    let toggle = browser
-        .item("stale")
-        .await
-        .find(Locator::Css(".toggle"))
-        .await
-        .unwrap();
-    toggle.click().await.unwrap();
+    browser.toggle("stale").await;
     eventually!(!browser.state().await["error"].is_null(), "no error shown");
     let message = browser.state().await["error"].as_str().unwrap().to_owned();
     assert!(
@@ -832,13 +809,7 @@ async fn two_tabs_editing_one_todo_cannot_overwrite_each_other() {
 
     // Quick successive edits in one tab never refuse each other.
     for _ in 0..3 {
-        let toggle = second
-            .item("first tab wins")
-            .await
-            .find(Locator::Css(".toggle"))
-            .await
-            .unwrap();
-        toggle.click().await.unwrap();
+        second.toggle("first tab wins").await;
     }
     eventually!(
         app.rows()[0].completed,
