@@ -5,6 +5,7 @@ mod browser;
 mod concurrency;
 mod config;
 mod cors;
+mod durability;
 mod errors;
 mod helpers;
 mod index;

@@ -1,54 +1,12 @@
 //! The real binary: it starts with `serve`, and SIGINT or SIGTERM lets a request in flight finish.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::thread::sleep;
 use std::time::Duration;
 
-use crate::helpers::{Backend, TestDatabase};
-
-struct Served {
-    child: Child,
-    address: String,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts `todomvc` on a free port and waits for the line that names its address.
-fn serve(database_url: &str) -> Served {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_todomvc"))
-        .env("APP_ENV", "test")
-        .env("DATABASE_URL", database_url)
-        .env("PORT", "0")
-        .env("RUST_LOG", "info")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let address = loop {
-        let line = lines.next().expect("server exited before serving").unwrap();
-        if let Some(rest) = line.split("serving http://").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_owned();
-        }
-    };
-    // Keep draining the log so the server never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    Served { child, address }
-}
-
-fn signal(child: &Child, name: &str) {
-    let status = Command::new("kill")
-        .args([&format!("-{name}"), &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
+use crate::helpers::{Backend, ServerProcess, TestDatabase};
 
 /// Reads from `stream` until what was read ends with `end`.
 fn read_until(stream: &mut TcpStream, end: &str) -> String {
@@ -66,7 +24,7 @@ fn read_until(stream: &mut TcpStream, end: &str) -> String {
 
 fn request_in_flight_survives(signal_name: &str) {
     let database = TestDatabase::create(Backend::Sqlite);
-    let mut served = serve(&database.url);
+    let mut served = ServerProcess::start(Path::new(env!("CARGO_BIN_EXE_todomvc")), &database.url);
 
     let body = br#"{"title": "sent while stopping"}"#;
     let mut stream = TcpStream::connect(&served.address).unwrap();
@@ -92,7 +50,7 @@ fn request_in_flight_survives(signal_name: &str) {
     stream.write_all(&body[..10]).unwrap();
     sleep(Duration::from_millis(300));
 
-    signal(&served.child, signal_name);
+    served.signal(signal_name);
     sleep(Duration::from_millis(300));
     stream.write_all(&body[10..]).unwrap();
 
