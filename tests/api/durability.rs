@@ -115,7 +115,7 @@ async fn client(
             let title = format!("{name} todo {n}");
             (
                 http.post(format!("{base}/todos/"))
-                    .json(&json!({"title": title, "completed": n % 2 == 0})),
+                    .json(&json!({"title": title, "completed": n.is_multiple_of(2)})),
                 Unanswered::Create(title),
             )
         } else if choice < 4 {

@@ -333,21 +333,6 @@ pub async fn send_raw(
     (status, headers, json)
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn database_name_is_swapped() {
-        assert_eq!(
-            super::with_database("postgres://u@h:5/postgres?sslmode=disable", "t1"),
-            "postgres://u@h:5/t1?sslmode=disable"
-        );
-        assert_eq!(
-            super::with_database("postgres://u@h", "t1"),
-            "postgres://u@h/t1"
-        );
-    }
-}
-
 /// The `todomvc` binary running as a child process, serving on a free port.
 pub struct ServerProcess {
     pub child: std::process::Child,
@@ -420,5 +405,20 @@ impl Drop for ServerProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn database_name_is_swapped() {
+        assert_eq!(
+            super::with_database("postgres://u@h:5/postgres?sslmode=disable", "t1"),
+            "postgres://u@h:5/t1?sslmode=disable"
+        );
+        assert_eq!(
+            super::with_database("postgres://u@h", "t1"),
+            "postgres://u@h/t1"
+        );
     }
 }
