@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The benchmark. Builds the release binary, runs every scenario against it and against the
+# ceilings (nginx serving the same bytes, diesel doing the same writes), and writes BENCHMARKS.md
+# with docs/benchmark.svg.
+#
+#   benches/run.sh           10 s per scenario, lists of up to 100,000 todos (about 5 minutes)
+#   benches/run.sh --quick   1 s per scenario, small lists; writes to target/bench-quick/ (CI)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=()
+command -v wrk >/dev/null || packages+=(wrk)
+[[ -x /usr/sbin/nginx ]] || command -v nginx >/dev/null || packages+=(nginx)
+if ((${#packages[@]})); then
+  sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+fi
+
+cargo build --release --locked
+cargo bench --locked --bench harness -- "$@"
