@@ -167,6 +167,9 @@ pub fn connect(settings: &DatabaseSettings) -> Result<DbPool, DbError> {
     Pool::builder()
         .max_size(settings.pool_size)
         .connection_timeout(settings.connection_timeout())
+        // A PostgreSQL connection can die with the server or the network; a SQLite one cannot, so
+        // it is not checked with a query at every checkout.
+        .test_on_check_out(matches!(url, DatabaseUrl::Postgres(_)))
         .connection_customizer(Box::new(setup))
         .build(ConnectionManager::new(connection_string))
         .map_err(|err| connect_error(err.to_string()))

@@ -9,3 +9,12 @@ diesel::table! {
         version -> Integer,
     }
 }
+
+diesel::table! {
+    todos_generation (id) {
+        id -> Integer,
+        value -> BigInt,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(todos, todos_generation,);

@@ -15,6 +15,7 @@ use crate::config::{CorsSettings, Settings};
 use crate::db::{self, DbError, DbPool};
 use crate::error::{AppError, json_error_body};
 use crate::routes;
+use crate::routes::cache::ListCache;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -41,12 +42,14 @@ pub fn build(settings: &Settings, listener: TcpListener) -> Result<Server, Start
 /// The server on an already opened pool.
 pub fn run(listener: TcpListener, pool: DbPool, settings: &Settings) -> std::io::Result<Server> {
     let pool = web::Data::new(pool);
+    let list_cache = web::Data::new(ListCache::default());
     let cors_settings = settings.cors.clone();
     let static_dir = settings.server.static_dir.clone();
     let body_limit = settings.server.body_limit;
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(pool.clone())
+            .app_data(list_cache.clone())
             .app_data(
                 web::JsonConfig::default()
                     .limit(body_limit)

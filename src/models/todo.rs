@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::db::{self, DbConnection};
-use crate::schema::todos;
+use crate::schema::{todos, todos_generation};
 
 /// The longest title accepted, in characters.
 pub const MAX_TITLE_CHARS: usize = 1000;
@@ -96,6 +96,13 @@ impl Todo {
             .order((todos::position.asc(), todos::id.asc()))
             .select(Todo::as_select())
             .load(conn)
+    }
+
+    /// The count of changes to the list, raised by triggers with every insert, update and delete.
+    pub fn generation(conn: &mut DbConnection) -> QueryResult<i64> {
+        todos_generation::table
+            .select(todos_generation::value)
+            .first(conn)
     }
 
     pub fn find(conn: &mut DbConnection, id: i32) -> QueryResult<Option<Todo>> {

@@ -4,7 +4,9 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use super::{collection_url, with_connection};
+use super::cache::{ListCache, Representation};
+use super::todos::list_json;
+use super::{collection_url, rendered_list};
 use crate::db::DbPool;
 use crate::error::AppError;
 use crate::models::Todo;
@@ -19,28 +21,33 @@ struct IndexPage<'a> {
     todos_json: String,
 }
 
-pub async fn index(req: HttpRequest, pool: web::Data<DbPool>) -> Result<HttpResponse, AppError> {
-    let todos = with_connection(&pool, Todo::all).await?;
+pub async fn index(
+    req: HttpRequest,
+    pool: web::Data<DbPool>,
+    cache: web::Data<ListCache>,
+) -> Result<HttpResponse, AppError> {
     let base = collection_url(&req);
-    let json: Vec<_> = todos.iter().map(|todo| todo.to_json(&base)).collect();
-    let todos_json = script_safe_json(
-        &serde_json::to_string(&json).map_err(|err| AppError::Internal(err.to_string()))?,
-    );
-    let completed = todos.iter().filter(|todo| todo.completed).count();
-    let page = IndexPage {
-        remaining: todos.len() - completed,
-        completed,
-        todos: &todos,
-        todos_json,
-    };
-    let html = page
-        .render()
-        .map_err(|err| AppError::Internal(format!("rendering the page: {err}")))?;
+    let html = rendered_list(&pool, &cache, Representation::Page, base, render_page).await?;
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         // The page shows live data: always ask the server again.
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .body(html))
+}
+
+fn render_page(todos: &[Todo], base: &str) -> Result<Vec<u8>, AppError> {
+    let json = String::from_utf8(list_json(todos, base)?)
+        .map_err(|err| AppError::Internal(err.to_string()))?;
+    let completed = todos.iter().filter(|todo| todo.completed).count();
+    let page = IndexPage {
+        remaining: todos.len() - completed,
+        completed,
+        todos,
+        todos_json: script_safe_json(&json),
+    };
+    page.render()
+        .map(String::into_bytes)
+        .map_err(|err| AppError::Internal(format!("rendering the page: {err}")))
 }
 
 /// JSON that cannot end its `<script>` element early or open a comment: `<`, `>` and `&` only occur

@@ -1,14 +1,17 @@
 //! HTTP handlers. They parse the request, run the model's queries off the async executor, and shape
 //! the response; SQL lives in `models`.
 
+pub mod cache;
 mod index;
-mod todos;
+pub(crate) mod todos;
 
 use actix_web::http::{Method, header};
 use actix_web::{HttpRequest, HttpResponse, Route, web};
 
 use crate::db::{DbConnection, DbPool};
 use crate::error::AppError;
+use crate::models::Todo;
+use cache::{ListCache, Representation};
 
 /// Every route of the application.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -83,4 +86,30 @@ where
 fn collection_url(req: &HttpRequest) -> String {
     let info = req.connection_info();
     format!("{}://{}/todos/", info.scheme(), info.host())
+}
+
+/// The whole list rendered as `representation` for `base`: the kept copy while the database's
+/// generation is unchanged, else read and rendered on the blocking pool, and kept. Concurrent
+/// readers share one buffer instead of each holding a copy of the list.
+async fn rendered_list(
+    pool: &web::Data<DbPool>,
+    cache: &web::Data<ListCache>,
+    representation: Representation,
+    base: String,
+    render: fn(&[Todo], &str) -> Result<Vec<u8>, AppError>,
+) -> Result<web::Bytes, AppError> {
+    let (pool, cache) = (pool.clone(), cache.clone());
+    web::block(move || -> Result<web::Bytes, AppError> {
+        let mut conn = pool.get()?;
+        // The generation is read first, so the list read after it is never older than it.
+        let generation = Todo::generation(&mut conn)?;
+        if let Some(body) = cache.get(representation, &base, generation) {
+            return Ok(body);
+        }
+        let todos = Todo::all(&mut conn)?;
+        let body = web::Bytes::from(render(&todos, &base)?);
+        cache.put(representation, base, generation, body.clone());
+        Ok(body)
+    })
+    .await?
 }

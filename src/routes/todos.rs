@@ -5,7 +5,8 @@ use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::{collection_url, with_connection};
+use super::cache::{ListCache, Representation};
+use super::{collection_url, rendered_list, with_connection};
 use crate::db::DbPool;
 use crate::error::AppError;
 use crate::models::{NewTodo, Todo, TodoChanges, WriteOutcome};
@@ -53,11 +54,25 @@ fn refused<T>(outcome: WriteOutcome<T>, id: i32, req: &HttpRequest) -> Result<T,
     }
 }
 
-pub async fn list(req: HttpRequest, pool: web::Data<DbPool>) -> Result<HttpResponse, AppError> {
-    let todos = with_connection(&pool, Todo::all).await?;
+pub async fn list(
+    req: HttpRequest,
+    pool: web::Data<DbPool>,
+    cache: web::Data<ListCache>,
+) -> Result<HttpResponse, AppError> {
     let base = collection_url(&req);
-    let body: Vec<_> = todos.iter().map(|todo| todo.to_json(&base)).collect();
-    Ok(HttpResponse::Ok().json(body))
+    let body = rendered_list(&pool, &cache, Representation::Json, base, list_json).await?;
+    Ok(HttpResponse::Ok()
+        .content_type(mime::APPLICATION_JSON)
+        .body(body))
+}
+
+/// The list as a JSON array, serialised straight from the rows.
+pub(super) fn list_json(todos: &[Todo], base: &str) -> Result<Vec<u8>, AppError> {
+    let mut body = Vec::with_capacity(todos.len() * 128 + 2);
+    let mut serializer = serde_json::Serializer::new(&mut body);
+    serde::Serializer::collect_seq(&mut serializer, todos.iter().map(|todo| todo.to_json(base)))
+        .map_err(|err| AppError::Internal(err.to_string()))?;
+    Ok(body)
 }
 
 pub async fn create(

@@ -32,7 +32,13 @@ async fn up_down_and_redo_keep_data_where_the_migration_allows(backend: Backend)
         db::run_pending_migrations(&mut conn).unwrap().is_empty(),
         "nothing left to apply"
     );
-    assert_eq!(database.schema_objects(), ["todos", "todos_position_id"]);
+    let full_schema = database.schema_objects();
+    for object in ["todos", "todos_position_id", "todos_generation"] {
+        assert!(
+            full_schema.iter().any(|o| o == object),
+            "{object} in {full_schema:?}"
+        );
+    }
 
     database.execute("INSERT INTO todos (title, position) VALUES ('kept', 1), ('also kept', 2)");
 
@@ -40,7 +46,7 @@ async fn up_down_and_redo_keep_data_where_the_migration_allows(backend: Backend)
     let redone = db::redo_last_migration(&mut conn).unwrap();
     assert_eq!(redone.as_deref(), Some(applied.last().unwrap().as_str()));
     assert_eq!(titles(&database), ["kept", "also kept"]);
-    assert_eq!(database.schema_objects(), ["todos", "todos_position_id"]);
+    assert_eq!(database.schema_objects(), full_schema);
 
     // Reverting one migration after another keeps the rows until the table itself goes.
     for _ in 1..applied.len() {
@@ -57,7 +63,7 @@ async fn up_down_and_redo_keep_data_where_the_migration_allows(backend: Backend)
     assert_eq!(db::revert_last_migration(&mut conn).unwrap(), None);
 
     db::run_pending_migrations(&mut conn).unwrap();
-    assert_eq!(database.schema_objects(), ["todos", "todos_position_id"]);
+    assert_eq!(database.schema_objects(), full_schema);
 }
 
 fn todomvc_migrate(database: &TestDatabase, action: &str) -> String {

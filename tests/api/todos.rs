@@ -334,7 +334,70 @@ async fn urls_follow_the_host_the_client_used(backend: Backend) {
     );
 }
 
+/// The list and the page are kept between requests, but never outlive a change to the database,
+/// whoever makes it.
+async fn the_list_follows_changes_made_outside_the_server(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.create(json!({"title": "as created"})).await;
+    let read = || async {
+        let list: Value = app
+            .client
+            .get(app.url("/todos/"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let page = app
+            .client
+            .get(app.url("/"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        (list, page)
+    };
+    let (list, page) = read().await;
+    assert_eq!(list[0]["title"], "as created");
+    assert!(page.contains("<label>as created</label>"));
+
+    for (sql, title) in [
+        (
+            "UPDATE todos SET title = 'changed behind its back'",
+            Some("changed behind its back"),
+        ),
+        (
+            "INSERT INTO todos (title, position) VALUES ('inserted behind its back', 9)",
+            Some("inserted behind its back"),
+        ),
+        ("DELETE FROM todos", None),
+    ] {
+        app.database.execute(sql);
+        let (list, page) = read().await;
+        match title {
+            Some(title) => {
+                assert!(
+                    list.as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|todo| todo["title"] == title),
+                    "{sql}: {list}"
+                );
+                assert!(page.contains(&format!("<label>{title}</label>")), "{sql}");
+            }
+            None => {
+                assert_eq!(list, json!([]), "{sql}");
+                assert!(!page.contains("<label>"), "{sql}");
+            }
+        }
+    }
+}
+
 on_both_backends!(
+    the_list_follows_changes_made_outside_the_server,
     empty_list_on_both_collection_paths,
     create_returns_201_the_todo_and_its_location,
     create_without_slash_and_with_every_field,

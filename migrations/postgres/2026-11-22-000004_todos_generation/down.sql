@@ -1,0 +1,3 @@
+DROP TRIGGER todos_generation_bump ON todos;
+DROP FUNCTION todos_generation_bump();
+DROP TABLE todos_generation;

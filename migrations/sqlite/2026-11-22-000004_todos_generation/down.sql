@@ -1,0 +1,4 @@
+DROP TRIGGER todos_generation_after_delete;
+DROP TRIGGER todos_generation_after_update;
+DROP TRIGGER todos_generation_after_insert;
+DROP TABLE todos_generation;
