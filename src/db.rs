@@ -9,6 +9,8 @@ use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnectio
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
+use std::sync::{Mutex, PoisonError};
+
 use crate::config::DatabaseSettings;
 
 /// The one connection type the application uses: PostgreSQL or SQLite, picked by the URL.
@@ -187,6 +189,11 @@ fn establish(url: &DatabaseUrl, connection_string: &str) -> Result<DbConnection,
     result.map_err(|err| err.to_string())
 }
 
+/// SQLite takes one writer at a time. Writers of this process wait their turn here, woken as soon
+/// as it comes, rather than in SQLite's busy handler, which sleeps in steps of up to 100 ms. The
+/// busy timeout still covers writers in other processes (`todomvc import`, a backup).
+static SQLITE_WRITERS: Mutex<()> = Mutex::new(());
+
 /// Runs `work` in a transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`): a
 /// deferred transaction that upgrades from reading to writing fails with "database is locked"
 /// immediately, whatever the busy timeout, when another writer got there first.
@@ -195,6 +202,11 @@ where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
+    let _turn = matches!(conn, DbConnection::Sqlite(_)).then(|| {
+        SQLITE_WRITERS
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    });
     match conn {
         // The same steps as SqliteConnection::immediate_transaction, through the pooled type.
         DbConnection::Sqlite(sqlite) => {

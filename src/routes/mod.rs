@@ -106,6 +106,12 @@ async fn rendered_list(
         if let Some(body) = cache.get(representation, &base, generation) {
             return Ok(body);
         }
+        let _rendering = cache.rendering();
+        // Whoever held the lock before may have rendered this very generation.
+        let generation = Todo::generation(&mut conn)?;
+        if let Some(body) = cache.get(representation, &base, generation) {
+            return Ok(body);
+        }
         let todos = Todo::all(&mut conn)?;
         let body = web::Bytes::from(render(&todos, &base)?);
         cache.put(representation, base, generation, body.clone());
