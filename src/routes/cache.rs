@@ -4,6 +4,10 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use actix_web::body::{BodySize, MessageBody};
 use actix_web::web::Bytes;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -53,5 +57,40 @@ impl ListCache {
             entries.clear();
         }
         entries.insert((representation, base), (generation, body));
+    }
+}
+
+/// A kept body, sent in slices of the one shared buffer. Sent whole, it would be copied into each
+/// connection's write buffer at once: with 100,000 todos and 32 clients, 1.5 GB. In slices, each
+/// connection holds one slice at a time, taken as its socket drains.
+pub struct SharedBody {
+    bytes: Bytes,
+}
+
+const SLICE: usize = 64 * 1024;
+
+impl SharedBody {
+    pub fn new(bytes: Bytes) -> Self {
+        Self { bytes }
+    }
+}
+
+impl MessageBody for SharedBody {
+    type Error = std::convert::Infallible;
+
+    fn size(&self) -> BodySize {
+        BodySize::Sized(self.bytes.len() as u64)
+    }
+
+    fn poll_next(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        let this = self.get_mut();
+        if this.bytes.is_empty() {
+            return Poll::Ready(None);
+        }
+        let slice = this.bytes.split_to(SLICE.min(this.bytes.len()));
+        Poll::Ready(Some(Ok(slice)))
     }
 }

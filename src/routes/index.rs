@@ -4,7 +4,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use super::cache::{ListCache, Representation};
+use super::cache::{ListCache, Representation, SharedBody};
 use super::todos::list_json;
 use super::{collection_url, rendered_list};
 use crate::db::DbPool;
@@ -32,7 +32,7 @@ pub async fn index(
         .content_type("text/html; charset=utf-8")
         // The page shows live data: always ask the server again.
         .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .body(html))
+        .body(SharedBody::new(html)))
 }
 
 fn render_page(todos: &[Todo], base: &str) -> Result<Vec<u8>, AppError> {

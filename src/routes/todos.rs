@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::cache::{ListCache, Representation};
+use super::cache::{ListCache, Representation, SharedBody};
 use super::{collection_url, rendered_list, with_connection};
 use crate::db::DbPool;
 use crate::error::AppError;
@@ -63,7 +63,7 @@ pub async fn list(
     let body = rendered_list(&pool, &cache, Representation::Json, base, list_json).await?;
     Ok(HttpResponse::Ok()
         .content_type(mime::APPLICATION_JSON)
-        .body(body))
+        .body(SharedBody::new(body)))
 }
 
 /// The list as a JSON array, serialised straight from the rows.
