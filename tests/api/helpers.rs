@@ -303,6 +303,18 @@ impl TestApp {
         response.json().await.expect("JSON body")
     }
 
+    /// GETs `path` and returns its JSON body.
+    pub async fn get_json(&self, path: &str) -> Value {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("JSON body")
+    }
+
     /// Every row of the todos table, by id, read straight from the database.
     pub fn rows(&self) -> Vec<Row> {
         self.database.rows()

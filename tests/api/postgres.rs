@@ -20,15 +20,7 @@ async fn two_instances_see_each_others_writes_at_once() {
     assert_ne!(a.address, b.address);
 
     let todo = a.create(json!({"title": "written on A"})).await;
-    let seen: Value = b
-        .client
-        .get(b.url("/todos/"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let seen: Value = b.get_json("/todos/").await;
     assert_eq!(seen[0]["title"], "written on A");
     assert_eq!(seen[0]["id"], todo["id"]);
 
@@ -41,15 +33,7 @@ async fn two_instances_see_each_others_writes_at_once() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    let seen: Value = a
-        .client
-        .get(a.url(&url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let seen: Value = a.get_json(&url).await;
     assert_eq!(seen["completed"], true);
 
     // Appends from both instances at once still get one position each.

@@ -113,15 +113,7 @@ async fn order_at_the_top_of_the_range_does_not_overflow(backend: Backend) {
         .await;
     let next = app.create(json!({"title": "after"})).await;
     assert_eq!(next["order"], i32::MAX);
-    let list: Value = app
-        .client
-        .get(app.url("/todos/"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.get_json("/todos/").await;
     let titles: Vec<_> = list
         .as_array()
         .unwrap()
@@ -136,15 +128,7 @@ async fn list_is_sorted_by_order_then_id(backend: Backend) {
     for (title, order) in [("c", 3), ("a1", 1), ("b", 2), ("a2", 1)] {
         app.create(json!({"title": title, "order": order})).await;
     }
-    let list: Value = app
-        .client
-        .get(app.url("/todos"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.get_json("/todos").await;
     let titles: Vec<_> = list
         .as_array()
         .unwrap()
@@ -340,15 +324,7 @@ async fn the_list_follows_changes_made_outside_the_server(backend: Backend) {
     let app = spawn_app(backend).await;
     app.create(json!({"title": "as created"})).await;
     let read = || async {
-        let list: Value = app
-            .client
-            .get(app.url("/todos/"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let list: Value = app.get_json("/todos/").await;
         let page = app
             .client
             .get(app.url("/"))
