@@ -1,4 +1,5 @@
-//! The `todomvc` command line: serve (the default) and database migrations.
+//! The `todomvc` command line: serve (the default), database migrations, operators' commands, and
+//! users and their API tokens.
 
 use std::error::Error;
 use std::io::{Read, Write};
@@ -8,8 +9,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::{LogSettings, Settings};
-use crate::models::{ImportRecord, Todo};
+use crate::auth::{self, password};
+use crate::config::{AuthMode, Environment, LogSettings, Settings};
+use crate::models::{ImportRecord, ListScope, Session, Todo, User, Username};
 use crate::{db, startup};
 
 #[derive(Debug, Parser)]
@@ -34,17 +36,63 @@ enum Command {
         #[command(subcommand)]
         action: MigrateAction,
     },
-    /// Write every todo to standard output as JSON.
-    Export,
+    /// Write a list's todos to standard output as JSON: a user's, or the shared list of open mode.
+    Export {
+        /// Whose list; without it, the todos that belong to nobody.
+        #[arg(long, value_name = "NAME")]
+        user: Option<String>,
+    },
     /// Load todos from a file written by `export`, in one transaction: all of them or none.
     Import {
         /// The export file; `-` reads standard input.
         file: PathBuf,
+        /// Whose list they join; without it, they belong to nobody (the shared list).
+        #[arg(long, value_name = "NAME")]
+        user: Option<String>,
+    },
+    /// Manage users. Passwords are read from standard input, or prompted for on a terminal.
+    Users {
+        #[command(subcommand)]
+        action: UsersAction,
+    },
+    /// Manage users' API tokens.
+    Tokens {
+        #[command(subcommand)]
+        action: TokensAction,
     },
     /// Copy a SQLite database, consistently, while the server may be writing to it.
     Backup {
         /// The new file to write; it must not exist yet.
         path: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Subcommand)]
+enum UsersAction {
+    /// Add a user.
+    Add {
+        name: String,
+        /// Also give them every todo that belongs to nobody (made before accounts, or in open mode).
+        #[arg(long)]
+        claim_unowned: bool,
+    },
+    /// List the users and how many todos each has.
+    List,
+    /// Remove a user with their todos, sessions and API tokens.
+    Remove { name: String },
+    /// Set a user's password; their sessions end.
+    Passwd { name: String },
+    /// Give a user every todo that belongs to nobody.
+    Claim { name: String },
+}
+
+#[derive(Debug, Clone, Subcommand)]
+enum TokensAction {
+    /// Print a new API token for a user (shown this once; only its hash is kept).
+    Create {
+        username: String,
+        #[arg(long)]
+        name: Option<String>,
     },
 }
 
@@ -70,8 +118,10 @@ pub fn main() -> ExitCode {
             match cli.command.unwrap_or(Command::Serve) {
                 Command::Serve => serve(&settings),
                 Command::Migrate { action } => migrate(&settings, action),
-                Command::Export => export(&settings),
-                Command::Import { file } => import(&settings, &file),
+                Command::Export { user } => export(&settings, user.as_deref()),
+                Command::Import { file, user } => import(&settings, &file, user.as_deref()),
+                Command::Users { action } => users(&settings, action),
+                Command::Tokens { action } => tokens(&settings, action),
                 Command::Backup { path } => backup(&settings, &path),
             }
         });
@@ -97,6 +147,12 @@ fn serve(settings: &Settings) -> Result<(), Box<dyn Error>> {
     let listener = TcpListener::bind((host.as_str(), port))
         .map_err(|err| format!("cannot listen on {host}:{port}: {err}"))?;
     let address = listener.local_addr()?;
+    if settings.auth.mode == AuthMode::Open && settings.environment == Environment::Production {
+        log::warn!(
+            "*** auth.mode = \"open\" in production: there is no sign-in, and anyone who can \
+             reach this server can read, change and delete every todo ***"
+        );
+    }
     actix_web::rt::System::new().block_on(async {
         let server = startup::build(settings, listener)?;
         startup::shutdown_on_signal(&server);
@@ -154,8 +210,22 @@ fn migrate(settings: &Settings, action: MigrateAction) -> Result<(), Box<dyn Err
     Ok(())
 }
 
-fn export(settings: &Settings) -> Result<(), Box<dyn Error>> {
-    let todos = Todo::all(&mut *connection(settings)?)?;
+/// The list of the named user, or the shared list without a name.
+fn scope(conn: &mut db::DbConnection, user: Option<&str>) -> Result<ListScope, Box<dyn Error>> {
+    match user {
+        None => Ok(ListScope::Shared),
+        Some(name) => Ok(ListScope::User(find_user(conn, name)?.id())),
+    }
+}
+
+fn find_user(conn: &mut db::DbConnection, name: &str) -> Result<User, Box<dyn Error>> {
+    User::find_by_name(conn, name)?.ok_or_else(|| format!("there is no user {name:?}").into())
+}
+
+fn export(settings: &Settings, user: Option<&str>) -> Result<(), Box<dyn Error>> {
+    let mut conn = connection(settings)?;
+    let scope = scope(&mut conn, user)?;
+    let todos = Todo::all(&mut conn, scope)?;
     let records: Vec<_> = todos.iter().map(Todo::to_export).collect();
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, &records)?;
@@ -163,7 +233,7 @@ fn export(settings: &Settings) -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-fn import(settings: &Settings, file: &Path) -> Result<(), Box<dyn Error>> {
+fn import(settings: &Settings, file: &Path, user: Option<&str>) -> Result<(), Box<dyn Error>> {
     let mut json = String::new();
     if file == Path::new("-") {
         std::io::stdin().read_to_string(&mut json)?;
@@ -172,7 +242,9 @@ fn import(settings: &Settings, file: &Path) -> Result<(), Box<dyn Error>> {
             .map_err(|err| format!("cannot read {}: {err}", file.display()))?;
     }
     let records = ImportRecord::parse_all(&json)?;
-    let count = Todo::import(&mut *connection(settings)?, records)?;
+    let mut conn = connection(settings)?;
+    let scope = scope(&mut conn, user)?;
+    let count = Todo::import(&mut conn, scope, records)?;
     println!("imported {count} todos");
     Ok(())
 }
@@ -180,5 +252,97 @@ fn import(settings: &Settings, file: &Path) -> Result<(), Box<dyn Error>> {
 fn backup(settings: &Settings, path: &Path) -> Result<(), Box<dyn Error>> {
     db::backup_sqlite(&mut *connection(settings)?, path)?;
     println!("backed up to {}", path.display());
+    Ok(())
+}
+
+/// A new password: prompted for twice on a terminal, else the first line of standard input.
+fn read_new_password() -> Result<String, Box<dyn Error>> {
+    use std::io::IsTerminal;
+    let password = if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ")?;
+        let again = rpassword::prompt_password("Password again: ")?;
+        if first != again {
+            return Err("the two passwords differ".into());
+        }
+        first
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        line.strip_suffix('\n')
+            .map(|line| line.strip_suffix('\r').unwrap_or(line))
+            .unwrap_or(&line)
+            .to_owned()
+    };
+    password::check(&password)?;
+    Ok(password)
+}
+
+fn users(settings: &Settings, action: UsersAction) -> Result<(), Box<dyn Error>> {
+    let mut conn = connection(settings)?;
+    match action {
+        UsersAction::Add {
+            name,
+            claim_unowned,
+        } => {
+            let name = Username::parse(&name)?;
+            if User::find_by_name(&mut conn, name.as_str())?.is_some() {
+                return Err(format!("the username {:?} is taken", name.as_str()).into());
+            }
+            let hash = password::hash(&read_new_password()?).map_err(|err| err.to_string())?;
+            let user = User::add(&mut conn, &name, &hash, auth::now())?;
+            println!("added {}", user.username);
+            if claim_unowned {
+                let count = User::claim_unowned(&mut conn, user.id())?;
+                println!(
+                    "{} now owns {count} todos that belonged to nobody",
+                    user.username
+                );
+            }
+        }
+        UsersAction::List => {
+            for (user, todos) in User::all_with_todo_counts(&mut conn)? {
+                println!("{}\t{todos} todos", user.username);
+            }
+        }
+        UsersAction::Remove { name } => {
+            let user = find_user(&mut conn, &name)?;
+            User::remove(&mut conn, user.id())?;
+            println!(
+                "removed {} with their todos, sessions and tokens",
+                user.username
+            );
+        }
+        UsersAction::Passwd { name } => {
+            let user = find_user(&mut conn, &name)?;
+            let hash = password::hash(&read_new_password()?).map_err(|err| err.to_string())?;
+            User::set_password_hash(&mut conn, user.id(), &hash)?;
+            let ended = Session::end_all(&mut conn, user.id())?;
+            println!(
+                "changed the password of {}; ended {ended} sessions",
+                user.username
+            );
+        }
+        UsersAction::Claim { name } => {
+            let user = find_user(&mut conn, &name)?;
+            let count = User::claim_unowned(&mut conn, user.id())?;
+            println!(
+                "{} now owns {count} todos that belonged to nobody",
+                user.username
+            );
+        }
+    }
+    Ok(())
+}
+
+fn tokens(settings: &Settings, action: TokensAction) -> Result<(), Box<dyn Error>> {
+    let mut conn = connection(settings)?;
+    match action {
+        TokensAction::Create { username, name } => {
+            let user = find_user(&mut conn, &username)?;
+            let (_, secret) =
+                auth::create_api_token(&mut conn, user.id(), name.as_deref().unwrap_or_default())?;
+            println!("{secret}");
+        }
+    }
     Ok(())
 }

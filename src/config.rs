@@ -75,6 +75,7 @@ pub struct Settings {
     pub server: ServerSettings,
     pub database: DatabaseSettings,
     pub cors: CorsSettings,
+    pub auth: AuthSettings,
     pub log: LogSettings,
 }
 
@@ -148,6 +149,35 @@ impl CorsSettings {
     pub fn allows_any_origin(&self) -> bool {
         self.allowed_origins.iter().any(|origin| origin == "*")
     }
+}
+
+/// Whether the app has accounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthMode {
+    /// Sign-in required; every user has a list of their own.
+    Accounts,
+    /// No sign-in: one list shared by everyone who can reach the server.
+    Open,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    pub mode: AuthMode,
+    /// Whether anyone may sign up; when off, operators add users with `todomvc users add`.
+    pub signups: bool,
+    /// Marks the session cookie `Secure` (sent over HTTPS only).
+    pub secure_cookies: bool,
+    /// A session unused for this long is over.
+    pub session_idle_secs: u64,
+    /// A session is over this long after sign-in, however much it is used.
+    pub session_absolute_secs: u64,
+    /// Failed sign-ins for one username within the window before further attempts get 429.
+    pub max_failures_per_user: u32,
+    /// Failed sign-ins from one client address within the window before it gets 429.
+    pub max_failures_per_client: u32,
+    pub failure_window_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -245,6 +275,26 @@ impl Settings {
                 "database.connection_timeout_ms",
                 "must be at least 1",
             ));
+        }
+        for (key, value) in [
+            ("auth.session_idle_secs", self.auth.session_idle_secs),
+            (
+                "auth.session_absolute_secs",
+                self.auth.session_absolute_secs,
+            ),
+            ("auth.failure_window_secs", self.auth.failure_window_secs),
+            (
+                "auth.max_failures_per_user",
+                self.auth.max_failures_per_user.into(),
+            ),
+            (
+                "auth.max_failures_per_client",
+                self.auth.max_failures_per_client.into(),
+            ),
+        ] {
+            if value == 0 {
+                return Err(invalid(key, "must be at least 1"));
+            }
         }
         for origin in &self.cors.allowed_origins {
             if origin != "*" && !is_origin(origin) {

@@ -9,6 +9,7 @@ use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
 
+use crate::auth::AuthError;
 use crate::db::DbError;
 use crate::models::ValidationError;
 
@@ -23,6 +24,18 @@ pub enum AppError {
     MethodNotAllowed { method: Method, allow: &'static str },
     #[error("{0}")]
     BadRequest(String),
+    /// 401, with `WWW-Authenticate: Bearer`: no valid credential.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403: the caller may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 409: the request conflicts with what exists.
+    #[error("{0}")]
+    Conflict(String),
+    /// 429, with `Retry-After`.
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after: u64 },
     #[error("the request body must be JSON, sent with Content-Type: application/json")]
     UnsupportedMediaType,
     #[error("the request body is larger than the limit of {limit} bytes")]
@@ -58,6 +71,10 @@ impl ResponseError for AppError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -74,6 +91,14 @@ impl ResponseError for AppError {
             Self::PreconditionFailed { etag, current, .. } => {
                 response.insert_header((header::ETAG, etag.as_str()));
                 json!({ "error": self.to_string(), "current": current })
+            }
+            Self::Unauthorized(_) => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+                json!({ "error": self.to_string() })
+            }
+            Self::TooManyRequests { retry_after, .. } => {
+                response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+                json!({ "error": self.to_string() })
             }
             Self::MethodNotAllowed { allow, .. } => {
                 response.insert_header((header::ALLOW, *allow));
@@ -129,6 +154,27 @@ impl From<DbError> for AppError {
             DbError::Query(err) => err.into(),
             DbError::Pool(err) => err.into(),
             other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<AuthError> for AppError {
+    fn from(err: AuthError) -> Self {
+        match err {
+            AuthError::Unauthenticated(_) | AuthError::WrongCredentials => {
+                Self::Unauthorized(err.to_string())
+            }
+            AuthError::CrossOrigin | AuthError::SignupsClosed => Self::Forbidden(err.to_string()),
+            AuthError::UsernameTaken(_) => Self::Conflict(err.to_string()),
+            AuthError::Throttled { retry_after } => Self::TooManyRequests {
+                message: err.to_string(),
+                retry_after,
+            },
+            AuthError::Invalid { field, message } => {
+                Self::Validation(ValidationError { field, message })
+            }
+            AuthError::Secret(message) => Self::Internal(message),
+            AuthError::Database(err) => err.into(),
         }
     }
 }

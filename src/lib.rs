@@ -1,6 +1,7 @@
-//! The TodoMVC server: a server-rendered page and a Backbone.sync-compatible `/todos` JSON API on
-//! SQLite, configured per environment.
+//! The TodoMVC server: a server-rendered page and a Backbone.sync-compatible `/todos` JSON API, with
+//! accounts, on SQLite or PostgreSQL, configured per environment.
 
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;

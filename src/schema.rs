@@ -1,12 +1,43 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    api_tokens (id) {
+        id -> Integer,
+        user_id -> Integer,
+        name -> Text,
+        token_hash -> Text,
+        created_at -> BigInt,
+        last_used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Integer,
+        user_id -> Integer,
+        token_hash -> Text,
+        created_at -> BigInt,
+        last_seen_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    sign_in_failures (id) {
+        id -> Integer,
+        username_key -> Text,
+        client -> Text,
+        at -> BigInt,
+    }
+}
+
+diesel::table! {
     todos (id) {
         id -> Integer,
         title -> Text,
         position -> Integer,
         completed -> Bool,
         version -> Integer,
+        user_id -> Nullable<Integer>,
     }
 }
 
@@ -17,4 +48,25 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(todos, todos_generation,);
+diesel::table! {
+    users (id) {
+        id -> Integer,
+        username -> Text,
+        username_key -> Text,
+        password_hash -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::joinable!(api_tokens -> users (user_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(todos -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    api_tokens,
+    sessions,
+    sign_in_failures,
+    todos,
+    todos_generation,
+    users,
+);

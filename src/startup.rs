@@ -6,11 +6,12 @@ use std::time::Duration;
 
 use actix_cors::Cors;
 use actix_files::Files;
-use actix_web::dev::{RequestHead, Server};
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::dev::Server;
+use actix_web::http::header;
 use actix_web::middleware::{DefaultHeaders, ErrorHandlers, Logger};
 use actix_web::{App, HttpServer, Scope, web};
 
+use crate::auth::{Auth, csrf};
 use crate::config::{CorsSettings, Settings};
 use crate::db::{self, DbError, DbPool};
 use crate::error::{AppError, json_error_body};
@@ -43,6 +44,7 @@ pub fn build(settings: &Settings, listener: TcpListener) -> Result<Server, Start
 pub fn run(listener: TcpListener, pool: DbPool, settings: &Settings) -> std::io::Result<Server> {
     let pool = web::Data::new(pool);
     let list_cache = web::Data::new(ListCache::default());
+    let auth = web::Data::new(Auth::new(settings.auth.clone()));
     let cors_settings = settings.cors.clone();
     let static_dir = settings.server.static_dir.clone();
     let body_limit = settings.server.body_limit;
@@ -50,6 +52,7 @@ pub fn run(listener: TcpListener, pool: DbPool, settings: &Settings) -> std::io:
         App::new()
             .app_data(pool.clone())
             .app_data(list_cache.clone())
+            .app_data(auth.clone())
             .app_data(
                 web::JsonConfig::default()
                     .limit(body_limit)
@@ -164,7 +167,8 @@ async fn wait_for_signal() -> &'static str {
 }
 
 /// CORS from the settings. The page's own origin is always allowed: browsers send `Origin` on
-/// same-origin POST, PUT and DELETE too.
+/// same-origin POST, PUT and DELETE too. Credentials are never allowed: another site's script may
+/// use the API with a bearer token, never with the user's session cookie.
 fn cors(settings: &CorsSettings) -> Cors {
     let any_origin = settings.allows_any_origin();
     let origins = settings.allowed_origins.clone();
@@ -174,20 +178,10 @@ fn cors(settings: &CorsSettings) -> Cors {
                 || origins
                     .iter()
                     .any(|allowed| allowed.as_bytes() == origin.as_bytes())
-                || is_own_origin(origin, head)
+                || csrf::is_own_origin(origin, &head.headers)
         })
         .allowed_methods(settings.allowed_methods.iter().map(String::as_str))
         .allowed_headers(settings.allowed_headers.iter().map(String::as_str))
         .expose_headers([header::LOCATION])
         .max_age(settings.max_age_secs)
-}
-
-fn is_own_origin(origin: &HeaderValue, head: &RequestHead) -> bool {
-    let host = head.headers().get(header::HOST).map(HeaderValue::as_bytes);
-    let origin_host = origin
-        .to_str()
-        .ok()
-        .and_then(|origin| origin.split_once("://"))
-        .map(|(_, host)| host.as_bytes());
-    host.is_some() && host == origin_host
 }

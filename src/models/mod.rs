@@ -1,8 +1,18 @@
-//! Diesel models and their JSON conversion.
+//! Diesel models: their rows, their queries and their JSON. Nothing here knows about HTTP.
 
+mod api_token;
+mod scope;
+mod session;
+mod sign_in_failure;
 mod todo;
+mod user;
 
+pub use api_token::{ApiToken, MAX_TOKEN_NAME_CHARS};
+pub use scope::ListScope;
+pub use session::Session;
+pub use sign_in_failure::{FailureCount, SignInFailure};
 pub use todo::{
     ImportError, ImportRecord, MAX_TITLE_CHARS, NewTodo, Todo, TodoChanges, TodoJson,
     ValidationError, WriteOutcome,
 };
+pub use user::{AddUserError, MAX_USERNAME_CHARS, User, UserId, Username};

@@ -4,6 +4,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::scope::ListScope;
 use crate::db::{self, DbConnection};
 use crate::schema::{todos, todos_generation};
 
@@ -20,6 +21,8 @@ pub struct Todo {
     pub completed: bool,
     /// Raised by every write; the todo's ETag.
     pub version: i32,
+    /// The owner; `None` for the shared list of open mode.
+    pub user_id: Option<i32>,
 }
 
 /// A todo to insert. Without a position it goes after the last one.
@@ -90,9 +93,10 @@ impl Todo {
         }
     }
 
-    /// Every todo, in list order.
-    pub fn all(conn: &mut DbConnection) -> QueryResult<Vec<Todo>> {
+    /// Every todo of the list, in list order.
+    pub fn all(conn: &mut DbConnection, scope: ListScope) -> QueryResult<Vec<Todo>> {
         todos::table
+            .filter(scope.todos())
             .order((todos::position.asc(), todos::id.asc()))
             .select(Todo::as_select())
             .load(conn)
@@ -105,46 +109,56 @@ impl Todo {
             .first(conn)
     }
 
-    pub fn find(conn: &mut DbConnection, id: i32) -> QueryResult<Option<Todo>> {
+    pub fn find(conn: &mut DbConnection, scope: ListScope, id: i32) -> QueryResult<Option<Todo>> {
         todos::table
-            .find(id)
+            .filter(scope.todos())
+            .filter(todos::id.eq(id))
             .select(Todo::as_select())
             .first(conn)
             .optional()
     }
 
-    /// Inserts a todo; one without a position goes after the last one.
-    pub fn create(conn: &mut DbConnection, new: NewTodo) -> QueryResult<Todo> {
-        db::write_transaction(conn, |conn| Self::insert(conn, new, None))
+    /// Inserts a todo into the list; one without a position goes after the last one.
+    pub fn create(conn: &mut DbConnection, scope: ListScope, new: NewTodo) -> QueryResult<Todo> {
+        db::write_transaction(conn, |conn| Self::insert(conn, scope, new, None))
     }
 
     /// Inserts inside the caller's write transaction, with the given id or the next one.
-    fn insert(conn: &mut DbConnection, mut new: NewTodo, id: Option<i32>) -> QueryResult<Todo> {
+    fn insert(
+        conn: &mut DbConnection,
+        scope: ListScope,
+        mut new: NewTodo,
+        id: Option<i32>,
+    ) -> QueryResult<Todo> {
         if new.position.is_none() {
             db::lock_todos_for_append(conn)?;
             let last: Option<i32> = todos::table
+                .filter(scope.todos())
                 .select(diesel::dsl::max(todos::position))
                 .first(conn)?;
             // At i32::MAX the new todo shares the last position and sorts after it by id.
             new.position = Some(last.map_or(1, |last| last.saturating_add(1)));
         }
         let insert = diesel::insert_into(todos::table);
+        let owner = todos::user_id.eq(scope.owner());
         match id {
             Some(id) => insert
-                .values((todos::id.eq(id), &new))
+                .values((todos::id.eq(id), owner, &new))
                 .returning(todos::all_columns)
                 .get_result(conn),
             None => insert
-                .values(&new)
+                .values((owner, &new))
                 .returning(todos::all_columns)
                 .get_result(conn),
         }
     }
 
-    /// Loads exported todos in one transaction: all of them, or none when one cannot be stored.
-    /// Records keep their ids; an id already in the database is refused, naming the record.
+    /// Loads exported todos into the list in one transaction: all of them, or none when one
+    /// cannot be stored. Records keep their ids; an id already in the database (in anyone's list)
+    /// is refused, naming the record.
     pub fn import(
         conn: &mut DbConnection,
+        scope: ListScope,
         records: Vec<ImportRecord>,
     ) -> Result<usize, ImportError> {
         db::write_transaction(conn, |conn| {
@@ -153,20 +167,25 @@ impl Todo {
             for record in records {
                 if let Some(id) = record.id {
                     any_id = true;
-                    if Self::find(conn, id)?.is_some() {
+                    if Self::id_taken(conn, id)? {
                         return Err(ImportError::Record {
                             number: record.number,
                             message: format!("a todo with id {id} is already in the database"),
                         });
                     }
                 }
-                Self::insert(conn, record.todo, record.id)?;
+                Self::insert(conn, scope, record.todo, record.id)?;
             }
             if any_id {
                 db::after_explicit_ids(conn)?;
             }
             Ok(count)
         })
+    }
+
+    /// Whether any list holds a todo with this id.
+    fn id_taken(conn: &mut DbConnection, id: i32) -> QueryResult<bool> {
+        diesel::select(diesel::dsl::exists(todos::table.find(id))).get_result(conn)
     }
 
     /// Every todo as an export record: the fields a client can set, and the id.
@@ -184,13 +203,14 @@ impl Todo {
     /// writers expecting the same version cannot both succeed.
     pub fn update(
         conn: &mut DbConnection,
+        scope: ListScope,
         id: i32,
         changes: &TodoChanges,
         expected: Option<&[i32]>,
     ) -> QueryResult<WriteOutcome<Todo>> {
         db::write_transaction(conn, |conn| {
             if changes.is_empty() {
-                return Ok(match Self::find(conn, id)? {
+                return Ok(match Self::find(conn, scope, id)? {
                     None => WriteOutcome::NotFound,
                     Some(todo)
                         if expected.is_some_and(|versions| !versions.contains(&todo.version)) =>
@@ -201,7 +221,7 @@ impl Todo {
                 });
             }
             let set = (changes, todos::version.eq(todos::version + 1));
-            let target = todos::table.filter(todos::id.eq(id));
+            let target = todos::table.filter(scope.todos()).filter(todos::id.eq(id));
             let updated = match expected {
                 Some(versions) => diesel::update(target.filter(todos::version.eq_any(versions)))
                     .set(set)
@@ -216,7 +236,7 @@ impl Todo {
             };
             match updated {
                 Some(todo) => Ok(WriteOutcome::Done(todo)),
-                None => Self::missing_or_stale(conn, id),
+                None => Self::missing_or_stale(conn, scope, id),
             }
         })
     }
@@ -224,11 +244,12 @@ impl Todo {
     /// Deletes one todo, if its version is one of `expected` (any version when `None`).
     pub fn delete(
         conn: &mut DbConnection,
+        scope: ListScope,
         id: i32,
         expected: Option<&[i32]>,
     ) -> QueryResult<WriteOutcome<()>> {
         db::write_transaction(conn, |conn| {
-            let target = todos::table.filter(todos::id.eq(id));
+            let target = todos::table.filter(scope.todos()).filter(todos::id.eq(id));
             let deleted = match expected {
                 Some(versions) => {
                     diesel::delete(target.filter(todos::version.eq_any(versions))).execute(conn)?
@@ -238,26 +259,38 @@ impl Todo {
             if deleted > 0 {
                 Ok(WriteOutcome::Done(()))
             } else {
-                Self::missing_or_stale(conn, id)
+                Self::missing_or_stale(conn, scope, id)
             }
         })
     }
 
     /// Why a conditional write touched nothing: no such todo, or another version of it.
-    fn missing_or_stale<T>(conn: &mut DbConnection, id: i32) -> QueryResult<WriteOutcome<T>> {
-        Ok(match Self::find(conn, id)? {
+    fn missing_or_stale<T>(
+        conn: &mut DbConnection,
+        scope: ListScope,
+        id: i32,
+    ) -> QueryResult<WriteOutcome<T>> {
+        Ok(match Self::find(conn, scope, id)? {
             Some(current) => WriteOutcome::Stale(current),
             None => WriteOutcome::NotFound,
         })
     }
 
-    /// Deletes every todo, or only those whose `completed` equals the filter; returns how many.
-    pub fn delete_all(conn: &mut DbConnection, completed: Option<bool>) -> QueryResult<usize> {
-        db::write_transaction(conn, |conn| match completed {
-            Some(completed) => {
-                diesel::delete(todos::table.filter(todos::completed.eq(completed))).execute(conn)
+    /// Deletes every todo of the list, or only those whose `completed` equals the filter;
+    /// returns how many.
+    pub fn delete_all(
+        conn: &mut DbConnection,
+        scope: ListScope,
+        completed: Option<bool>,
+    ) -> QueryResult<usize> {
+        db::write_transaction(conn, |conn| {
+            let list = todos::table.filter(scope.todos());
+            match completed {
+                Some(completed) => {
+                    diesel::delete(list.filter(todos::completed.eq(completed))).execute(conn)
+                }
+                None => diesel::delete(list).execute(conn),
             }
-            None => diesel::delete(todos::table).execute(conn),
         })
     }
 }

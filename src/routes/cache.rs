@@ -10,36 +10,36 @@ use std::task::{Context, Poll};
 use actix_web::body::{BodySize, MessageBody};
 use actix_web::web::Bytes;
 
+use crate::models::ListScope;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Representation {
     Json,
     Page,
 }
 
-/// Rendered lists by representation and base URL. The base URL comes from the request's Host, so
-/// the number of entries is capped.
+/// What a rendering depends on: its form, the base URL, and whose list it is.
+pub type ListKey = (Representation, String, ListScope);
+
+/// Rendered lists by representation, base URL and list. The base URL comes from the request's
+/// Host, so the number of entries is capped.
 #[derive(Debug, Default)]
 pub struct ListCache {
-    entries: Mutex<HashMap<(Representation, String), (i64, Bytes)>>,
+    entries: Mutex<HashMap<ListKey, (i64, Bytes)>>,
     /// Held while a list is read and rendered, so that requests arriving together after a change
     /// wait for one rendering instead of each holding a copy of the list (with 100,000 todos, 32 of
     /// them took 1.5 GB).
     rendering: Mutex<()>,
 }
 
-const MAX_ENTRIES: usize = 16;
+const MAX_ENTRIES: usize = 256;
 
 impl ListCache {
     /// The body rendered at `generation`, if that is still what is kept.
-    pub fn get(
-        &self,
-        representation: Representation,
-        base: &str,
-        generation: i64,
-    ) -> Option<Bytes> {
+    pub fn get(&self, key: &ListKey, generation: i64) -> Option<Bytes> {
         let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         entries
-            .get(&(representation, base.to_owned()))
+            .get(key)
             .filter(|(kept, _)| *kept == generation)
             .map(|(_, body)| body.clone())
     }
@@ -51,12 +51,16 @@ impl ListCache {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub fn put(&self, representation: Representation, base: String, generation: i64, body: Bytes) {
+    pub fn put(&self, key: ListKey, generation: i64, body: Bytes) {
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        if entries.len() >= MAX_ENTRIES && !entries.contains_key(&(representation, base.clone())) {
-            entries.clear();
+        if entries.len() >= MAX_ENTRIES && !entries.contains_key(&key) {
+            // Entries of older generations can never be served again.
+            entries.retain(|_, (kept, _)| *kept == generation);
+            if entries.len() >= MAX_ENTRIES {
+                entries.clear();
+            }
         }
-        entries.insert((representation, base), (generation, body));
+        entries.insert(key, (generation, body));
     }
 }
 

@@ -4,9 +4,11 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
+use super::account::to_sign_in;
 use super::cache::{ListCache, Representation, SharedBody};
 use super::todos::list_json;
 use super::{collection_url, rendered_list};
+use crate::auth::{Caller, Identity};
 use crate::db::DbPool;
 use crate::error::AppError;
 use crate::models::Todo;
@@ -19,15 +21,37 @@ struct IndexPage<'a> {
     completed: usize,
     /// The todos as JSON for the front-end, safe to place inside a `<script>` element.
     todos_json: String,
+    /// Who is signed in; `None` in open mode.
+    username: Option<&'a str>,
 }
 
+/// The page for the signed-in user; without a valid session, the sign-in page instead.
 pub async fn index(
     req: HttpRequest,
     pool: web::Data<DbPool>,
     cache: web::Data<ListCache>,
+    caller: Result<Caller, AppError>,
 ) -> Result<HttpResponse, AppError> {
     let base = collection_url(&req);
-    let html = rendered_list(&pool, &cache, Representation::Page, base, render_page).await?;
+    let html = match caller {
+        Ok(caller) => {
+            rendered_list(
+                &pool,
+                &cache,
+                caller,
+                Representation::Page,
+                base,
+                render_page,
+            )
+            .await
+        }
+        Err(err) => Err(err),
+    };
+    let html = match html {
+        Ok(html) => html,
+        Err(AppError::Unauthorized(_)) => return Ok(to_sign_in(&req)),
+        Err(err) => return Err(err),
+    };
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         // The page shows live data: always ask the server again.
@@ -35,7 +59,7 @@ pub async fn index(
         .body(SharedBody::new(html)))
 }
 
-fn render_page(todos: &[Todo], base: &str) -> Result<Vec<u8>, AppError> {
+fn render_page(todos: &[Todo], base: &str, identity: &Identity) -> Result<Vec<u8>, AppError> {
     let json = String::from_utf8(list_json(todos, base)?)
         .map_err(|err| AppError::Internal(err.to_string()))?;
     let completed = todos.iter().filter(|todo| todo.completed).count();
@@ -44,6 +68,7 @@ fn render_page(todos: &[Todo], base: &str) -> Result<Vec<u8>, AppError> {
         completed,
         todos,
         todos_json: script_safe_json(&json),
+        username: identity.user.as_ref().map(|user| user.username.as_str()),
     };
     page.render()
         .map(String::into_bytes)

@@ -1,13 +1,16 @@
 //! HTTP handlers. They parse the request, run the model's queries off the async executor, and shape
-//! the response; SQL lives in `models`.
+//! the response; SQL lives in `models`, and who may do what is decided in `auth`.
 
+mod account;
 pub mod cache;
 mod index;
 pub(crate) mod todos;
+mod tokens;
 
 use actix_web::http::{Method, header};
 use actix_web::{HttpRequest, HttpResponse, Route, web};
 
+use crate::auth::{Caller, Identity};
 use crate::db::{DbConnection, DbPool};
 use crate::error::AppError;
 use crate::models::Todo;
@@ -40,7 +43,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::patch().to(todos::update))
             .route(web::delete().to(todos::delete))
             .default_service(other_method("GET, HEAD, PUT, PATCH, DELETE")),
-    );
+    )
+    .service(
+        web::resource(["/tokens", "/tokens/"])
+            .route(web::get().to(tokens::list))
+            .route(web::post().to(tokens::create))
+            .default_service(other_method("GET, POST")),
+    )
+    .service(
+        web::resource("/tokens/{id}")
+            .route(web::delete().to(tokens::revoke))
+            .default_service(other_method("DELETE")),
+    )
+    .configure(account::configure);
 }
 
 /// Any path that no route matches.
@@ -68,16 +83,25 @@ fn other_method(allow: &'static str) -> Route {
     })
 }
 
-/// Runs blocking database work, the pool checkout included, on the blocking thread pool.
-async fn with_connection<T, F>(pool: &web::Data<DbPool>, work: F) -> Result<T, AppError>
+/// Runs blocking database work for `caller` on the blocking thread pool: the pool checkout, then
+/// the caller's credential is checked on that same connection, then `work` runs with the identity
+/// (and so the one list) it was given. A request with no credential at all is refused first.
+async fn as_caller<T, E, F>(
+    pool: &web::Data<DbPool>,
+    caller: Caller,
+    work: F,
+) -> Result<T, AppError>
 where
-    F: FnOnce(&mut DbConnection) -> diesel::QueryResult<T> + Send + 'static,
+    F: FnOnce(&mut DbConnection, &Identity) -> Result<T, E> + Send + 'static,
+    E: Into<AppError>,
     T: Send + 'static,
 {
+    caller.require_credential()?;
     let pool = pool.clone();
     web::block(move || -> Result<T, AppError> {
         let mut conn = pool.get()?;
-        Ok(work(&mut conn)?)
+        let identity = caller.identify(&mut conn)?;
+        work(&mut conn, &identity).map_err(Into::into)
     })
     .await?
 }
@@ -88,34 +112,38 @@ fn collection_url(req: &HttpRequest) -> String {
     format!("{}://{}/todos/", info.scheme(), info.host())
 }
 
-/// The whole list rendered as `representation` for `base`: the kept copy while the database's
+/// Renders a list for a caller: the todos, the collection URL, and who is signed in.
+type Render = fn(&[Todo], &str, &Identity) -> Result<Vec<u8>, AppError>;
+
+/// The caller's list rendered as `representation` for `base`: the kept copy while the database's
 /// generation is unchanged, else read and rendered on the blocking pool, and kept. Concurrent
 /// readers share one buffer instead of each holding a copy of the list.
 async fn rendered_list(
     pool: &web::Data<DbPool>,
     cache: &web::Data<ListCache>,
+    caller: Caller,
     representation: Representation,
     base: String,
-    render: fn(&[Todo], &str) -> Result<Vec<u8>, AppError>,
+    render: Render,
 ) -> Result<web::Bytes, AppError> {
-    let (pool, cache) = (pool.clone(), cache.clone());
-    web::block(move || -> Result<web::Bytes, AppError> {
-        let mut conn = pool.get()?;
+    let cache = cache.clone();
+    as_caller(pool, caller, move |conn, identity| {
+        let key = (representation, base, identity.scope);
         // The generation is read first, so the list read after it is never older than it.
-        let generation = Todo::generation(&mut conn)?;
-        if let Some(body) = cache.get(representation, &base, generation) {
+        let generation = Todo::generation(conn)?;
+        if let Some(body) = cache.get(&key, generation) {
             return Ok(body);
         }
         let _rendering = cache.rendering();
         // Whoever held the lock before may have rendered this very generation.
-        let generation = Todo::generation(&mut conn)?;
-        if let Some(body) = cache.get(representation, &base, generation) {
+        let generation = Todo::generation(conn)?;
+        if let Some(body) = cache.get(&key, generation) {
             return Ok(body);
         }
-        let todos = Todo::all(&mut conn)?;
-        let body = web::Bytes::from(render(&todos, &base)?);
-        cache.put(representation, base, generation, body.clone());
-        Ok(body)
+        let todos = Todo::all(conn, identity.scope)?;
+        let body = web::Bytes::from(render(&todos, &key.1, identity)?);
+        cache.put(key, generation, body.clone());
+        Ok::<_, AppError>(body)
     })
-    .await?
+    .await
 }

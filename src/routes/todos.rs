@@ -6,7 +6,8 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::cache::{ListCache, Representation, SharedBody};
-use super::{collection_url, rendered_list, with_connection};
+use super::{as_caller, collection_url, rendered_list};
+use crate::auth::{Caller, Identity};
 use crate::db::DbPool;
 use crate::error::AppError;
 use crate::models::{NewTodo, Todo, TodoChanges, WriteOutcome};
@@ -58,9 +59,18 @@ pub async fn list(
     req: HttpRequest,
     pool: web::Data<DbPool>,
     cache: web::Data<ListCache>,
+    caller: Caller,
 ) -> Result<HttpResponse, AppError> {
     let base = collection_url(&req);
-    let body = rendered_list(&pool, &cache, Representation::Json, base, list_json).await?;
+    let body = rendered_list(
+        &pool,
+        &cache,
+        caller,
+        Representation::Json,
+        base,
+        |todos, base, _| list_json(todos, base),
+    )
+    .await?;
     Ok(HttpResponse::Ok()
         .content_type(mime::APPLICATION_JSON)
         .body(SharedBody::new(body)))
@@ -78,10 +88,14 @@ pub(super) fn list_json(todos: &[Todo], base: &str) -> Result<Vec<u8>, AppError>
 pub async fn create(
     req: HttpRequest,
     pool: web::Data<DbPool>,
+    caller: Caller,
     body: JsonObject,
 ) -> Result<HttpResponse, AppError> {
     let new = NewTodo::from_json(&body)?;
-    let todo = with_connection(&pool, move |conn| Todo::create(conn, new)).await?;
+    let todo = as_caller(&pool, caller, move |conn, who: &Identity| {
+        Todo::create(conn, who.scope, new)
+    })
+    .await?;
     let mut response = HttpResponse::Created();
     response.insert_header((header::LOCATION, todo.to_json(&collection_url(&req)).url));
     Ok(with_todo(response, &todo, &req))
@@ -90,12 +104,15 @@ pub async fn create(
 pub async fn get(
     req: HttpRequest,
     pool: web::Data<DbPool>,
+    caller: Caller,
     id: web::Path<i32>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let todo = with_connection(&pool, move |conn| Todo::find(conn, id))
-        .await?
-        .ok_or_else(|| AppError::todo_not_found(id))?;
+    let todo = as_caller(&pool, caller, move |conn, who| {
+        Todo::find(conn, who.scope, id)
+    })
+    .await?
+    .ok_or_else(|| AppError::todo_not_found(id))?;
     Ok(with_todo(HttpResponse::Ok(), &todo, &req))
 }
 
@@ -111,14 +128,15 @@ fn with_todo(mut response: HttpResponseBuilder, todo: &Todo, req: &HttpRequest) 
 pub async fn update(
     req: HttpRequest,
     pool: web::Data<DbPool>,
+    caller: Caller,
     id: web::Path<i32>,
     body: JsonObject,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let changes = TodoChanges::from_json(&body)?;
     let expected = expected_versions(&req);
-    let outcome = with_connection(&pool, move |conn| {
-        Todo::update(conn, id, &changes, expected.as_deref())
+    let outcome = as_caller(&pool, caller, move |conn, who| {
+        Todo::update(conn, who.scope, id, &changes, expected.as_deref())
     })
     .await?;
     let todo = refused(outcome, id, &req)?;
@@ -129,12 +147,13 @@ pub async fn update(
 pub async fn delete(
     req: HttpRequest,
     pool: web::Data<DbPool>,
+    caller: Caller,
     id: web::Path<i32>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let expected = expected_versions(&req);
-    let outcome = with_connection(&pool, move |conn| {
-        Todo::delete(conn, id, expected.as_deref())
+    let outcome = as_caller(&pool, caller, move |conn, who| {
+        Todo::delete(conn, who.scope, id, expected.as_deref())
     })
     .await?;
     refused(outcome, id, &req)?;
@@ -149,9 +168,13 @@ pub struct DeleteAllQuery {
 
 pub async fn delete_all(
     pool: web::Data<DbPool>,
+    caller: Caller,
     query: web::Query<DeleteAllQuery>,
 ) -> Result<HttpResponse, AppError> {
     let completed = query.completed;
-    with_connection(&pool, move |conn| Todo::delete_all(conn, completed)).await?;
+    as_caller(&pool, caller, move |conn, who| {
+        Todo::delete_all(conn, who.scope, completed)
+    })
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -6,8 +6,24 @@ var app = app || {};
 
   var errorBox = document.querySelector('.sync-error');
 
+  /*
+   * The session is over (expired, or signed out in another tab): go to the sign-in page, which
+   * comes back to this list afterwards.
+   */
+  app.signInAgain = function () {
+    var here = window.location.pathname + window.location.search + window.location.hash;
+    window.location.assign('/login?next=' + encodeURIComponent(here));
+  };
+
   /* A save the server refused or never got: tell the user, then show what the server holds. */
   app.syncFailed = function (modelOrCollection, xhr) {
+    if (xhr && xhr.status === 401) {
+      errorBox.querySelector('.sync-error-message').textContent =
+        'Your session has ended. Taking you to the sign-in page…';
+      errorBox.hidden = false;
+      app.signInAgain();
+      return;
+    }
     var answer = xhr && xhr.responseJSON && xhr.responseJSON.error;
     var message = answer
       ? 'Your change was not saved: ' + answer + '.'

@@ -13,7 +13,7 @@ use diesel::sql_types::{Bool, Integer, Text};
 use diesel::sqlite::{Sqlite, SqliteConnection};
 use serde_json::Value;
 use tempfile::TempDir;
-use todomvc::config::Settings;
+use todomvc::config::{AuthMode, Settings};
 use todomvc::db::{self, DbPool};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,25 +22,44 @@ pub enum Backend {
     Postgres,
 }
 
-/// Runs each named `async fn name(backend: Backend)` once per engine, as the tests
-/// `sqlite::name` and `postgres::name`. The PostgreSQL ones need TEST_POSTGRES_URL.
+/// How the test's client proves who it is, in accounts mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallerKind {
+    /// The session cookie from signing up, with the page's own `Origin`.
+    Cookie,
+    /// `Authorization: Bearer` with an API token.
+    Bearer,
+}
+
+tokio::task_local! {
+    /// The credential `spawn_app` gives its client; the session cookie unless a test says otherwise.
+    pub static CALLER: CallerKind;
+}
+
+/// Runs each named `async fn name(backend: Backend)` once per engine and per credential, as the
+/// tests `sqlite::name` (session cookie), `sqlite_bearer::name` (API token), `postgres::name` and
+/// `postgres_bearer::name`. The PostgreSQL ones need TEST_POSTGRES_URL.
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
-        mod sqlite {
+        crate::helpers::on_both_backends!(@engine sqlite, Sqlite, Cookie, $($name),*);
+        crate::helpers::on_both_backends!(@engine sqlite_bearer, Sqlite, Bearer, $($name),*);
+        crate::helpers::on_both_backends!(@engine postgres, Postgres, Cookie, $($name),*);
+        crate::helpers::on_both_backends!(@engine postgres_bearer, Postgres, Bearer, $($name),*);
+    };
+    (@engine $module:ident, $engine:ident, $caller:ident, $($name:ident),*) => {
+        mod $module {
             $(
                 #[tokio::test]
                 async fn $name() {
-                    super::$name(crate::helpers::Backend::Sqlite).await
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    if crate::helpers::postgres_server(stringify!($name)).is_some() {
-                        super::$name(crate::helpers::Backend::Postgres).await
+                    let backend = crate::helpers::Backend::$engine;
+                    if backend == crate::helpers::Backend::Postgres
+                        && crate::helpers::postgres_server(stringify!($name)).is_none()
+                    {
+                        return;
                     }
+                    crate::helpers::CALLER
+                        .scope(crate::helpers::CallerKind::$caller, super::$name(backend))
+                        .await
                 }
             )*
         }
@@ -234,10 +253,23 @@ pub struct Row {
     pub completed: bool,
 }
 
+/// A user signed up through the sign-up form.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub name: String,
+    /// The session token from the session cookie.
+    pub session: String,
+}
+
 pub struct TestApp {
     /// `http://127.0.0.1:PORT`
     pub address: String,
+    /// A client that carries the test user's credential (none in open mode).
     pub client: reqwest::Client,
+    /// A client with no credential at all.
+    pub anonymous: reqwest::Client,
+    /// The user `client` acts for; `None` in open mode.
+    pub user: Option<TestUser>,
     /// The application's own pool, for tests that need to starve it.
     pub pool: DbPool,
     pub database: Arc<TestDatabase>,
@@ -274,20 +306,139 @@ pub async fn spawn_app_on(
     let server = todomvc::startup::run(listener, pool.clone(), &settings).expect("server");
     tokio::spawn(server);
 
-    TestApp {
+    let mut app = TestApp {
         address: format!("http://127.0.0.1:{port}"),
-        client: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client"),
+        client: client_with(reqwest::header::HeaderMap::new()),
+        anonymous: client_with(reqwest::header::HeaderMap::new()),
+        user: None,
         pool,
         database,
+    };
+    if settings.auth.mode == AuthMode::Accounts {
+        let user = app.sign_up("alice", "correct horse battery").await;
+        let kind = CALLER.try_with(|kind| *kind).unwrap_or(CallerKind::Cookie);
+        app.client = match kind {
+            CallerKind::Cookie => app.client_for(&user),
+            CallerKind::Bearer => {
+                let token = app.create_token(&user, "tests").await;
+                app.bearer_client(&token)
+            }
+        };
+        app.user = Some(user);
     }
+    app
+}
+
+/// A client that sends `headers` with every request and follows no redirects.
+pub fn client_with(headers: reqwest::header::HeaderMap) -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(headers)
+        .build()
+        .expect("client")
+}
+
+/// The value of the session cookie that a response sets, if it sets one.
+pub fn session_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find_map(|value| value.strip_prefix("todomvc_session="))
+        .map(|rest| rest.split(';').next().unwrap_or_default().to_owned())
 }
 
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
+    }
+
+    /// Posts a urlencoded form from the page's own origin with `client`.
+    pub async fn post_form(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        client
+            .post(self.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("origin", &self.address)
+            .body(serde_urlencoded::to_string(fields).expect("form"))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Signs a new user up through the form, and returns their session.
+    pub async fn sign_up(&self, name: &str, password: &str) -> TestUser {
+        let response = self
+            .post_form(
+                &self.anonymous,
+                "/signup",
+                &[("username", name), ("password", password)],
+            )
+            .await;
+        assert_eq!(response.status(), 303, "signing up {name}");
+        TestUser {
+            name: name.to_owned(),
+            session: session_cookie(&response).expect("a session cookie"),
+        }
+    }
+
+    /// Signs in through the form; returns the new session token.
+    pub async fn sign_in(&self, name: &str, password: &str) -> String {
+        let response = self
+            .post_form(
+                &self.anonymous,
+                "/login",
+                &[("username", name), ("password", password)],
+            )
+            .await;
+        assert_eq!(response.status(), 303, "signing in {name}");
+        session_cookie(&response).expect("a session cookie")
+    }
+
+    /// A client with the user's session cookie, sending the page's own `Origin` as a browser does.
+    pub fn client_for(&self, user: &TestUser) -> reqwest::Client {
+        self.session_client(&user.session)
+    }
+
+    pub fn session_client(&self, session: &str) -> reqwest::Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            "cookie",
+            format!("todomvc_session={session}")
+                .parse()
+                .expect("header"),
+        );
+        headers.insert("origin", self.address.parse().expect("header"));
+        client_with(headers)
+    }
+
+    /// A client with `Authorization: Bearer <token>`.
+    pub fn bearer_client(&self, token: &str) -> reqwest::Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            "authorization",
+            format!("Bearer {token}").parse().expect("header"),
+        );
+        client_with(headers)
+    }
+
+    /// Creates an API token for the user through `POST /tokens`; returns its secret.
+    pub async fn create_token(&self, user: &TestUser, name: &str) -> String {
+        let response = self
+            .client_for(user)
+            .post(self.url("/tokens"))
+            .json(&serde_json::json!({ "name": name }))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 201, "creating a token");
+        let body: Value = response.json().await.expect("JSON");
+        body["token"].as_str().expect("a token").to_owned()
     }
 
     /// Creates a todo through the API and returns its JSON.
@@ -361,6 +512,8 @@ impl ServerProcess {
         let mut child = std::process::Command::new(binary)
             .env("APP_ENV", "test")
             .env("DATABASE_URL", database_url)
+            // These tests are about the process (crashes, signals, load), not about accounts.
+            .env("APP__AUTH__MODE", "open")
             .env("PORT", "0")
             .env("RUST_LOG", "info,actix_web::middleware::logger=warn")
             .stderr(std::process::Stdio::piped())

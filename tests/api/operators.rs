@@ -53,7 +53,16 @@ async fn export_then_import_reproduces_the_todos(backend: Backend) {
         .await
         .unwrap();
 
-    let exported = stdout(&todomvc(&app.database.url, &["export"], None));
+    let exported = stdout(&todomvc(
+        &app.database.url,
+        &["export", "--user", "alice"],
+        None,
+    ));
+    // Without --user, the export is of the todos that belong to nobody: none here.
+    assert_eq!(
+        stdout(&todomvc(&app.database.url, &["export"], None)).trim(),
+        "[]"
+    );
     let records: Value = serde_json::from_str(&exported).unwrap();
     assert_eq!(records.as_array().unwrap().len(), 2);
     assert_eq!(
@@ -66,18 +75,42 @@ async fn export_then_import_reproduces_the_todos(backend: Backend) {
     let file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(file.path(), &exported).unwrap();
     let path = file.path().to_str().unwrap();
+    let alice = ["--user", "alice"];
     assert_eq!(
-        stdout(&todomvc(&restored.database.url, &["import", path], None)).trim(),
+        stdout(&todomvc(
+            &restored.database.url,
+            &["import", path, alice[0], alice[1]],
+            None
+        ))
+        .trim(),
         "imported 2 todos"
     );
     assert_eq!(
-        stdout(&todomvc(&restored.database.url, &["export"], None)),
+        stdout(&todomvc(
+            &restored.database.url,
+            &["export", alice[0], alice[1]],
+            None
+        )),
         exported
     );
     let other = TestDatabase::create(backend);
     stdout(&todomvc(&other.url, &["migrate", "run"], None));
-    stdout(&todomvc(&other.url, &["import", "-"], Some(&exported)));
-    assert_eq!(stdout(&todomvc(&other.url, &["export"], None)), exported);
+    stdout(&todomvc(
+        &other.url,
+        &["users", "add", "alice"],
+        Some("a long password\n"),
+    ));
+    stdout(&todomvc(
+        &other.url,
+        &["import", "-", alice[0], alice[1]],
+        Some(&exported),
+    ));
+    assert_eq!(
+        stdout(&todomvc(&other.url, &["export", alice[0], alice[1]], None)),
+        exported
+    );
+    let nobody = todomvc(&other.url, &["export", "--user", "bob"], None);
+    assert!(String::from_utf8_lossy(&nobody.stderr).contains("there is no user \"bob\""));
 
     // The restored server hands out new ids after the imported ones.
     let next = restored.create(json!({"title": "after the import"})).await;
@@ -120,7 +153,11 @@ async fn a_bad_record_stops_the_whole_import(backend: Backend) {
         ("[{\"title\": \"truncated\"".to_owned(), "not an export"),
     ];
     for (file, message) in cases {
-        let output = todomvc(&app.database.url, &["import", "-"], Some(&file));
+        let output = todomvc(
+            &app.database.url,
+            &["import", "-", "--user", "alice"],
+            Some(&file),
+        );
         assert!(!output.status.success(), "{file}");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains(message), "{file}: {stderr}");

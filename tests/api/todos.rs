@@ -307,6 +307,7 @@ async fn urls_follow_the_host_the_client_used(backend: Backend) {
         .client
         .post(app.url("/todos/"))
         .header("host", "todo.example:9000")
+        .header("origin", "http://todo.example:9000")
         .json(&json!({"title": "x"}))
         .send()
         .await
@@ -346,7 +347,8 @@ async fn the_list_follows_changes_made_outside_the_server(backend: Backend) {
             Some("changed behind its back"),
         ),
         (
-            "INSERT INTO todos (title, position) VALUES ('inserted behind its back', 9)",
+            "INSERT INTO todos (title, position, user_id) \
+             VALUES ('inserted behind its back', 9, (SELECT id FROM users))",
             Some("inserted behind its back"),
         ),
         ("DELETE FROM todos", None),

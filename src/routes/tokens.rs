@@ -1,0 +1,124 @@
+//! `/tokens`: a signed-in user's personal API tokens, for programs that send
+//! `Authorization: Bearer <token>`.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::{Value, json};
+
+use super::as_caller;
+use crate::auth::{self, Caller, Identity, SignedIn};
+use crate::db::DbPool;
+use crate::error::AppError;
+use crate::models::{ApiToken, MAX_TOKEN_NAME_CHARS, ValidationError};
+
+/// The signed-in user; open mode has no users, and so no tokens.
+fn user(identity: &Identity) -> Result<&SignedIn, AppError> {
+    identity.user.as_ref().ok_or_else(|| {
+        AppError::NotFound("there are no API tokens: this server runs without accounts".into())
+    })
+}
+
+/// The optional `name`, from a JSON object or a urlencoded form (or no body at all).
+fn token_name(req: &HttpRequest, body: &[u8]) -> Result<String, AppError> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    let name = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else if content_type.starts_with("application/x-www-form-urlencoded") {
+        serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+            .map_err(|err| AppError::BadRequest(format!("the form could not be read: {err}")))?
+            .into_iter()
+            .find(|(key, _)| key == "name")
+            .map(|(_, name)| Value::String(name))
+    } else if content_type.starts_with("application/json") {
+        let value: Value = serde_json::from_slice(body).map_err(|err| {
+            AppError::BadRequest(format!("the request body is not valid JSON: {err}"))
+        })?;
+        let Value::Object(mut object) = value else {
+            return Err(AppError::BadRequest(
+                "the request body must be a JSON object".into(),
+            ));
+        };
+        object.remove("name")
+    } else {
+        return Err(AppError::UnsupportedMediaType);
+    };
+    let invalid = |message: String| {
+        AppError::Validation(ValidationError {
+            field: "name",
+            message,
+        })
+    };
+    let name = match name {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(name)) => name.trim().to_owned(),
+        Some(_) => return Err(invalid("name must be a string".into())),
+    };
+    let length = name.chars().count();
+    if length > MAX_TOKEN_NAME_CHARS {
+        return Err(invalid(format!(
+            "name must be at most {MAX_TOKEN_NAME_CHARS} characters long, not {length}"
+        )));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(invalid("name must not contain control characters".into()));
+    }
+    Ok(name)
+}
+
+/// `POST /tokens`: 201 with the new token, whose secret is shown this once.
+pub async fn create(
+    req: HttpRequest,
+    pool: web::Data<DbPool>,
+    caller: Caller,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let name = token_name(&req, &body)?;
+    let (record, secret) = as_caller(&pool, caller, move |conn, who| {
+        let user = user(who)?;
+        auth::create_api_token(conn, user.id, &name).map_err(AppError::from)
+    })
+    .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(json!({
+            "id": record.id,
+            "name": record.name,
+            "token": secret,
+            "created_at": record.created_at,
+        })))
+}
+
+/// `GET /tokens`: the caller's tokens, without their secrets.
+pub async fn list(pool: web::Data<DbPool>, caller: Caller) -> Result<HttpResponse, AppError> {
+    let tokens = as_caller(&pool, caller, move |conn, who| {
+        let user = user(who)?;
+        ApiToken::list(conn, user.id).map_err(AppError::from)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(tokens))
+}
+
+/// `DELETE /tokens/{id}`: 204; a token that is not the caller's is 404, like a missing one.
+pub async fn revoke(
+    pool: web::Data<DbPool>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let raw = id.into_inner();
+    let not_found = || AppError::NotFound(format!("there is no API token with id {raw}"));
+    let id: i32 = raw.parse().map_err(|_| not_found())?;
+    let revoked = as_caller(&pool, caller, move |conn, who| {
+        let user = user(who)?;
+        ApiToken::revoke(conn, user.id, id).map_err(AppError::from)
+    })
+    .await?;
+    if revoked {
+        Ok(HttpResponse::NoContent().finish())
+    } else {
+        Err(not_found())
+    }
+}
