@@ -194,6 +194,11 @@ fn establish(url: &DatabaseUrl, connection_string: &str) -> Result<DbConnection,
 /// busy timeout still covers writers in other processes (`todomvc import`, a backup).
 static SQLITE_WRITERS: Mutex<()> = Mutex::new(());
 
+thread_local! {
+    /// Whether this thread is inside `write_transaction`'s work.
+    static IN_WRITE_TRANSACTION: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// Runs `work` in a transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`): a
 /// deferred transaction that upgrades from reading to writing fails with "database is locked"
 /// immediately, whatever the busy timeout, when another writer got there first.
@@ -202,6 +207,11 @@ where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
+    // Nested inside another write transaction of this thread: already atomic and already holding
+    // the turn, which is not reentrant.
+    if IN_WRITE_TRANSACTION.get() {
+        return work(conn);
+    }
     let _turn = matches!(conn, DbConnection::Sqlite(_)).then(|| {
         SQLITE_WRITERS
             .lock()
@@ -214,7 +224,10 @@ where
         }
         DbConnection::Pg(_) => DbConnection::begin_transaction(conn)?,
     }
-    match work(conn) {
+    IN_WRITE_TRANSACTION.set(true);
+    let result = work(conn);
+    IN_WRITE_TRANSACTION.set(false);
+    match result {
         Ok(value) => {
             DbConnection::commit_transaction(conn)?;
             Ok(value)

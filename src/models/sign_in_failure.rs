@@ -44,7 +44,8 @@ impl SignInFailure {
         Ok((by_user, by_client))
     }
 
-    /// Records a failure, and forgets those older than `forget_before`.
+    /// Records a failure, and forgets those older than `forget_before`. Runs inside the caller's
+    /// write transaction, the one that counted.
     pub fn record(
         conn: &mut DbConnection,
         username_key: &str,
@@ -52,18 +53,16 @@ impl SignInFailure {
         now: i64,
         forget_before: i64,
     ) -> QueryResult<()> {
-        db::write_transaction(conn, |conn| {
-            diesel::delete(sign_in_failures::table.filter(sign_in_failures::at.lt(forget_before)))
-                .execute(conn)?;
-            diesel::insert_into(sign_in_failures::table)
-                .values((
-                    sign_in_failures::username_key.eq(username_key),
-                    sign_in_failures::client.eq(client),
-                    sign_in_failures::at.eq(now),
-                ))
-                .execute(conn)
-                .map(drop)
-        })
+        diesel::delete(sign_in_failures::table.filter(sign_in_failures::at.lt(forget_before)))
+            .execute(conn)?;
+        diesel::insert_into(sign_in_failures::table)
+            .values((
+                sign_in_failures::username_key.eq(username_key),
+                sign_in_failures::client.eq(client),
+                sign_in_failures::at.eq(now),
+            ))
+            .execute(conn)
+            .map(drop)
     }
 
     /// Forgets the failures for a username once its owner has signed in.

@@ -67,6 +67,15 @@ macro_rules! on_both_backends {
 }
 pub(crate) use on_both_backends;
 
+/// Like `on_both_backends`, for tests that choose their credentials themselves: once per engine.
+macro_rules! on_both_engines {
+    ($($name:ident),* $(,)?) => {
+        crate::helpers::on_both_backends!(@engine sqlite, Sqlite, Cookie, $($name),*);
+        crate::helpers::on_both_backends!(@engine postgres, Postgres, Cookie, $($name),*);
+    };
+}
+pub(crate) use on_both_engines;
+
 /// The PostgreSQL server the tests may create databases on (TEST_POSTGRES_URL, a URL of a database
 /// such as `postgres` that can run CREATE DATABASE). Unset: `None`, with a loud message, except under
 /// CI=true, where a missing server is a failure.
@@ -256,7 +265,6 @@ pub struct Row {
 /// A user signed up through the sign-up form.
 #[derive(Debug, Clone)]
 pub struct TestUser {
-    pub name: String,
     /// The session token from the session cookie.
     pub session: String,
 }
@@ -315,7 +323,7 @@ pub async fn spawn_app_on(
         database,
     };
     if settings.auth.mode == AuthMode::Accounts {
-        let user = app.sign_up("alice", "correct horse battery").await;
+        let user = app.alice().await;
         let kind = CALLER.try_with(|kind| *kind).unwrap_or(CallerKind::Cookie);
         app.client = match kind {
             CallerKind::Cookie => app.client_for(&user),
@@ -371,6 +379,36 @@ impl TestApp {
             .expect("request")
     }
 
+    /// The test user `alice`, signed up through the form; signed in instead where she exists (a
+    /// second server on the same database), and added through the library where sign-up is closed.
+    async fn alice(&self) -> TestUser {
+        let (name, password) = ("alice", "correct horse battery");
+        let response = self
+            .post_form(
+                &self.anonymous,
+                "/signup",
+                &[("username", name), ("password", password)],
+            )
+            .await;
+        match response.status().as_u16() {
+            303 => {}
+            409 => {}
+            403 => {
+                let hash = todomvc::auth::password::hash(password).expect("hash");
+                let username = todomvc::models::Username::parse(name).expect("a username");
+                let mut conn = self.pool.get().expect("connection");
+                todomvc::models::User::add(&mut conn, &username, &hash, 0).expect("user added");
+            }
+            other => panic!("signing up alice: {other}"),
+        }
+        TestUser {
+            session: match session_cookie(&response) {
+                Some(session) => session,
+                None => self.sign_in(name, password).await,
+            },
+        }
+    }
+
     /// Signs a new user up through the form, and returns their session.
     pub async fn sign_up(&self, name: &str, password: &str) -> TestUser {
         let response = self
@@ -382,7 +420,6 @@ impl TestApp {
             .await;
         assert_eq!(response.status(), 303, "signing up {name}");
         TestUser {
-            name: name.to_owned(),
             session: session_cookie(&response).expect("a session cookie"),
         }
     }

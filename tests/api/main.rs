@@ -1,5 +1,6 @@
 //! Integration tests: the real server over HTTP, one test binary.
 
+mod accounts;
 mod bad_input;
 mod browser;
 mod concurrency;
