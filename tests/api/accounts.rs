@@ -9,7 +9,7 @@ use crate::helpers::{
 };
 use todomvc::config::AuthMode;
 
-const PASSWORD: &str = "correct horse battery";
+use crate::helpers::PASSWORD;
 
 /// Every route of user data, with a body that would succeed for the owner.
 fn routes(todo_id: &Value, token_id: &Value) -> Vec<(Method, String, Option<Value>)> {

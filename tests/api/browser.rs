@@ -142,8 +142,56 @@ impl Browser {
             _driver: driver,
             _profile: profile,
         };
+        // Signed in as the app's test user, through the sign-in form as a person would.
+        if app.user.is_some() {
+            browser.goto("/login").await;
+            browser
+                .submit_account_form("alice", crate::helpers::PASSWORD)
+                .await;
+            eventually!(browser.current_path().await == "/", "alice did not get in");
+            return Some(browser);
+        }
         browser.goto("/").await;
         Some(browser)
+    }
+
+    /// A fresh browser with no session, on the sign-in page.
+    async fn signed_out(app: &TestApp, test: &str) -> Option<Browser> {
+        let anonymous = TestApp {
+            address: app.address.clone(),
+            client: app.anonymous.clone(),
+            anonymous: app.anonymous.clone(),
+            user: None,
+            pool: app.pool.clone(),
+            database: app.database.clone(),
+        };
+        Self::open(&anonymous, test).await
+    }
+
+    async fn current_path(&self) -> String {
+        let url = self.client.current_url().await.expect("url");
+        let mut path = url.path().to_owned();
+        if let Some(query) = url.query() {
+            path = format!("{path}?{query}");
+        }
+        if let Some(fragment) = url.fragment() {
+            path = format!("{path}#{fragment}");
+        }
+        path
+    }
+
+    /// Fills in a sign-in or sign-up form and submits it with Enter.
+    async fn submit_account_form(&self, username: &str, password: &str) {
+        self.find("#username")
+            .await
+            .send_keys(username)
+            .await
+            .expect("typing");
+        self.find("#password")
+            .await
+            .send_keys(&format!("{password}{ENTER}"))
+            .await
+            .expect("typing");
     }
 
     async fn goto(&self, path: &str) {
@@ -845,5 +893,108 @@ async fn the_content_security_policy_blocks_injected_inline_script() {
     // The app's own scripts, all files, run under the same policy.
     browser.add("still works").await;
     assert_eq!(titles(&app.rows()), ["still works"]);
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn each_user_sees_only_their_own_list() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let Some(browser) = Browser::signed_out(&app, "accounts").await else {
+        return;
+    };
+    // Not signed in: the page sends the browser to sign in; from there to the sign-up form.
+    assert_eq!(browser.current_path().await, "/login");
+    browser
+        .find(".account-switch a")
+        .await
+        .click()
+        .await
+        .expect("click");
+    eventually!(
+        browser.current_path().await == "/signup",
+        "on the sign-up page"
+    );
+    browser
+        .submit_account_form("carol", "carol's password")
+        .await;
+    eventually!(browser.current_path().await == "/", "carol on the list");
+    let signed_in = browser.find(".account-name").await.text().await.unwrap();
+    assert_eq!(signed_in, "Signed in as carol");
+    browser.add("carol one").await;
+    browser.add("carol two").await;
+
+    // Sign out: back to the sign-in page; dave signs up and sees an empty list.
+    browser
+        .find(".sign-out")
+        .await
+        .click()
+        .await
+        .expect("click");
+    eventually!(browser.current_path().await == "/login", "signed out");
+    browser.goto("/signup").await;
+    browser.submit_account_form("dave", "dave's password").await;
+    eventually!(browser.current_path().await == "/", "dave on the list");
+    assert_eq!(browser.state().await["visible"], json!([]));
+    browser.add("dave's own").await;
+    browser
+        .find(".sign-out")
+        .await
+        .click()
+        .await
+        .expect("click");
+    eventually!(browser.current_path().await == "/login", "signed out");
+
+    // A wrong password shows the form again, with the name kept.
+    browser
+        .submit_account_form("carol", "not carol's password")
+        .await;
+    eventually!(
+        browser
+            .run("return document.querySelector('.account-message') !== null")
+            .await
+            == json!(true),
+        "no message for a wrong password"
+    );
+    let kept = browser
+        .run("return document.querySelector('#username').value")
+        .await;
+    assert_eq!(kept, json!("carol"));
+    browser
+        .find("#password")
+        .await
+        .send_keys(&format!("carol's password{ENTER}"))
+        .await
+        .unwrap();
+    eventually!(browser.current_path().await == "/", "carol is back");
+    assert_eq!(
+        browser.state().await["visible"],
+        json!(["carol one", "carol two"])
+    );
+    let owners: Vec<crate::helpers::Name> = app.database.load(
+        "SELECT users.username || ':' || todos.title AS name FROM todos \
+         JOIN users ON users.id = todos.user_id ORDER BY todos.id",
+    );
+    let owners: Vec<String> = owners.into_iter().map(|row| row.name).collect();
+    assert_eq!(
+        owners,
+        ["carol:carol one", "carol:carol two", "dave:dave's own"]
+    );
+
+    // The session ends behind the page's back: the next save sends the user to sign in, and
+    // signing in brings them back to the list.
+    app.database.execute("DELETE FROM sessions");
+    browser.toggle("carol one").await;
+    eventually!(
+        browser.current_path().await.starts_with("/login?next="),
+        "not sent to sign in after a 401"
+    );
+    browser
+        .submit_account_form("carol", "carol's password")
+        .await;
+    eventually!(browser.current_path().await == "/", "back on the list");
+    assert_eq!(
+        browser.state().await["visible"],
+        json!(["carol one", "carol two"])
+    );
     browser.close().await;
 }

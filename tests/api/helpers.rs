@@ -262,6 +262,9 @@ pub struct Row {
     pub completed: bool,
 }
 
+/// The test user's password.
+pub const PASSWORD: &str = "correct horse battery";
+
 /// A user signed up through the sign-up form.
 #[derive(Debug, Clone)]
 pub struct TestUser {
@@ -382,7 +385,7 @@ impl TestApp {
     /// The test user `alice`, signed up through the form; signed in instead where she exists (a
     /// second server on the same database), and added through the library where sign-up is closed.
     async fn alice(&self) -> TestUser {
-        let (name, password) = ("alice", "correct horse battery");
+        let (name, password) = ("alice", PASSWORD);
         let response = self
             .post_form(
                 &self.anonymous,
