@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use todomvc::config::DatabaseSettings;
 use todomvc::db;
-use todomvc::models::{NewTodo, Todo, TodoChanges};
+use todomvc::models::{ListScope, NewTodo, Todo, TodoChanges};
 
 const THREADS: u32 = 2;
 const CONNECTIONS: u32 = 32;
@@ -58,20 +58,39 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// One HTTP/1.1 request over a fresh connection; returns status and body.
+/// One HTTP/1.1 JSON request over a fresh connection; returns status and body.
 fn http(
     port: u16,
     method: &str,
     path: &str,
     body: Option<&str>,
 ) -> std::io::Result<(u16, Vec<u8>)> {
+    http_with(
+        port,
+        method,
+        path,
+        "Content-Type: application/json\r\n",
+        body,
+    )
+    .map(|(status, _, body)| (status, body))
+}
+
+/// One HTTP/1.1 request with extra header lines (each ending in CRLF); returns status, the
+/// response head in lower case, and the body.
+fn http_with(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &str,
+    body: Option<&str>,
+) -> std::io::Result<(u16, String, Vec<u8>)> {
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
     stream.set_read_timeout(Some(Duration::from_secs(60)))?;
     let body = body.unwrap_or("");
     write!(
         stream,
         "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+         {headers}Content-Length: {}\r\n\r\n{body}",
         body.len()
     )?;
     let mut answer = Vec::new();
@@ -86,7 +105,7 @@ fn http(
     if head.contains("transfer-encoding: chunked") {
         body = dechunk(&body);
     }
-    Ok((status, body))
+    Ok((status, head, body))
 }
 
 fn dechunk(mut data: &[u8]) -> Vec<u8> {
@@ -112,7 +131,12 @@ struct Server {
 }
 
 impl Server {
+    /// The server in open mode (one shared list, no sign-in): the figures of the first benchmark.
     fn start(binary: &Path) -> (Server, Duration) {
+        Self::start_in(binary, "open")
+    }
+
+    fn start_in(binary: &Path, auth_mode: &str) -> (Server, Duration) {
         let dir = tempfile::tempdir().expect("temp dir");
         let database = dir.path().join("bench.db");
         let port = free_port();
@@ -120,6 +144,7 @@ impl Server {
         let child = Command::new(binary)
             .env("APP_ENV", "production")
             .env("DATABASE_URL", &database)
+            .env("APP__AUTH__MODE", auth_mode)
             .env("HOST", "127.0.0.1")
             .env("PORT", port.to_string())
             // No per-request log lines: nginx runs with access_log off too.
@@ -134,7 +159,7 @@ impl Server {
             .spawn()
             .expect("the release binary starts");
         loop {
-            if let Ok((200, _)) = http(port, "GET", "/todos/", None) {
+            if let Ok((200 | 401, _)) = http(port, "GET", "/todos/", None) {
                 break;
             }
             assert!(
@@ -410,7 +435,7 @@ fn diesel_ceiling(seconds: u64, update: bool) -> (f64, u32) {
                 position: None,
                 completed: false,
             };
-            Todo::create(&mut pool.get().expect("conn"), new).expect("seed");
+            Todo::create(&mut pool.get().expect("conn"), ListScope::Shared, new).expect("seed");
         }
         let deadline = Instant::now() + Duration::from_secs(seconds);
         let rows = Arc::new(AtomicU64::new(0));
@@ -429,14 +454,15 @@ fn diesel_ceiling(seconds: u64, update: bool) -> (f64, u32) {
                                 completed: Some(n % 2 == 0),
                             };
                             let id = (n * 7 + t as i32) % 100 + 1;
-                            Todo::update(&mut conn, id, &changes, None).expect("update");
+                            Todo::update(&mut conn, ListScope::Shared, id, &changes, None)
+                                .expect("update");
                         } else {
                             let new = NewTodo {
                                 title: format!("ceiling {t} {n}"),
                                 position: None,
                                 completed: false,
                             };
-                            Todo::create(&mut conn, new).expect("insert");
+                            Todo::create(&mut conn, ListScope::Shared, new).expect("insert");
                         }
                         rows.fetch_add(1, Ordering::Relaxed);
                     }
@@ -506,6 +532,182 @@ response = function(status, headers, body)
   end
 end
 "#;
+
+/// A signed-in user of an accounts-mode server: the session cookie and an API token.
+struct Account {
+    cookie: String,
+    token: String,
+}
+
+impl Server {
+    /// Signs `name` up through the form and makes an API token.
+    fn sign_up(&self, name: &str) -> Account {
+        let form = format!("username={name}&password={BENCH_PASSWORD}");
+        let origin = format!("Origin: http://127.0.0.1:{}\r\n", self.port);
+        let headers = format!("Content-Type: application/x-www-form-urlencoded\r\n{origin}");
+        let (status, head, _) =
+            http_with(self.port, "POST", "/signup", &headers, Some(&form)).expect("sign-up");
+        assert_eq!(status, 303, "sign-up");
+        let cookie = head
+            .lines()
+            .find_map(|line| line.strip_prefix("set-cookie: todomvc_session="))
+            .and_then(|rest| rest.split(';').next())
+            .expect("a session cookie")
+            .to_owned();
+        let headers = format!(
+            "Content-Type: application/json\r\n{origin}Cookie: todomvc_session={cookie}\r\n"
+        );
+        let (status, _, body) =
+            http_with(self.port, "POST", "/tokens", &headers, Some("{}")).expect("token");
+        assert_eq!(status, 201, "token");
+        let body: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+        let token = body["token"].as_str().expect("a token").to_owned();
+        Account { cookie, token }
+    }
+}
+
+const BENCH_PASSWORD: &str = "benchmark-password";
+
+/// wrk's Lua for a request with fixed headers (and an optional JSON body).
+fn lua_with_headers(method: &str, headers: &[(&str, String)], body: Option<&str>) -> String {
+    let mut script = format!("wrk.method = \"{method}\"\n");
+    for (name, value) in headers {
+        let _ = writeln!(script, "wrk.headers[\"{name}\"] = \"{value}\"");
+    }
+    if let Some(body) = body {
+        let _ = writeln!(
+            script,
+            "wrk.headers[\"Content-Type\"] = \"application/json\""
+        );
+        let _ = writeln!(script, "wrk.body = '{body}'");
+    }
+    script
+}
+
+/// 7-10: the same reads and a write in accounts mode, signed in by session cookie and by bearer
+/// token, against the open-mode figures of this run; sign-ins per second; one Argon2id
+/// verification.
+fn signed_in_scenarios(
+    binary: &Path,
+    scripts: &Path,
+    seconds: u64,
+    rows: &mut Vec<Row>,
+    notes: &mut Vec<String>,
+) {
+    let (server, _) = Server::start_in(binary, "accounts");
+    let pid = Some(server.child.id());
+    let account = server.sign_up("bench");
+    let origin = format!("http://127.0.0.1:{}", server.port);
+    let cookie = vec![
+        ("Cookie", format!("todomvc_session={}", account.cookie)),
+        ("Origin", origin.clone()),
+    ];
+    let bearer = vec![("Authorization", format!("Bearer {}", account.token))];
+    let bearer_header = format!(
+        "Authorization: Bearer {}\r\nContent-Type: application/json\r\n",
+        account.token
+    );
+    for i in 0..100 {
+        let body = format!(
+            r#"{{"title": "Todo number {i}", "completed": {}}}"#,
+            i % 3 == 0
+        );
+        let (status, _, _) =
+            http_with(server.port, "POST", "/todos/", &bearer_header, Some(&body)).expect("seed");
+        assert_eq!(status, 201);
+    }
+    let open_list = rows[0].app.requests_per_second;
+    let open_post = rows[2].app.requests_per_second;
+    for (scenario, name, headers) in [
+        (
+            "7. GET /todos/ (100 todos), signed in: session cookie",
+            "get-cookie.lua",
+            &cookie,
+        ),
+        (
+            "8. GET /todos/ (100 todos), signed in: bearer token",
+            "get-bearer.lua",
+            &bearer,
+        ),
+    ] {
+        eprintln!("{scenario}");
+        let script = lua(scripts, name, &lua_with_headers("GET", headers, None));
+        let app = wrk(&server.url("/todos/"), Some(&script), seconds, pid);
+        rows.push(Row {
+            scenario: scenario.into(),
+            app,
+            ceiling: Some(("open mode, this run".into(), open_list)),
+            target: Some(0.85),
+        });
+    }
+    eprintln!("9. POST /todos/, signed in: session cookie");
+    let script = lua(
+        scripts,
+        "post-cookie.lua",
+        &lua_with_headers(
+            "POST",
+            &cookie,
+            Some(r#"{"title": "A todo from the benchmark"}"#),
+        ),
+    );
+    let app = wrk(&server.url("/todos/"), Some(&script), seconds, pid);
+    rows.push(Row {
+        scenario: "9. POST /todos/, signed in: session cookie".into(),
+        app,
+        ceiling: Some(("open mode, this run".into(), open_post)),
+        target: None,
+    });
+    eprintln!("10. POST /login");
+    let form = format!("username=bench&password={BENCH_PASSWORD}");
+    let script = lua(
+        scripts,
+        "login.lua",
+        &format!(
+            "wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \
+             \"application/x-www-form-urlencoded\"\nwrk.headers[\"Origin\"] = \"{origin}\"\n\
+             wrk.body = \"{form}\"\n"
+        ),
+    );
+    let app = wrk(&server.url("/login"), Some(&script), seconds, pid);
+    notes.push(format!(
+        "- sign-ins (`POST /login`, Argon2id verification each): {:.0}/s, p50 {:.0} ms, with \
+         {} non-2xx/3xx",
+        app.requests_per_second, app.p50_ms, app.non_2xx
+    ));
+    rows.push(Row {
+        scenario: "10. POST /login (sign-in, Argon2id)".into(),
+        app,
+        ceiling: None,
+        target: None,
+    });
+
+    // One verification, alone on a core: the price of a sign-in.
+    let stored = todomvc::auth::password::hash(BENCH_PASSWORD).expect("hash");
+    let mut times: Vec<Duration> = (0..15)
+        .map(|_| {
+            let started = Instant::now();
+            assert!(todomvc::auth::password::verify(
+                BENCH_PASSWORD,
+                Some(&stored)
+            ));
+            started.elapsed()
+        })
+        .collect();
+    times.sort();
+    notes.push(format!(
+        "- one Argon2id verification (m=19 MiB, t=2, p=1), median of 15: {:.1} ms",
+        times[times.len() / 2].as_secs_f64() * 1000.0
+    ));
+    for index in [rows.len() - 4, rows.len() - 3] {
+        let row = &rows[index];
+        notes.push(format!(
+            "- {}: {:.0}% of open mode (target 85%): {}",
+            row.scenario,
+            100.0 * row.app.requests_per_second / open_list,
+            met(row.app.requests_per_second >= 0.85 * open_list)
+        ));
+    }
+}
 
 struct Row {
     scenario: String,
@@ -638,6 +840,8 @@ fn main() {
         ceiling: None,
         target: None,
     });
+
+    signed_in_scenarios(&binary, scripts.path(), seconds, &mut rows, &mut notes);
 
     // 6. How cost grows with the list.
     let mut growth: BTreeMap<usize, [(f64, f64); 2]> = BTreeMap::new();
