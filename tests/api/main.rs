@@ -16,4 +16,5 @@ mod postgres;
 mod security;
 mod shutdown;
 mod todos;
+mod users;
 mod versions;

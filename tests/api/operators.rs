@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestDatabase, on_both_backends, spawn_app, spawn_app_on};
 
-fn todomvc(database_url: &str, args: &[&str], stdin: Option<&str>) -> Output {
+pub fn todomvc(database_url: &str, args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_todomvc"))
         .args(args)
         .env("APP_ENV", "test")
@@ -32,7 +32,7 @@ fn todomvc(database_url: &str, args: &[&str], stdin: Option<&str>) -> Output {
     child.wait_with_output().unwrap()
 }
 
-fn stdout(output: &Output) -> String {
+pub fn stdout(output: &Output) -> String {
     assert!(
         output.status.success(),
         "failed: {}",
