@@ -173,7 +173,7 @@ impl From<AuthError> for AppError {
             AuthError::Invalid { field, message } => {
                 Self::Validation(ValidationError { field, message })
             }
-            AuthError::Secret(message) => Self::Internal(message),
+            AuthError::Internal(message) => Self::Internal(message),
             AuthError::Database(err) => err.into(),
         }
     }

@@ -30,7 +30,8 @@ fn start_session(
     user: &User,
     now: i64,
 ) -> Result<NewSession, AuthError> {
-    let secret = token::generate("").map_err(|err| AuthError::Secret(err.to_string()))?;
+    let secret = token::generate("")
+        .map_err(|err| AuthError::Internal(format!("cannot make a secret: {err}")))?;
     Session::start(conn, user.id(), &token::hash(&secret), now)?;
     // Old sessions are cleared out as new ones begin.
     let settings = &auth.settings;
@@ -87,7 +88,8 @@ pub fn sign_up(
     if User::find_by_name(&mut *pool.get()?, name.as_str())?.is_some() {
         return Err(AuthError::UsernameTaken(name.as_str().to_owned()));
     }
-    let hash = password::hash(password).map_err(|err| AuthError::Secret(err.to_string()))?;
+    let hash = password::hash(password)
+        .map_err(|err| AuthError::Internal(format!("cannot make a secret: {err}")))?;
     let mut conn = pool.get()?;
     let now = super::now();
     let user = User::add(&mut conn, &name, &hash, now).map_err(|err| match err {
@@ -109,7 +111,7 @@ pub fn create_api_token(
     name: &str,
 ) -> Result<(ApiToken, String), AuthError> {
     let secret = token::generate(token::API_TOKEN_PREFIX)
-        .map_err(|err| AuthError::Secret(err.to_string()))?;
+        .map_err(|err| AuthError::Internal(format!("cannot make a secret: {err}")))?;
     let record = ApiToken::create(conn, user, name, &token::hash(&secret), super::now())?;
     Ok((record, secret))
 }

@@ -58,9 +58,9 @@ pub enum AuthError {
         field: &'static str,
         message: String,
     },
-    /// 500: no random numbers or no hash could be had.
-    #[error("cannot make a secret: {0}")]
-    Secret(String),
+    /// 500: a fault of the server (no random numbers, no hash, missing app data).
+    #[error("{0}")]
+    Internal(String),
     /// 503 or 500, as the database error says.
     #[error(transparent)]
     Database(#[from] DbError),
@@ -192,7 +192,7 @@ impl Caller {
         let auth = req
             .app_data::<web::Data<Auth>>()
             .cloned()
-            .ok_or(AuthError::Secret("the auth settings are missing".into()))?;
+            .ok_or_else(|| AuthError::Internal("the auth settings are missing".into()))?;
         let credential = if !auth.accounts() {
             Credential::Open
         } else if let Some(value) = req.headers().get(header::AUTHORIZATION) {

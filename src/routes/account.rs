@@ -135,8 +135,7 @@ fn refused(auth: &Auth, form: Form, err: AuthError, fields: &Fields) -> HttpResp
     let status = err.status_code();
     let message = match status {
         StatusCode::INTERNAL_SERVER_ERROR | StatusCode::SERVICE_UNAVAILABLE => {
-            // Logged by the conversion; the user gets a plain sentence.
-            let _ = err.error_response();
+            log::error!("answering {status} to a {form:?} form: {err:?}");
             "The server cannot do this right now. Please try again in a moment.".to_owned()
         }
         _ => err.to_string(),

@@ -2,9 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{
-    Backend, Name, PASSWORD, TestApp, on_both_engines, spawn_app, spawn_app_with,
-};
+use crate::helpers::{Backend, Name, TestApp, on_both_engines, spawn_app, spawn_app_with};
 use crate::operators::{stdout, todomvc};
 use todomvc::config::AuthMode;
 
