@@ -76,7 +76,7 @@ fn http(
 }
 
 /// One HTTP/1.1 request with extra header lines (each ending in CRLF); returns status, the
-/// response head in lower case, and the body.
+/// response head, and the body.
 fn http_with(
     port: u16,
     method: &str,
@@ -100,9 +100,9 @@ fn http_with(
         .position(|w| w == b"\r\n\r\n")
         .ok_or_else(|| std::io::Error::other("no response head"))?;
     let status = String::from_utf8_lossy(&answer[9..12]).parse().unwrap_or(0);
-    let head = String::from_utf8_lossy(&answer[..head_end]).to_lowercase();
+    let head = String::from_utf8_lossy(&answer[..head_end]).into_owned();
     let mut body = answer[head_end + 4..].to_vec();
-    if head.contains("transfer-encoding: chunked") {
+    if head.to_lowercase().contains("transfer-encoding: chunked") {
         body = dechunk(&body);
     }
     Ok((status, head, body))
@@ -550,7 +550,8 @@ impl Server {
         assert_eq!(status, 303, "sign-up");
         let cookie = head
             .lines()
-            .find_map(|line| line.strip_prefix("set-cookie: todomvc_session="))
+            .filter(|line| line.to_lowercase().starts_with("set-cookie:"))
+            .find_map(|line| line.split_once("todomvc_session=").map(|(_, rest)| rest))
             .and_then(|rest| rest.split(';').next())
             .expect("a session cookie")
             .to_owned();
