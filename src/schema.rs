@@ -12,6 +12,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    auth_generation (id) {
+        id -> Integer,
+        value -> BigInt,
+    }
+}
+
+diesel::table! {
     sessions (id) {
         id -> Integer,
         user_id -> Integer,
@@ -64,6 +71,7 @@ diesel::joinable!(todos -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
+    auth_generation,
     sessions,
     sign_in_failures,
     todos,

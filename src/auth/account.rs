@@ -60,17 +60,20 @@ pub fn sign_in(
     let now = super::now();
     let user = {
         let mut conn = pool.get()?;
-        throttle::admit(&mut conn, &auth.settings, &key, client, now)?;
+        throttle::check(&mut conn, &auth.settings, &key, client, now)?;
         User::find_by_name(&mut conn, name.as_str())?
     };
     let verified = password::verify(password, user.as_ref().map(|u| u.password_hash.as_str()));
+    let mut conn = pool.get()?;
     match user {
         Some(user) if verified => {
-            let mut conn = pool.get()?;
             throttle::succeeded(&mut conn, &key)?;
             start_session(&mut conn, auth, &user, now)
         }
-        _ => Err(AuthError::WrongCredentials),
+        _ => {
+            throttle::failed(&mut conn, &auth.settings, &key, client, now)?;
+            Err(AuthError::WrongCredentials)
+        }
     }
 }
 

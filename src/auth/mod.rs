@@ -4,6 +4,7 @@
 
 mod account;
 pub mod csrf;
+mod known;
 pub mod password;
 mod throttle;
 pub mod token;
@@ -20,7 +21,8 @@ pub use account::{NewSession, create_api_token, sign_in, sign_out, sign_up};
 use crate::config::{AuthMode, AuthSettings};
 use crate::db::{DbConnection, DbError};
 use crate::error::AppError;
-use crate::models::{ApiToken, ListScope, Session, UserId};
+use crate::models::{ApiToken, Generations, ListScope, Session, UserId};
+use known::{Known, KnownCredentials, Record};
 
 /// The cookie that carries the session token.
 pub const SESSION_COOKIE: &str = "todomvc_session";
@@ -78,10 +80,14 @@ impl From<diesel::r2d2::PoolError> for AuthError {
     }
 }
 
-/// The auth settings, shared by every worker.
+/// The auth settings and state, shared by every worker.
 #[derive(Debug)]
 pub struct Auth {
     pub settings: AuthSettings,
+    /// Password hashes computed at once: one per core. More would only queue inside the CPU while
+    /// each holds its 19 MiB; waiting here costs nothing.
+    hashing: tokio::sync::Semaphore,
+    known: KnownCredentials,
 }
 
 impl Auth {
@@ -89,7 +95,20 @@ impl Auth {
         if settings.mode == AuthMode::Accounts {
             password::prepare();
         }
-        Self { settings }
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        Self {
+            settings,
+            hashing: tokio::sync::Semaphore::new(cores),
+            known: KnownCredentials::default(),
+        }
+    }
+
+    /// Waits for a turn to hash a password (sign-in, sign-up); the turn ends when the permit drops.
+    pub async fn hashing_turn(&self) -> Result<tokio::sync::SemaphorePermit<'_>, AuthError> {
+        self.hashing
+            .acquire()
+            .await
+            .map_err(|err| AuthError::Internal(format!("no turn to hash: {err}")))
     }
 
     pub fn accounts(&self) -> bool {
@@ -154,22 +173,14 @@ pub struct Caller {
 pub struct Identity {
     pub scope: ListScope,
     pub user: Option<SignedIn>,
+    /// The count of changes to the todos, read before anything else of this request.
+    pub todos_generation: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedIn {
     pub id: UserId,
     pub username: String,
-}
-
-impl Identity {
-    fn user(id: i32, username: String) -> Self {
-        let id = UserId(id);
-        Self {
-            scope: ListScope::User(id),
-            user: Some(SignedIn { id, username }),
-        }
-    }
 }
 
 impl FromRequest for Caller {
@@ -235,47 +246,134 @@ impl Caller {
     }
 
     /// Checks the credential on `conn` and says which list the caller may use. A session past its
-    /// idle or absolute limit, a signed-out session and a revoked token all get 401.
+    /// idle or absolute limit, a signed-out session and a revoked token all get 401. One query
+    /// reads the counts of changes; a credential verified at the current count of revocations is
+    /// not looked up again.
     pub fn identify(&self, conn: &mut DbConnection) -> Result<Identity, AuthError> {
+        let generations = Generations::read(conn)?;
+        let (user_id, username) = match &self.credential {
+            Credential::Open => {
+                return Ok(Identity {
+                    scope: ListScope::Shared,
+                    user: None,
+                    todos_generation: generations.todos,
+                });
+            }
+            Credential::Missing => return Err(AuthError::Unauthenticated(MISSING)),
+            Credential::Malformed => return Err(AuthError::Unauthenticated(MALFORMED)),
+            Credential::Session(secret) | Credential::Bearer(secret) => {
+                self.verify(conn, secret, generations.auth)?
+            }
+        };
+        let id = UserId(user_id);
+        Ok(Identity {
+            scope: ListScope::User(id),
+            user: Some(SignedIn { id, username }),
+            todos_generation: generations.todos,
+        })
+    }
+
+    /// The user behind a session or token secret: from memory while no revocation happened since
+    /// it was verified, else from the database. Its last use is written at most once a minute.
+    fn verify(
+        &self,
+        conn: &mut DbConnection,
+        secret: &str,
+        generation: i64,
+    ) -> Result<(i32, String), AuthError> {
         let now = now();
-        let settings = &self.auth.settings;
-        match &self.credential {
-            Credential::Open => Ok(Identity {
-                scope: ListScope::Shared,
-                user: None,
-            }),
-            Credential::Session(token) => {
-                let (session, username) = Session::find(conn, &token::hash(token))?.ok_or(
-                    AuthError::Unauthenticated("your session has ended; sign in again"),
-                )?;
-                let age = now.saturating_sub(session.created_at);
-                let idle = now.saturating_sub(session.last_seen_at);
-                if age >= secs(settings.session_absolute_secs)
-                    || idle >= secs(settings.session_idle_secs)
-                {
+        let hash = token::hash(secret);
+        let is_session = matches!(self.credential, Credential::Session(_));
+        let known = self.auth.known.get(&hash, generation);
+        // A session that looks expired from memory is read again: another instance may have
+        // seen it used since.
+        let (mut known, fresh) = match known.filter(|known| !self.expired(&known.record, now)) {
+            Some(known) => (known, false),
+            None => {
+                let known = self.look_up(conn, &hash, is_session, generation)?;
+                if self.expired(&known.record, now) {
                     return Err(AuthError::Unauthenticated(
                         "your session has expired; sign in again",
                     ));
                 }
-                if idle >= TOUCH_INTERVAL_SECS {
-                    Session::touch(conn, session.id, now)?;
-                }
-                Ok(Identity::user(session.user_id, username))
+                (known, true)
             }
-            Credential::Bearer(token) => {
-                let (api_token, username) = ApiToken::find(conn, &token::hash(token))?.ok_or(
-                    AuthError::Unauthenticated("this API token is unknown or revoked"),
-                )?;
-                if api_token
-                    .last_used_at
-                    .is_none_or(|used| now.saturating_sub(used) >= TOUCH_INTERVAL_SECS)
-                {
-                    ApiToken::touch(conn, api_token.id, now)?;
-                }
-                Ok(Identity::user(api_token.user_id, username))
+        };
+        let touched = match &mut known.record {
+            Record::Session {
+                id, last_seen_at, ..
+            } if now.saturating_sub(*last_seen_at) >= TOUCH_INTERVAL_SECS => {
+                Session::touch(conn, *id, now)?;
+                *last_seen_at = now;
+                true
             }
-            Credential::Missing => Err(AuthError::Unauthenticated(MISSING)),
-            Credential::Malformed => Err(AuthError::Unauthenticated(MALFORMED)),
+            Record::Token { id, last_used_at }
+                if last_used_at
+                    .is_none_or(|used| now.saturating_sub(used) >= TOUCH_INTERVAL_SECS) =>
+            {
+                ApiToken::touch(conn, *id, now)?;
+                *last_used_at = Some(now);
+                true
+            }
+            _ => false,
+        };
+        let answer = (known.user_id, known.username.clone());
+        if touched || fresh {
+            self.auth.known.put(hash, known);
+        }
+        Ok(answer)
+    }
+
+    fn look_up(
+        &self,
+        conn: &mut DbConnection,
+        hash: &str,
+        is_session: bool,
+        generation: i64,
+    ) -> Result<Known, AuthError> {
+        if is_session {
+            let (session, username) = Session::find(conn, hash)?.ok_or(
+                AuthError::Unauthenticated("your session has ended; sign in again"),
+            )?;
+            Ok(Known {
+                generation,
+                user_id: session.user_id,
+                username,
+                record: Record::Session {
+                    id: session.id,
+                    created_at: session.created_at,
+                    last_seen_at: session.last_seen_at,
+                },
+            })
+        } else {
+            let (token, username) = ApiToken::find(conn, hash)?.ok_or(
+                AuthError::Unauthenticated("this API token is unknown or revoked"),
+            )?;
+            Ok(Known {
+                generation,
+                user_id: token.user_id,
+                username,
+                record: Record::Token {
+                    id: token.id,
+                    last_used_at: token.last_used_at,
+                },
+            })
+        }
+    }
+
+    /// Whether a session is past its idle or absolute limit (API tokens do not expire).
+    fn expired(&self, record: &Record, now: i64) -> bool {
+        let settings = &self.auth.settings;
+        match record {
+            Record::Session {
+                created_at,
+                last_seen_at,
+                ..
+            } => {
+                now.saturating_sub(*created_at) >= secs(settings.session_absolute_secs)
+                    || now.saturating_sub(*last_seen_at) >= secs(settings.session_idle_secs)
+            }
+            Record::Token { .. } => false,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Diesel models: their rows, their queries and their JSON. Nothing here knows about HTTP.
 
 mod api_token;
+mod generations;
 mod scope;
 mod session;
 mod sign_in_failure;
@@ -8,6 +9,7 @@ mod todo;
 mod user;
 
 pub use api_token::{ApiToken, MAX_TOKEN_NAME_CHARS};
+pub use generations::Generations;
 pub use scope::ListScope;
 pub use session::Session;
 pub use sign_in_failure::{FailureCount, SignInFailure};

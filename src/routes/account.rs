@@ -309,6 +309,10 @@ async fn submit(
         .peer_addr()
         .map_or_else(|| "unknown".to_owned(), |addr| addr.ip().to_string());
     let previous = req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned());
+    let _turn = match auth.hashing_turn().await {
+        Ok(turn) => turn,
+        Err(err) => return refused(&auth, form, err, &fields),
+    };
     let (pool_, auth_) = (pool.clone(), auth.clone());
     let (username, password) = (fields.username.clone(), fields.password.clone());
     let result = web::block(move || {

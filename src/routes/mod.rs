@@ -129,9 +129,8 @@ async fn rendered_list(
     let cache = cache.clone();
     as_caller(pool, caller, move |conn, identity| {
         let key = (representation, base, identity.scope);
-        // The generation is read first, so the list read after it is never older than it.
-        let generation = Todo::generation(conn)?;
-        if let Some(body) = cache.get(&key, generation) {
+        // The generation was read first, so the list read after it is never older than it.
+        if let Some(body) = cache.get(&key, identity.todos_generation) {
             return Ok(body);
         }
         let _rendering = cache.rendering();

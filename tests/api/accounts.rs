@@ -719,7 +719,91 @@ async fn the_database_holds_no_secret_in_plain_text(backend: Backend) {
     }
 }
 
+/// Credentials are kept in memory once verified, but a revocation through another instance (or
+/// the command line) takes effect at once.
+async fn revocations_reach_every_instance_at_once(backend: Backend) {
+    let first = spawn_app(backend).await;
+    let second = spawn_app_on(first.database.clone(), |_| {}).await;
+    let alice = first.user.clone().unwrap();
+    let token = first.create_token(&alice, "kept").await;
+    let session = first.sign_in("alice", PASSWORD).await;
+    for app in [&first, &second] {
+        for client in [app.bearer_client(&token), app.session_client(&session)] {
+            assert_eq!(
+                client
+                    .get(app.url("/todos/"))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status(),
+                200
+            );
+        }
+    }
+    // Signed out through the second instance: the first refuses the cookie on its next request.
+    let response = second
+        .post_form(&second.session_client(&session), "/logout", &[])
+        .await;
+    assert_eq!(response.status(), 303);
+    let refused = first
+        .session_client(&session)
+        .get(first.url("/todos/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    // Revoked through the second instance: the first refuses the token.
+    let listed: Value = second
+        .client_for(&alice)
+        .get(second.url("/tokens"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = listed.as_array().unwrap().last().unwrap()["id"].clone();
+    let revoked = second
+        .client_for(&alice)
+        .delete(second.url(&format!("/tokens/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 204);
+    let refused = first
+        .bearer_client(&token)
+        .get(first.url("/todos/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    // Removed by the operator: every credential of the user goes at once.
+    let still = first.client_for(&alice);
+    assert_eq!(
+        still
+            .get(first.url("/todos/"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    first
+        .database
+        .execute("DELETE FROM users WHERE username = 'alice'");
+    assert_eq!(
+        still
+            .get(first.url("/todos/"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+}
+
 on_both_engines!(
+    revocations_reach_every_instance_at_once,
     no_one_else_gets_in,
     sign_up_sets_a_session_cookie_and_shows_the_user,
     forms_answer_with_the_right_status_and_keep_the_username,

@@ -1,3 +1,11 @@
+DROP TABLE auth_generation;
+DROP TRIGGER auth_generation_after_session_delete ON sessions;
+DROP TRIGGER auth_generation_after_session_truncate ON sessions;
+DROP TRIGGER auth_generation_after_token_delete ON api_tokens;
+DROP TRIGGER auth_generation_after_token_truncate ON api_tokens;
+DROP TRIGGER auth_generation_after_user_delete ON users;
+DROP TRIGGER auth_generation_after_user_truncate ON users;
+DROP FUNCTION auth_generation_bump();
 DROP INDEX todos_user_position_id;
 ALTER TABLE todos DROP COLUMN user_id;
 DROP TABLE sign_in_failures;

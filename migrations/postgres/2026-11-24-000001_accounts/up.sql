@@ -37,3 +37,30 @@ CREATE INDEX sign_in_failures_username ON sign_in_failures (username_key, at);
 CREATE INDEX sign_in_failures_client ON sign_in_failures (client, at);
 ALTER TABLE todos ADD COLUMN user_id INTEGER REFERENCES users (id) ON DELETE CASCADE;
 CREATE INDEX todos_user_position_id ON todos (user_id, position, id);
+-- Counts deletions of sessions, API tokens and users. A server may keep a verified credential in
+-- memory for as long as this count is the one it read with it, so that a revocation (sign-out, a
+-- revoked token, a removed user, a new password), by any process, takes effect at once everywhere.
+-- Row triggers: a DELETE that removes nothing does not take the row's lock.
+CREATE TABLE auth_generation (
+    id INTEGER PRIMARY KEY NOT NULL CHECK (id = 1),
+    value BIGINT NOT NULL
+);
+INSERT INTO auth_generation (id, value) VALUES (1, 0);
+CREATE FUNCTION auth_generation_bump() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE auth_generation SET value = value + 1 WHERE id = 1;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER auth_generation_after_session_delete AFTER DELETE ON sessions
+    FOR EACH ROW EXECUTE FUNCTION auth_generation_bump();
+CREATE TRIGGER auth_generation_after_session_truncate AFTER TRUNCATE ON sessions
+    FOR EACH STATEMENT EXECUTE FUNCTION auth_generation_bump();
+CREATE TRIGGER auth_generation_after_token_delete AFTER DELETE ON api_tokens
+    FOR EACH ROW EXECUTE FUNCTION auth_generation_bump();
+CREATE TRIGGER auth_generation_after_token_truncate AFTER TRUNCATE ON api_tokens
+    FOR EACH STATEMENT EXECUTE FUNCTION auth_generation_bump();
+CREATE TRIGGER auth_generation_after_user_delete AFTER DELETE ON users
+    FOR EACH ROW EXECUTE FUNCTION auth_generation_bump();
+CREATE TRIGGER auth_generation_after_user_truncate AFTER TRUNCATE ON users
+    FOR EACH STATEMENT EXECUTE FUNCTION auth_generation_bump();

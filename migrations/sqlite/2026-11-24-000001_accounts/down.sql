@@ -25,6 +25,10 @@ BEGIN
     UPDATE todos_generation SET value = value + 1 WHERE id = 1;
 END;
 UPDATE todos_generation SET value = value + 1 WHERE id = 1;
+DROP TRIGGER auth_generation_after_session_delete;
+DROP TRIGGER auth_generation_after_token_delete;
+DROP TRIGGER auth_generation_after_user_delete;
+DROP TABLE auth_generation;
 DROP TABLE sign_in_failures;
 DROP TABLE api_tokens;
 DROP TABLE sessions;
