@@ -154,8 +154,8 @@ fn serve(settings: &Settings) -> Result<(), Box<dyn Error>> {
         );
     }
     actix_web::rt::System::new().block_on(async {
-        let server = startup::build(settings, listener)?;
-        startup::shutdown_on_signal(&server);
+        let running = startup::build(settings, listener)?;
+        startup::shutdown_on_signal(&running);
         let database = db::DatabaseUrl::parse(settings.database.url())?;
         log::info!(
             "serving http://{address} (environment {}, {} database {})",
@@ -163,7 +163,7 @@ fn serve(settings: &Settings) -> Result<(), Box<dyn Error>> {
             database.engine(),
             database.redacted()
         );
-        server.await?;
+        running.server.await?;
         log::info!("stopped");
         Ok(())
     })

@@ -76,6 +76,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub cors: CorsSettings,
     pub auth: AuthSettings,
+    pub events: EventsSettings,
     pub log: LogSettings,
 }
 
@@ -148,6 +149,32 @@ pub struct CorsSettings {
 impl CorsSettings {
     pub fn allows_any_origin(&self) -> bool {
         self.allowed_origins.iter().any(|origin| origin == "*")
+    }
+}
+
+/// Live updates (`GET /todos/events`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventsSettings {
+    /// The change log keeps at least this many of the newest changes, for replay.
+    pub keep_changes: i64,
+    /// How often the change log is trimmed.
+    pub trim_interval_secs: u64,
+    /// A comment line goes to every stream this often, so that proxies keep it open.
+    pub heartbeat_secs: u64,
+    /// The reconnection delay suggested to clients (`retry:`).
+    pub retry_ms: u64,
+    /// Streams one instance serves at once; more get 503 with Retry-After.
+    pub max_streams: usize,
+    /// Streams one user may hold open at once on one instance.
+    pub max_streams_per_user: usize,
+    /// SQLite: how often the instance checks for changes made by other processes.
+    pub poll_ms: u64,
+}
+
+impl EventsSettings {
+    pub fn heartbeat(&self) -> Duration {
+        Duration::from_secs(self.heartbeat_secs)
     }
 }
 
@@ -291,6 +318,24 @@ impl Settings {
                 "auth.max_failures_per_client",
                 self.auth.max_failures_per_client.into(),
             ),
+        ] {
+            if value == 0 {
+                return Err(invalid(key, "must be at least 1"));
+            }
+        }
+        for (key, value) in [
+            (
+                "events.keep_changes",
+                u64::try_from(self.events.keep_changes).unwrap_or(0),
+            ),
+            ("events.trim_interval_secs", self.events.trim_interval_secs),
+            ("events.heartbeat_secs", self.events.heartbeat_secs),
+            ("events.max_streams", self.events.max_streams as u64),
+            (
+                "events.max_streams_per_user",
+                self.events.max_streams_per_user as u64,
+            ),
+            ("events.poll_ms", self.events.poll_ms),
         ] {
             if value == 0 {
                 return Err(invalid(key, "must be at least 1"));

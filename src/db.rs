@@ -87,7 +87,7 @@ impl DatabaseUrl {
 
     /// What the driver is given. A PostgreSQL URL gets a connect timeout unless it has one, so
     /// that an unreachable host fails in seconds rather than after the system's TCP timeout.
-    fn connection_string(&self, settings: &DatabaseSettings) -> String {
+    pub fn connection_string(&self, settings: &DatabaseSettings) -> String {
         match self {
             Self::Postgres(url) if !url.contains("connect_timeout=") => {
                 let seconds = settings.connection_timeout_ms.div_ceil(1000).max(2);
@@ -194,6 +194,16 @@ fn establish(url: &DatabaseUrl, connection_string: &str) -> Result<DbConnection,
 /// busy timeout still covers writers in other processes (`todomvc import`, a backup).
 static SQLITE_WRITERS: Mutex<()> = Mutex::new(());
 
+/// Raised after every write transaction of this process commits; live updates on SQLite wait on
+/// it to learn of this process's writes at once.
+static COMMITS: std::sync::LazyLock<tokio::sync::watch::Sender<u64>> =
+    std::sync::LazyLock::new(|| tokio::sync::watch::Sender::new(0));
+
+/// A receiver that sees every later commit of this process (as a change of its count).
+pub fn commits() -> tokio::sync::watch::Receiver<u64> {
+    COMMITS.subscribe()
+}
+
 thread_local! {
     /// Whether this thread is inside `write_transaction`'s work.
     static IN_WRITE_TRANSACTION: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
@@ -228,6 +238,34 @@ where
     let result = work(conn);
     IN_WRITE_TRANSACTION.set(false);
     match result {
+        Ok(value) => {
+            DbConnection::commit_transaction(conn)?;
+            COMMITS.send_modify(|count| *count = count.wrapping_add(1));
+            Ok(value)
+        }
+        Err(err) => {
+            DbConnection::rollback_transaction(conn)?;
+            Err(err)
+        }
+    }
+}
+
+/// Runs `work` on one consistent snapshot of the database: every query in it sees the same
+/// committed state (a read transaction on SQLite; REPEATABLE READ on PostgreSQL).
+pub fn read_snapshot<T, F>(conn: &mut DbConnection, work: F) -> QueryResult<T>
+where
+    F: FnOnce(&mut DbConnection) -> QueryResult<T>,
+{
+    match conn {
+        DbConnection::Sqlite(sqlite) => {
+            AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN DEFERRED")?;
+        }
+        DbConnection::Pg(pg) => AnsiTransactionManager::begin_transaction_sql(
+            pg,
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        )?,
+    }
+    match work(conn) {
         Ok(value) => {
             DbConnection::commit_transaction(conn)?;
             Ok(value)

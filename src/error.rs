@@ -51,6 +51,9 @@ pub enum AppError {
         etag: String,
         current: serde_json::Value,
     },
+    /// 503 with `Retry-After`: the server is at a limit of its own (live streams), or stopping.
+    #[error("{0}")]
+    Overloaded(String),
     /// The database cannot be reached in time; the cause is logged, not shown.
     #[error("the database is busy or unreachable; try again shortly")]
     Unavailable(String),
@@ -79,7 +82,7 @@ impl ResponseError for AppError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -102,6 +105,10 @@ impl ResponseError for AppError {
             }
             Self::MethodNotAllowed { allow, .. } => {
                 response.insert_header((header::ALLOW, *allow));
+                json!({ "error": self.to_string() })
+            }
+            Self::Overloaded(_) => {
+                response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS));
                 json!({ "error": self.to_string() })
             }
             Self::Unavailable(cause) => {
@@ -176,6 +183,12 @@ impl From<AuthError> for AppError {
             AuthError::Internal(message) => Self::Internal(message),
             AuthError::Database(err) => err.into(),
         }
+    }
+}
+
+impl From<crate::events::EventsError> for AppError {
+    fn from(err: crate::events::EventsError) -> Self {
+        Self::Overloaded(err.to_string())
     }
 }
 

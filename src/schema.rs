@@ -38,6 +38,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    todo_changes (id) {
+        id -> BigInt,
+        user_id -> Nullable<Integer>,
+        todo_id -> Integer,
+        deleted -> Bool,
+        title -> Nullable<Text>,
+        position -> Nullable<Integer>,
+        completed -> Nullable<Bool>,
+        version -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
     todos (id) {
         id -> Integer,
         title -> Text,
@@ -74,6 +87,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     auth_generation,
     sessions,
     sign_in_failures,
+    todo_changes,
     todos,
     todos_generation,
     users,

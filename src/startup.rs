@@ -2,6 +2,7 @@
 
 use std::net::TcpListener;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_cors::Cors;
@@ -13,8 +14,9 @@ use actix_web::{App, HttpServer, Scope, web};
 
 use crate::auth::{Auth, csrf};
 use crate::config::{CorsSettings, Settings};
-use crate::db::{self, DbError, DbPool};
+use crate::db::{self, DatabaseUrl, DbError, DbPool};
 use crate::error::{AppError, json_error_body};
+use crate::events::Events;
 use crate::routes;
 use crate::routes::cache::ListCache;
 
@@ -26,9 +28,15 @@ pub enum StartupError {
     Io(#[from] std::io::Error),
 }
 
+/// The server, and its live-update state (which shutdown ends first).
+pub struct Running {
+    pub server: Server,
+    pub events: Arc<Events>,
+}
+
 /// Opens the database, applies pending migrations (unless turned off), and returns the server
 /// bound to `listener`. Awaiting the server runs it until SIGINT/SIGTERM.
-pub fn build(settings: &Settings, listener: TcpListener) -> Result<Server, StartupError> {
+pub fn build(settings: &Settings, listener: TcpListener) -> Result<Running, StartupError> {
     let pool = db::connect(&settings.database)?;
     if settings.database.run_migrations {
         let mut conn = pool.get().map_err(DbError::Pool)?;
@@ -37,11 +45,24 @@ pub fn build(settings: &Settings, listener: TcpListener) -> Result<Server, Start
             log::info!("applied migrations {}", applied.join(", "));
         }
     }
-    Ok(run(listener, pool, settings)?)
+    run(listener, pool, settings)
 }
 
-/// The server on an already opened pool.
-pub fn run(listener: TcpListener, pool: DbPool, settings: &Settings) -> std::io::Result<Server> {
+/// The server on an already opened pool. Call it inside a Tokio runtime: it starts the
+/// live-update broadcaster there.
+pub fn run(
+    listener: TcpListener,
+    pool: DbPool,
+    settings: &Settings,
+) -> Result<Running, StartupError> {
+    let url = DatabaseUrl::parse(settings.database.url())?;
+    let events = Events::start(
+        pool.clone(),
+        settings.events.clone(),
+        &url,
+        url.connection_string(&settings.database),
+    );
+    let events_data = web::Data::from(events.clone());
     let pool = web::Data::new(pool);
     let list_cache = web::Data::new(ListCache::default());
     let auth = web::Data::new(Auth::new(settings.auth.clone()));
@@ -53,6 +74,7 @@ pub fn run(listener: TcpListener, pool: DbPool, settings: &Settings) -> std::io:
             .app_data(pool.clone())
             .app_data(list_cache.clone())
             .app_data(auth.clone())
+            .app_data(events_data.clone())
             .app_data(
                 web::JsonConfig::default()
                     .limit(body_limit)
@@ -77,14 +99,19 @@ pub fn run(listener: TcpListener, pool: DbPool, settings: &Settings) -> std::io:
     })
     .client_request_timeout(settings.server.client_request_timeout())
     .keep_alive(Duration::from_secs(settings.server.keep_alive_secs))
-    .max_connections(settings.server.max_connections_per_worker)
+    // Live streams have their own cap (events.max_streams) and do not take the ordinary requests'
+    // places.
+    .max_connections(settings.server.max_connections_per_worker + settings.events.max_streams)
     .shutdown_timeout(settings.server.shutdown_timeout_secs)
     // actix-web stops at once on SIGINT; `shutdown_on_signal` makes SIGINT as graceful as SIGTERM.
     .disable_signals();
     if settings.server.workers > 0 {
         server = server.workers(settings.server.workers);
     }
-    Ok(server.listen(listener)?.run())
+    Ok(Running {
+        server: server.listen(listener)?.run(),
+        events,
+    })
 }
 
 /// Content-Security-Policy: scripts, styles and connections from this origin only, and no inline
@@ -133,13 +160,16 @@ fn confined_files(dir: &Path) -> Files {
     })
 }
 
-/// Stops `server` gracefully on the first SIGINT or SIGTERM: it stops accepting connections, and
+/// Stops the server gracefully on the first SIGINT or SIGTERM: live streams end at once (their
+/// clients reconnect elsewhere and miss nothing), the server stops accepting connections, and
 /// requests in flight finish (for up to `server.shutdown_timeout_secs`).
-pub fn shutdown_on_signal(server: &Server) {
-    let handle = server.handle();
+pub fn shutdown_on_signal(running: &Running) {
+    let handle = running.server.handle();
+    let events = running.events.clone();
     actix_web::rt::spawn(async move {
         let signal = wait_for_signal().await;
         log::info!("{signal} received; finishing requests in flight, then stopping");
+        events.shut_down();
         handle.stop(true).await;
     });
 }

@@ -1,6 +1,7 @@
 //! Diesel models: their rows, their queries and their JSON. Nothing here knows about HTTP.
 
 mod api_token;
+mod change;
 mod generations;
 mod scope;
 mod session;
@@ -9,6 +10,7 @@ mod todo;
 mod user;
 
 pub use api_token::{ApiToken, MAX_TOKEN_NAME_CHARS};
+pub use change::Change;
 pub use generations::Generations;
 pub use scope::ListScope;
 pub use session::Session;

@@ -6,12 +6,16 @@ use diesel::sql_types::{Bool, Nullable};
 
 use super::user::UserId;
 use crate::db::DbConnection;
-use crate::schema::todos;
+use crate::schema::{todo_changes, todos};
 
 type Backend = <DbConnection as diesel::Connection>::Backend;
 
 /// A condition on `todos` rows, boxed so that either scope gives the same query type.
 pub type TodosFilter = Box<dyn BoxableExpression<todos::table, Backend, SqlType = Nullable<Bool>>>;
+
+/// The same condition on the change log.
+pub type ChangesFilter =
+    Box<dyn BoxableExpression<todo_changes::table, Backend, SqlType = Nullable<Bool>>>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ListScope {
@@ -35,6 +39,14 @@ impl ListScope {
         match self {
             Self::Shared => Box::new(todos::user_id.is_null().nullable()),
             Self::User(UserId(id)) => Box::new(todos::user_id.eq(id)),
+        }
+    }
+
+    /// The change log's rows of this list.
+    pub fn changes(self) -> ChangesFilter {
+        match self {
+            Self::Shared => Box::new(todo_changes::user_id.is_null().nullable()),
+            Self::User(UserId(id)) => Box::new(todo_changes::user_id.eq(id)),
         }
     }
 }

@@ -102,6 +102,17 @@ impl Todo {
             .load(conn)
     }
 
+    /// Every todo of the list, and the list's change number they are at, read in one snapshot.
+    pub fn all_at_change(
+        conn: &mut DbConnection,
+        scope: ListScope,
+    ) -> QueryResult<(Vec<Todo>, i64)> {
+        db::read_snapshot(conn, |conn| {
+            let change = super::Change::latest_of(conn, scope)?;
+            Ok((Self::all(conn, scope)?, change))
+        })
+    }
+
     /// The count of changes to the list, raised by triggers with every insert, update and delete.
     pub fn generation(conn: &mut DbConnection) -> QueryResult<i64> {
         todos_generation::table

@@ -23,6 +23,8 @@ struct IndexPage<'a> {
     todos_json: String,
     /// Who is signed in; `None` in open mode.
     username: Option<&'a str>,
+    /// The list's change number the page shows: its live updates start after it.
+    change: i64,
 }
 
 /// The page for the signed-in user; without a valid session, the sign-in page instead.
@@ -59,7 +61,12 @@ pub async fn index(
         .body(SharedBody::new(html)))
 }
 
-fn render_page(todos: &[Todo], base: &str, identity: &Identity) -> Result<Vec<u8>, AppError> {
+fn render_page(
+    todos: &[Todo],
+    change: i64,
+    base: &str,
+    identity: &Identity,
+) -> Result<Vec<u8>, AppError> {
     let json = String::from_utf8(list_json(todos, base)?)
         .map_err(|err| AppError::Internal(err.to_string()))?;
     let completed = todos.iter().filter(|todo| todo.completed).count();
@@ -69,6 +76,7 @@ fn render_page(todos: &[Todo], base: &str, identity: &Identity) -> Result<Vec<u8
         todos,
         todos_json: script_safe_json(&json),
         username: identity.user.as_ref().map(|user| user.username.as_str()),
+        change,
     };
     page.render()
         .map(String::into_bytes)

@@ -3,6 +3,7 @@
 
 mod account;
 pub mod cache;
+mod events;
 mod index;
 pub(crate) mod todos;
 mod tokens;
@@ -33,6 +34,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(todos::create))
             .route(web::delete().to(todos::delete_all))
             .default_service(other_method("GET, HEAD, POST, DELETE")),
+    )
+    .service(
+        web::resource("/todos/events")
+            .route(web::get().to(events::stream))
+            .default_service(other_method("GET")),
     )
     .service(
         web::resource("/todos/{id}")
@@ -112,8 +118,9 @@ fn collection_url(req: &HttpRequest) -> String {
     format!("{}://{}/todos/", info.scheme(), info.host())
 }
 
-/// Renders a list for a caller: the todos, the collection URL, and who is signed in.
-type Render = fn(&[Todo], &str, &Identity) -> Result<Vec<u8>, AppError>;
+/// Renders a list for a caller: the todos, the list's change number they are at, the collection
+/// URL, and who is signed in.
+type Render = fn(&[Todo], i64, &str, &Identity) -> Result<Vec<u8>, AppError>;
 
 /// The caller's list rendered as `representation` for `base`: the kept copy while the database's
 /// generation is unchanged, else read and rendered on the blocking pool, and kept. Concurrent
@@ -139,8 +146,8 @@ async fn rendered_list(
         if let Some(body) = cache.get(&key, generation) {
             return Ok(body);
         }
-        let todos = Todo::all(conn, identity.scope)?;
-        let body = web::Bytes::from(render(&todos, &key.1, identity)?);
+        let (todos, change) = Todo::all_at_change(conn, identity.scope)?;
+        let body = web::Bytes::from(render(&todos, change, &key.1, identity)?);
         cache.put(key, generation, body.clone());
         Ok::<_, AppError>(body)
     })

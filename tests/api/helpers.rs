@@ -314,8 +314,8 @@ pub async fn spawn_app_on(
     db::run_pending_migrations(&mut pool.get().expect("connection")).expect("migrations");
     let listener = TcpListener::bind("127.0.0.1:0").expect("free port");
     let port = listener.local_addr().expect("bound").port();
-    let server = todomvc::startup::run(listener, pool.clone(), &settings).expect("server");
-    tokio::spawn(server);
+    let running = todomvc::startup::run(listener, pool.clone(), &settings).expect("server");
+    tokio::spawn(running.server);
 
     let mut app = TestApp {
         address: format!("http://127.0.0.1:{port}"),

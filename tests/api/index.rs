@@ -17,8 +17,9 @@ async fn page(app: &TestApp) -> String {
 
 /// The JSON carried in the page's data block, parsed as the front-end would.
 fn embedded_todos(html: &str) -> Value {
-    let start_tag = r#"<script type="application/json" id="todos-data">"#;
+    let start_tag = r#"<script type="application/json" id="todos-data" data-change=""#;
     let start = html.find(start_tag).expect("data block") + start_tag.len();
+    let start = start + html[start..].find('>').expect("end of the start tag") + 1;
     let end = start + html[start..].find("</script>").expect("end of data block");
     serde_json::from_str(&html[start..end]).expect("data block is JSON")
 }

@@ -1,0 +1,182 @@
+//! The one task per instance that reads new changes from the log and hands them to the lists'
+//! channels, and trims the log.
+
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::{broadcast, mpsc};
+
+use super::{Events, Wake};
+use crate::db::{self, DbPool};
+use crate::models::{Change, ListScope};
+
+/// New changes of one list, oldest first.
+pub type Batch = Arc<[Change]>;
+
+/// Batches a slow stream may fall behind by before it re-reads the log instead.
+pub const CAPACITY: usize = 256;
+
+/// One list's streams, and (PostgreSQL) the last change handed to them.
+#[derive(Debug)]
+pub struct Channel {
+    pub sender: broadcast::Sender<Batch>,
+    pub cursor: i64,
+}
+
+/// Runs until the runtime stops: waits for a wake-up (a commit of this process, a notification,
+/// the periodic check for other processes' writes), then reads and hands out what is new.
+pub async fn run(events: Arc<Events>, pool: DbPool, mut woken: mpsc::UnboundedReceiver<Wake>) {
+    let mut commits = db::commits();
+    let mut poll = tokio::time::interval(Duration::from_millis(events.settings.poll_ms));
+    poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut trim = tokio::time::interval(Duration::from_secs(events.settings.trim_interval_secs));
+    trim.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut cursor: i64 = read(&pool, Change::latest).await.unwrap_or_default();
+    let mut listening = true;
+    loop {
+        let mut wakes = Vec::new();
+        tokio::select! {
+            changed = commits.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                wakes.push(Wake::All);
+            }
+            wake = woken.recv(), if listening => match wake {
+                Some(wake) => wakes.push(wake),
+                None => listening = false,
+            },
+            _ = poll.tick() => wakes.push(Wake::All),
+            _ = trim.tick() => {
+                let keep = events.settings.keep_changes;
+                if let Some(trimmed) = read(&pool, move |conn| Change::trim(conn, keep)).await
+                    && trimmed > 0
+                {
+                    log::debug!("trimmed {trimmed} changes from the log");
+                }
+                continue;
+            }
+        }
+        while let Ok(wake) = woken.try_recv() {
+            wakes.push(wake);
+        }
+        if events.per_list_cursors {
+            dispatch_lists(&events, &pool, wakes).await;
+        } else {
+            cursor = dispatch_all(&events, &pool, cursor).await;
+        }
+    }
+}
+
+/// Runs a query on the blocking pool; a failure is logged, and the next wake-up tries again.
+async fn read<T, F>(pool: &DbPool, query: F) -> Option<T>
+where
+    F: FnOnce(&mut db::DbConnection) -> diesel::QueryResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        let mut conn = pool.get().map_err(|err| err.to_string())?;
+        query(&mut conn).map_err(|err| err.to_string())
+    })
+    .await;
+    match result {
+        Ok(Ok(value)) => Some(value),
+        Ok(Err(err)) => {
+            log::warn!("live updates: cannot read the change log: {err}");
+            None
+        }
+        Err(err) => {
+            log::warn!("live updates: the read failed: {err}");
+            None
+        }
+    }
+}
+
+/// SQLite: every change after the one cursor, in one query, handed to the lists that have streams.
+async fn dispatch_all(events: &Events, pool: &DbPool, cursor: i64) -> i64 {
+    if !has_channels(events) {
+        // Nobody to tell; move the cursor along for when somebody subscribes.
+        return read(pool, Change::latest).await.unwrap_or(cursor);
+    }
+    let Some(changes) = read(pool, move |conn| Change::all_since(conn, cursor)).await else {
+        return cursor;
+    };
+    let Some(last) = changes.last().map(|change| change.id) else {
+        return cursor;
+    };
+    let mut by_list: HashMap<ListScope, Vec<Change>> = HashMap::new();
+    for change in changes {
+        by_list.entry(change.scope()).or_default().push(change);
+    }
+    let mut channels = events
+        .channels
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    for (scope, changes) in by_list {
+        if let Some(channel) = channels.get(&scope) {
+            let _ = channel.sender.send(changes.into());
+        }
+    }
+    channels.retain(|_, channel| channel.sender.receiver_count() > 0);
+    last
+}
+
+fn has_channels(events: &Events) -> bool {
+    !events
+        .channels
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .is_empty()
+}
+
+/// PostgreSQL: for each list named (or every list with streams), its changes after its cursor.
+async fn dispatch_lists(events: &Events, pool: &DbPool, wakes: Vec<Wake>) {
+    let lists: Vec<(ListScope, i64)> = {
+        let mut channels = events
+            .channels
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        channels.retain(|_, channel| channel.sender.receiver_count() > 0);
+        let all = wakes.contains(&Wake::All);
+        channels
+            .iter()
+            .filter(|(scope, _)| all || wakes.contains(&Wake::List(**scope)))
+            .map(|(scope, channel)| (*scope, channel.cursor))
+            .collect()
+    };
+    if lists.is_empty() {
+        return;
+    }
+    let query = lists.clone();
+    let Some(found) = read(pool, move |conn| {
+        query
+            .into_iter()
+            .map(|(scope, cursor)| Ok((scope, Change::of_list_since(conn, scope, cursor)?)))
+            .collect::<diesel::QueryResult<Vec<_>>>()
+    })
+    .await
+    else {
+        return;
+    };
+    let mut channels = events
+        .channels
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    for (scope, changes) in found {
+        let (Some(channel), Some(last)) = (channels.get_mut(&scope), changes.last()) else {
+            continue;
+        };
+        // Another wake-up may have handed out some of these already.
+        let last = last.id;
+        let fresh: Vec<Change> = changes
+            .into_iter()
+            .filter(|change| change.id > channel.cursor)
+            .collect();
+        if !fresh.is_empty() {
+            channel.cursor = last;
+            let _ = channel.sender.send(fresh.into());
+        }
+    }
+}

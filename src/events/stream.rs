@@ -1,0 +1,222 @@
+//! One `text/event-stream` body: where it starts (a reset, or the changes a client missed), then
+//! the list's changes as they come, a comment line every heartbeat, and the end when the server
+//! shuts down or the caller's credential is no longer valid.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use actix_web::web::Bytes;
+use futures_util::Stream;
+use tokio::sync::{broadcast, watch};
+
+use super::{Batch, StreamPermit};
+use crate::auth::{AuthError, Caller};
+use crate::db::{DbConnection, DbPool};
+use crate::models::{Change, ListScope, Todo};
+
+/// Where a stream starts.
+#[derive(Debug)]
+pub enum Start {
+    /// The whole list, at its change number.
+    Reset(Vec<Todo>, i64),
+    /// The changes after the client's last event id, which they are.
+    Replay(Vec<Change>, i64),
+}
+
+impl Start {
+    /// A client that has seen change `last_seen` gets the changes since, if the log still has
+    /// them all; anyone else gets the whole list.
+    pub fn read(
+        conn: &mut DbConnection,
+        scope: ListScope,
+        last_seen: Option<i64>,
+    ) -> diesel::QueryResult<Start> {
+        if let Some(last_seen) = last_seen
+            && last_seen >= 0
+            && last_seen >= Change::trimmed_through(conn)?
+        {
+            return Ok(Start::Replay(
+                Change::of_list_since(conn, scope, last_seen)?,
+                last_seen,
+            ));
+        }
+        let (todos, change) = Todo::all_at_change(conn, scope)?;
+        Ok(Start::Reset(todos, change))
+    }
+}
+
+/// An SSE event: `id`, `event` and one `data` line (JSON has no newlines).
+fn event(id: i64, name: &str, data: &[u8]) -> Bytes {
+    let mut out = Vec::with_capacity(data.len() + 40);
+    out.extend_from_slice(format!("id: {id}\nevent: {name}\ndata: ").as_bytes());
+    out.extend_from_slice(data);
+    out.extend_from_slice(b"\n\n");
+    Bytes::from(out)
+}
+
+/// The event for one change: `upsert` with the todo as `GET /todos/{id}` shows it, or `delete`.
+pub fn change_event(change: &Change, base: &str) -> Bytes {
+    match change.todo() {
+        Some(todo) => {
+            let json = serde_json::to_vec(&todo.to_json(base)).unwrap_or_default();
+            event(change.id, "upsert", &json)
+        }
+        None => event(
+            change.id,
+            "delete",
+            format!("{{\"id\":{}}}", change.todo_id).as_bytes(),
+        ),
+    }
+}
+
+/// The `reset` event: the list exactly as `GET /todos/` shows it.
+pub fn reset_event(todos: &[Todo], change: i64, base: &str) -> Bytes {
+    let json = serde_json::to_vec(
+        &todos
+            .iter()
+            .map(|todo| todo.to_json(base))
+            .collect::<Vec<_>>(),
+    )
+    .unwrap_or_default();
+    event(change, "reset", &json)
+}
+
+/// Everything a stream needs while it is open.
+pub struct LiveStream {
+    pub pool: DbPool,
+    pub caller: Caller,
+    pub scope: ListScope,
+    pub base: String,
+    pub receiver: broadcast::Receiver<Batch>,
+    pub closing: watch::Receiver<bool>,
+    pub heartbeat: Duration,
+    pub permit: StreamPermit,
+}
+
+struct State {
+    live: LiveStream,
+    pending: VecDeque<Bytes>,
+    last_sent: i64,
+    heartbeat: tokio::time::Interval,
+}
+
+impl LiveStream {
+    /// The body: `retry`, the start, then live events until the end.
+    pub fn body(
+        self,
+        retry_ms: u64,
+        start: Start,
+    ) -> impl Stream<Item = Result<Bytes, std::convert::Infallible>> {
+        let mut pending = VecDeque::new();
+        pending.push_back(Bytes::from(format!("retry: {retry_ms}\n\n")));
+        let last_sent = match start {
+            Start::Reset(todos, change) => {
+                pending.push_back(reset_event(&todos, change, &self.base));
+                change
+            }
+            Start::Replay(changes, last_seen) => {
+                for change in &changes {
+                    pending.push_back(change_event(change, &self.base));
+                }
+                changes.last().map_or(last_seen, |change| change.id)
+            }
+        };
+        let mut heartbeat = tokio::time::interval(self.heartbeat);
+        heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let state = State {
+            live: self,
+            pending,
+            last_sent,
+            heartbeat,
+        };
+        futures_util::stream::unfold(state, |mut state| async move {
+            loop {
+                if let Some(bytes) = state.pending.pop_front() {
+                    return Some((Ok(bytes), state));
+                }
+                if !state.next().await {
+                    return None;
+                }
+            }
+        })
+    }
+}
+
+impl State {
+    /// Waits for something to send; `false` ends the stream.
+    async fn next(&mut self) -> bool {
+        enum Next {
+            Close,
+            Batch(Result<Batch, broadcast::error::RecvError>),
+            Heartbeat,
+        }
+        let next = tokio::select! {
+            biased;
+            _ = self.live.closing.wait_for(|closing| *closing) => Next::Close,
+            batch = self.live.receiver.recv() => Next::Batch(batch),
+            _ = self.heartbeat.tick() => Next::Heartbeat,
+        };
+        match next {
+            Next::Close | Next::Batch(Err(broadcast::error::RecvError::Closed)) => false,
+            Next::Batch(Ok(batch)) => {
+                self.take(&batch);
+                true
+            }
+            Next::Batch(Err(broadcast::error::RecvError::Lagged(_))) => self.catch_up().await,
+            Next::Heartbeat => {
+                if !self.still_allowed().await {
+                    return false;
+                }
+                self.pending
+                    .push_back(Bytes::from_static(b": heartbeat\n\n"));
+                true
+            }
+        }
+    }
+
+    fn take(&mut self, changes: &[Change]) {
+        for change in changes {
+            if change.id > self.last_sent {
+                self.pending
+                    .push_back(change_event(change, &self.live.base));
+                self.last_sent = change.id;
+            }
+        }
+    }
+
+    /// The stream fell behind its channel: read what it missed from the log.
+    async fn catch_up(&mut self) -> bool {
+        let (pool, scope, last) = (self.live.pool.clone(), self.live.scope, self.last_sent);
+        let start = tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(|err| err.to_string())?;
+            Start::read(&mut conn, scope, Some(last)).map_err(|err| err.to_string())
+        })
+        .await;
+        match start {
+            Ok(Ok(Start::Replay(changes, _))) => {
+                self.take(&changes);
+                true
+            }
+            Ok(Ok(Start::Reset(todos, change))) => {
+                self.pending
+                    .push_back(reset_event(&todos, change, &self.live.base));
+                self.last_sent = change;
+                true
+            }
+            // The client reconnects with its last id and misses nothing.
+            _ => false,
+        }
+    }
+
+    /// At each heartbeat: a session that was signed out, revoked or expired ends the stream.
+    async fn still_allowed(&self) -> bool {
+        let (pool, caller) = (self.live.pool.clone(), self.live.caller.clone());
+        let checked = tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().ok()?;
+            Some(caller.identify(&mut conn))
+        })
+        .await;
+        // Only a definite no ends it; a database that is busy right now does not.
+        !matches!(checked, Ok(Some(Err(AuthError::Unauthenticated(_)))))
+    }
+}

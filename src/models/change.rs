@@ -1,0 +1,108 @@
+//! The change log: what happened to each list, in order, as triggers recorded it. Live updates
+//! read it to tell open pages what changed, and to replay what a reconnecting page missed.
+
+use diesel::prelude::*;
+
+use super::scope::ListScope;
+use super::todo::Todo;
+use super::user::UserId;
+use crate::db::DbConnection;
+use crate::schema::todo_changes;
+
+/// One change to one todo.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = todo_changes)]
+pub struct Change {
+    /// The change number: it rises with every change.
+    pub id: i64,
+    pub user_id: Option<i32>,
+    pub todo_id: i32,
+    pub deleted: bool,
+    pub title: Option<String>,
+    pub position: Option<i32>,
+    pub completed: Option<bool>,
+    pub version: Option<i32>,
+}
+
+impl Change {
+    /// The list the change belongs to.
+    pub fn scope(&self) -> ListScope {
+        match self.user_id {
+            Some(id) => ListScope::User(UserId(id)),
+            None => ListScope::Shared,
+        }
+    }
+
+    /// The todo as this change left it; `None` for a deletion.
+    pub fn todo(&self) -> Option<Todo> {
+        if self.deleted {
+            return None;
+        }
+        Some(Todo {
+            id: self.todo_id,
+            title: self.title.clone()?,
+            position: self.position?,
+            completed: self.completed?,
+            version: self.version?,
+            user_id: self.user_id,
+        })
+    }
+
+    /// The list's changes after change `after`, oldest first.
+    pub fn of_list_since(
+        conn: &mut DbConnection,
+        scope: ListScope,
+        after: i64,
+    ) -> QueryResult<Vec<Change>> {
+        todo_changes::table
+            .filter(scope.changes())
+            .filter(todo_changes::id.gt(after))
+            .order(todo_changes::id.asc())
+            .select(Change::as_select())
+            .load(conn)
+    }
+
+    /// Every list's changes after change `after`, oldest first.
+    pub fn all_since(conn: &mut DbConnection, after: i64) -> QueryResult<Vec<Change>> {
+        todo_changes::table
+            .filter(todo_changes::id.gt(after))
+            .order(todo_changes::id.asc())
+            .select(Change::as_select())
+            .load(conn)
+    }
+
+    /// The newest change number of any list, or 0.
+    pub fn latest(conn: &mut DbConnection) -> QueryResult<i64> {
+        todo_changes::table
+            .select(diesel::dsl::max(todo_changes::id))
+            .first::<Option<i64>>(conn)
+            .map(Option::unwrap_or_default)
+    }
+
+    /// The list's newest change number, or 0.
+    pub fn latest_of(conn: &mut DbConnection, scope: ListScope) -> QueryResult<i64> {
+        todo_changes::table
+            .filter(scope.changes())
+            .select(diesel::dsl::max(todo_changes::id))
+            .first::<Option<i64>>(conn)
+            .map(Option::unwrap_or_default)
+    }
+
+    /// The change number up to which the log may have been trimmed: changes numbered up to it
+    /// may be gone, so a client that has seen less than it cannot be brought up to date by replay.
+    pub fn trimmed_through(conn: &mut DbConnection) -> QueryResult<i64> {
+        todo_changes::table
+            .select(diesel::dsl::min(todo_changes::id))
+            .first::<Option<i64>>(conn)
+            .map(|oldest| oldest.map_or(0, |oldest| oldest - 1))
+    }
+
+    /// Deletes all but the newest `keep` changes; returns how many went.
+    pub fn trim(conn: &mut DbConnection, keep: i64) -> QueryResult<usize> {
+        crate::db::write_transaction(conn, |conn| {
+            let latest = Self::latest(conn)?;
+            diesel::delete(todo_changes::table.filter(todo_changes::id.le(latest - keep)))
+                .execute(conn)
+        })
+    }
+}

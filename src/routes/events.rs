@@ -1,0 +1,65 @@
+//! `GET /todos/events`: the caller's list as Server-Sent Events (`upsert`, `delete`, `reset`).
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+use super::{as_caller, collection_url};
+use crate::auth::Caller;
+use crate::db::DbPool;
+use crate::error::AppError;
+use crate::events::Events;
+use crate::events::stream::{LiveStream, Start};
+
+#[derive(Debug, Deserialize)]
+pub struct EventsQuery {
+    /// Where a page's first connection starts: the change number it was rendered at.
+    last_event_id: Option<String>,
+}
+
+/// The change number the client has seen: `Last-Event-ID` (which `EventSource` sends when it
+/// reconnects), else `?last_event_id=`. Anything that is not a number starts from a reset.
+fn last_seen(req: &HttpRequest, query: &EventsQuery) -> Option<i64> {
+    let header = req
+        .headers()
+        .get("last-event-id")
+        .and_then(|value| value.to_str().ok());
+    header
+        .or(query.last_event_id.as_deref())
+        .and_then(|id| id.trim().parse().ok())
+}
+
+pub async fn stream(
+    req: HttpRequest,
+    pool: web::Data<DbPool>,
+    events: web::Data<Events>,
+    caller: Caller,
+    query: web::Query<EventsQuery>,
+) -> Result<HttpResponse, AppError> {
+    let last_seen = last_seen(&req, &query);
+    let base = collection_url(&req);
+    let events = events.into_inner();
+    let subscriber = events.clone();
+    let (identity, receiver, start) = as_caller(&pool, caller.clone(), move |conn, who| {
+        let receiver = subscriber.subscribe(conn, who.scope)?;
+        let start = Start::read(conn, who.scope, last_seen)?;
+        Ok::<_, AppError>((who.clone(), receiver, start))
+    })
+    .await?;
+    let permit = events.admit(identity.user.as_ref().map(|user| user.id))?;
+    let live = LiveStream {
+        pool: pool.get_ref().clone(),
+        caller,
+        scope: identity.scope,
+        base,
+        receiver,
+        closing: events.closing(),
+        heartbeat: events.settings.heartbeat(),
+        permit,
+    };
+    Ok(HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header(("x-accel-buffering", "no"))
+        .streaming(live.body(events.settings.retry_ms, start)))
+}
