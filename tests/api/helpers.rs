@@ -159,6 +159,20 @@ impl TestDatabase {
         diesel::sql_query(&sql).execute(&mut conn).expect(&sql);
     }
 
+    /// Runs a query on the admin database that returns rows of one `name` column, where `{db}`
+    /// stands for this test's database; returns the values.
+    pub fn admin_load(&self, sql: &str) -> Vec<String> {
+        let (admin, name) = self.postgres.as_ref().expect("a PostgreSQL test database");
+        let mut conn = PgConnection::establish(admin).expect("PostgreSQL server");
+        let sql = sql.replace("{db}", name);
+        diesel::sql_query(&sql)
+            .load::<Name>(&mut conn)
+            .expect(&sql)
+            .into_iter()
+            .map(|row| row.name)
+            .collect()
+    }
+
     /// Runs a query returning rows, on a connection of the test's own.
     pub fn load<T>(&self, sql: &str) -> Vec<T>
     where

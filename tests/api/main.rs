@@ -8,6 +8,7 @@ mod config;
 mod cors;
 mod durability;
 mod errors;
+mod events;
 mod helpers;
 mod index;
 mod migrations;

@@ -82,3 +82,78 @@ fn sigterm_lets_a_request_in_flight_finish() {
 fn sigint_lets_a_request_in_flight_finish() {
     request_in_flight_survives("INT");
 }
+
+/// SIGTERM with 100 live streams open: they end at once, a request in flight still gets its
+/// answer, and the server exits promptly rather than waiting for the streams.
+#[test]
+fn sigterm_ends_live_streams_at_once() {
+    use std::io::{BufRead, BufReader};
+    let database = TestDatabase::create(Backend::Sqlite);
+    let mut served = ServerProcess::start(Path::new(env!("CARGO_BIN_EXE_todomvc")), &database.url);
+    let streams: Vec<BufReader<TcpStream>> = (0..100)
+        .map(|_| {
+            let mut stream = TcpStream::connect(&served.address).unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(10)))
+                .unwrap();
+            write!(
+                stream,
+                "GET /todos/events HTTP/1.1\r\nHost: {}\r\n\r\n",
+                served.address
+            )
+            .unwrap();
+            let mut reader = BufReader::new(stream);
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            assert!(line.starts_with("HTTP/1.1 200"), "{line}");
+            reader
+        })
+        .collect();
+
+    // A request half-sent when the signal arrives.
+    let body = br#"{"title": "sent while stopping"}"#;
+    let mut request = TcpStream::connect(&served.address).unwrap();
+    request
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        request,
+        "GET /todos/ HTTP/1.1\r\nHost: {}\r\n\r\n",
+        served.address
+    )
+    .unwrap();
+    assert!(read_until(&mut request, "]").starts_with("HTTP/1.1 200"));
+    write!(
+        request,
+        "POST /todos/ HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        served.address,
+        body.len()
+    )
+    .unwrap();
+    request.write_all(&body[..10]).unwrap();
+    sleep(Duration::from_millis(200));
+
+    let signalled = std::time::Instant::now();
+    served.signal("TERM");
+    sleep(Duration::from_millis(200));
+    request.write_all(&body[10..]).unwrap();
+    let response = read_until(&mut request, "}");
+    assert!(response.starts_with("HTTP/1.1 201"), "{response}");
+    drop(request);
+
+    // Every stream's body ends (the chunked body's last chunk), well before the shutdown timeout.
+    for mut stream in streams {
+        let mut rest = String::new();
+        let _ = stream.read_to_string(&mut rest);
+        assert!(
+            rest.contains("0\r\n\r\n"),
+            "a stream did not end cleanly: {rest:?}"
+        );
+    }
+    let status = served.child.wait().unwrap();
+    assert!(status.success(), "exit {status}");
+    let took = signalled.elapsed();
+    assert!(took < Duration::from_secs(5), "stopping took {took:?}");
+    let titles: Vec<String> = database.rows().into_iter().map(|row| row.title).collect();
+    assert_eq!(titles, ["sent while stopping"]);
+}
