@@ -39,10 +39,11 @@ var app = app || {};
     errorBox.hidden = true;
   });
 
-  var data = JSON.parse(document.getElementById('todos-data').textContent);
-  app.todos = new app.Todos(data);
+  var block = document.getElementById('todos-data');
+  app.todos = new app.Todos(JSON.parse(block.textContent));
   app.TodoFilter = '';
   new app.AppView();
   new app.TodoRouter();
   Backbone.history.start();
+  app.startLiveUpdates(block.dataset.change);
 })();

@@ -113,6 +113,19 @@ impl Browser {
         Self::open_with(app, test, true).await
     }
 
+    /// A browser signed in as the app's user, on the page at `base` (a proxy in front of the app).
+    async fn open_at(app: &TestApp, test: &str, base: &str) -> Option<Browser> {
+        let proxied = TestApp {
+            address: base.to_owned(),
+            client: app.client.clone(),
+            anonymous: app.anonymous.clone(),
+            user: app.user.clone(),
+            pool: app.pool.clone(),
+            database: app.database.clone(),
+        };
+        Self::open(&proxied, test).await
+    }
+
     async fn open_with(app: &TestApp, test: &str, javascript: bool) -> Option<Browser> {
         let (chromium, driver_path) = browser_binaries(test)?;
         let driver = Driver::start(&driver_path);
@@ -694,13 +707,19 @@ async fn a_failed_save_is_shown_and_the_view_resyncs() {
     let Some(browser) = Browser::open(&app, "failed_save").await else {
         return;
     };
-    // Another client deletes the todo; this page still shows it and tries to complete it.
+    // The page is editing the todo when another client deletes it: the pushed deletion waits for
+    // the edit, and the save that ends it is refused.
+    let field = browser.double_click_title("stale").await;
     app.client
         .delete(app.url(&format!("/todos/{}", app.rows()[0].id)))
         .send()
         .await
         .unwrap();
-    browser.toggle("stale").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    field
+        .send_keys(&format!("{SELECT_ALL_AND_DELETE}saved too late{ENTER}"))
+        .await
+        .unwrap();
     eventually!(!browser.state().await["error"].is_null(), "no error shown");
     let message = browser.state().await["error"].as_str().unwrap().to_owned();
     assert!(
@@ -828,6 +847,8 @@ async fn two_tabs_editing_one_todo_cannot_overwrite_each_other() {
         return;
     };
 
+    // Both tabs start editing; the first saves.
+    let second_edit = second.double_click_title("shared").await;
     let edit = first.double_click_title("shared").await;
     edit.send_keys(&format!("{SELECT_ALL_AND_DELETE}first tab wins{ENTER}"))
         .await
@@ -837,9 +858,10 @@ async fn two_tabs_editing_one_todo_cannot_overwrite_each_other() {
         "first edit not saved"
     );
 
-    // The second tab still shows the old title and edits it: the server refuses, the tab says so
-    // and shows what the first tab saved.
-    let edit = second.double_click_title("shared").await;
+    // The second tab was editing the old title (the pushed change waits for its edit) and saves
+    // it: the server refuses, the tab says so and shows what the first tab saved.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let edit = second_edit;
     edit.send_keys(&format!("{SELECT_ALL_AND_DELETE}second tab loses{ENTER}"))
         .await
         .unwrap();
@@ -997,4 +1019,276 @@ async fn each_user_sees_only_their_own_list() {
         json!(["carol one", "carol two"])
     );
     browser.close().await;
+}
+
+/// A TCP proxy in front of the app whose connections the test can cut, and which can refuse new
+/// ones for a while: the server stays up, but the browser loses its stream.
+struct CuttableProxy {
+    address: String,
+    connections: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+    refusing: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl CuttableProxy {
+    async fn start(upstream: &str) -> CuttableProxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = format!("http://{}", listener.local_addr().unwrap());
+        let upstream = upstream.trim_start_matches("http://").to_owned();
+        let connections = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let refusing = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (kept, refuse) = (connections.clone(), refusing.clone());
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                if refuse.load(std::sync::atomic::Ordering::SeqCst) {
+                    continue; // dropped: the browser sees the connection fail
+                }
+                let upstream = upstream.clone();
+                let task = tokio::spawn(async move {
+                    if let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+                kept.lock().unwrap().push(task);
+            }
+        });
+        CuttableProxy {
+            address,
+            connections,
+            refusing,
+        }
+    }
+
+    /// Cuts every open connection, and refuses new ones until `restore`.
+    fn cut(&self) {
+        self.refusing
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        for task in self.connections.lock().unwrap().drain(..) {
+            task.abort();
+        }
+    }
+
+    fn restore(&self) {
+        self.refusing
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Waits up to one second: a pushed change must show that fast.
+macro_rules! within_a_second {
+    ($cond:expr, $($msg:tt)+) => {{
+        let deadline = Instant::now() + Duration::from_millis(1000);
+        loop {
+            if $cond {
+                break;
+            }
+            if Instant::now() > deadline {
+                panic!($($msg)+);
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }};
+}
+
+#[tokio::test]
+async fn changes_in_one_page_appear_in_another_within_a_second() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let Some(a) = Browser::open(&app, "live_a").await else {
+        return;
+    };
+    let Some(b) = Browser::open(&app, "live_b").await else {
+        return;
+    };
+    a.add("pushed").await;
+    within_a_second!(
+        b.state().await["visible"] == json!(["pushed"]),
+        "add did not arrive"
+    );
+    a.add("second").await;
+    within_a_second!(
+        b.state().await["visible"] == json!(["pushed", "second"]),
+        "second add did not arrive"
+    );
+    a.toggle("pushed").await;
+    within_a_second!(
+        b.state().await["completed"] == json!(["pushed"]),
+        "toggle did not arrive"
+    );
+    assert_eq!(b.state().await["count"], "<strong>1</strong> item left");
+
+    // An edit.
+    let field = a.double_click_title("second").await;
+    field
+        .send_keys(&format!("{SELECT_ALL_AND_DELETE}second, edited{ENTER}"))
+        .await
+        .unwrap();
+    within_a_second!(
+        b.state().await["visible"] == json!(["pushed", "second, edited"]),
+        "edit did not arrive"
+    );
+
+    // Toggle all, then clear completed.
+    a.find(".toggle-all-label").await.click().await.unwrap();
+    within_a_second!(
+        b.state().await["completed"] == json!(["pushed", "second, edited"]),
+        "toggle all did not arrive"
+    );
+    within_a_second!(
+        b.state().await["toggleAll"] == json!(true),
+        "toggle-all state"
+    );
+    within_a_second!(
+        b.state().await["clearCompleted"] == json!(true),
+        "clear button"
+    );
+    a.find(".clear-completed").await.click().await.unwrap();
+    within_a_second!(
+        b.state().await["visible"] == json!([]),
+        "clear completed did not arrive"
+    );
+    within_a_second!(b.state().await["main"] == json!(false), "main hidden");
+
+    // A delete.
+    a.add("to delete").await;
+    within_a_second!(b.state().await["visible"] == json!(["to delete"]), "add");
+    let li = a.item("to delete").await;
+    a.pointer(&li, 0).await; // hover shows the button
+    let destroy = li.find(Locator::Css(".destroy")).await.unwrap();
+    a.pointer(&destroy, 1).await;
+    within_a_second!(
+        b.state().await["visible"] == json!([]),
+        "delete did not arrive"
+    );
+
+    // Neither page reloaded: each still has its first document.
+    assert_eq!(
+        b.run("return performance.getEntriesByType('navigation').length")
+            .await,
+        json!(1)
+    );
+    a.close().await;
+    b.close().await;
+}
+
+#[tokio::test]
+async fn a_pushed_change_never_clobbers_an_edit_in_progress() {
+    let app = spawn_app(Backend::Sqlite).await;
+    app.create(json!({"title": "shared"})).await;
+    let Some(b) = Browser::open(&app, "edit_in_progress").await else {
+        return;
+    };
+    let field = b.double_click_title("shared").await;
+    field
+        .send_keys(&format!("{SELECT_ALL_AND_DELETE}typing in b"))
+        .await
+        .unwrap();
+    // Another client renames it meanwhile.
+    let id = app.rows()[0].id;
+    let response = app
+        .client
+        .patch(app.url(&format!("/todos/{id}")))
+        .json(&json!({"title": "renamed elsewhere"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let typed = b
+        .run("return document.querySelector('.editing .edit').value")
+        .await;
+    assert_eq!(
+        typed,
+        json!("typing in b"),
+        "the edit field was changed under the cursor"
+    );
+    // Cancelling shows the new title.
+    b.find(".editing .edit")
+        .await
+        .send_keys(ESCAPE)
+        .await
+        .unwrap();
+    within_a_second!(
+        b.state().await["visible"] == json!(["renamed elsewhere"]),
+        "cancel did not show the pushed title"
+    );
+
+    // Saving over a pushed change meets the conflict answer, not a silent overwrite.
+    let field = b.double_click_title("renamed elsewhere").await;
+    app.client
+        .patch(app.url(&format!("/todos/{id}")))
+        .json(&json!({"title": "renamed again"}))
+        .send()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    field
+        .send_keys(&format!("{SELECT_ALL_AND_DELETE}b's title{ENTER}"))
+        .await
+        .unwrap();
+    eventually!(!b.state().await["error"].is_null(), "no conflict shown");
+    assert_eq!(
+        app.rows()[0].title,
+        "renamed again",
+        "b's stale save was refused"
+    );
+    eventually!(
+        b.state().await["visible"] == json!(["renamed again"]),
+        "the page did not show the server's title"
+    );
+    b.close().await;
+}
+
+#[tokio::test]
+async fn after_the_stream_is_cut_and_restored_the_page_matches_the_server() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let proxy = CuttableProxy::start(&app.address).await;
+    let Some(b) = Browser::open_at(&app, "stream_cut", &proxy.address).await else {
+        return;
+    };
+    b.add("before the cut").await;
+    proxy.cut();
+    eventually!(
+        b.run("return !document.querySelector('.live-status').hidden")
+            .await
+            == json!(true),
+        "no reconnecting status shown"
+    );
+    // Changes while the page is cut off.
+    app.create(json!({"title": "made while cut"})).await;
+    let first = app.rows()[0].id;
+    app.client
+        .patch(app.url(&format!("/todos/{first}")))
+        .json(&json!({"completed": true}))
+        .send()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    proxy.restore();
+    let expected: Value = app.get_json("/todos/").await;
+    let titles: Vec<&str> = expected
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|todo| todo["title"].as_str().unwrap())
+        .collect();
+    eventually!(
+        b.state().await["visible"] == json!(titles),
+        "the page never caught up: {}",
+        b.state().await
+    );
+    eventually!(
+        b.state().await["completed"] == json!(["before the cut"]),
+        "the toggle made while cut did not arrive"
+    );
+    eventually!(
+        b.run("return document.querySelector('.live-status').hidden")
+            .await
+            == json!(true),
+        "the status still says reconnecting"
+    );
+    assert_eq!(
+        b.run("return performance.getEntriesByType('navigation').length")
+            .await,
+        json!(1)
+    );
+    b.close().await;
 }

@@ -32,6 +32,7 @@ var app = app || {};
       this.listenTo(app.todos, 'add', this.addOne);
       this.listenTo(app.todos, 'reset', this.addAll);
       this.listenTo(app.todos, 'filter', this.filterAll);
+      this.listenTo(app.todos, 'sort', this.reorder);
       this.listenTo(app.todos, 'update reset change sync', this.render);
       this.render();
     },
@@ -66,6 +67,17 @@ var app = app || {};
       } else {
         this.$list.append(view.el);
       }
+    },
+
+    /* Puts the items in the collection's order after a todo moved (a pushed change of `order`). */
+    reorder: function () {
+      var list = this.$list[0];
+      app.todos.each(function (todo) {
+        var li = list.querySelector('li[data-id="' + todo.id + '"]');
+        if (li) {
+          list.appendChild(li);
+        }
+      });
     },
 
     addAll: function () {

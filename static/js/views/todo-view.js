@@ -17,7 +17,8 @@ var app = app || {};
 
     /* With `el` the view takes over an <li> the server rendered, as it is. */
     initialize: function (options) {
-      this.listenTo(this.model, 'change', this.render);
+      // Only what the item shows: a new version alone (the echo of a save) redraws nothing.
+      this.listenTo(this.model, 'change:title change:completed', this.render);
       this.listenTo(this.model, 'destroy remove', this.remove);
       this.listenTo(this.model, 'visible', this.toggleVisible);
       if (options && options.el) {
@@ -70,6 +71,7 @@ var app = app || {};
 
     edit: function () {
       this.$el.addClass('editing');
+      this.model.editing = true;
       var input = this.$input[0];
       input.value = this.model.get('title');
       input.focus();
@@ -83,12 +85,16 @@ var app = app || {};
       }
       var title = this.$input.val().trim();
       this.$el.removeClass('editing');
+      this.model.editing = false;
       if (!title) {
         this.clear();
+        app.editEnded(this.model, true);
       } else if (title !== this.model.get('title')) {
         this.model.save({ title: title }, { error: app.syncFailed });
+        app.editEnded(this.model, true);
       } else {
         this.$input.val(title);
+        app.editEnded(this.model, false);
       }
     },
 
@@ -98,7 +104,9 @@ var app = app || {};
       } else if (e.key === 'Escape') {
         // Leave editing first, so that the blur that follows saves nothing.
         this.$el.removeClass('editing');
+        this.model.editing = false;
         this.$input.val(this.model.get('title'));
+        app.editEnded(this.model, false);
       }
     },
 
