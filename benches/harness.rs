@@ -20,11 +20,18 @@ use todomvc::config::DatabaseSettings;
 use todomvc::db;
 use todomvc::models::{ListScope, NewTodo, Todo, TodoChanges};
 
+#[path = "harness/streams.rs"]
+mod streams;
+
 const THREADS: u32 = 2;
 const CONNECTIONS: u32 = 32;
 
 struct Options {
     seconds: u64,
+    /// How long idle streams are watched for their CPU use.
+    idle_seconds: u64,
+    /// Writes whose fan-out is timed.
+    fan_out_writes: usize,
     list_sizes: Vec<usize>,
     report: PathBuf,
     plot: PathBuf,
@@ -37,6 +44,8 @@ fn options() -> Options {
         fs::create_dir_all(&out).expect("target/bench-quick");
         Options {
             seconds: 1,
+            idle_seconds: 2,
+            fan_out_writes: 5,
             list_sizes: vec![1000],
             report: out.join("BENCHMARKS.md"),
             plot: out.join("benchmark.svg"),
@@ -44,6 +53,8 @@ fn options() -> Options {
     } else {
         Options {
             seconds: 10,
+            idle_seconds: 10,
+            fan_out_writes: 30,
             list_sizes: vec![1000, 10_000, 100_000],
             report: root.join("BENCHMARKS.md"),
             plot: root.join("docs/benchmark.svg"),
@@ -137,13 +148,21 @@ impl Server {
     }
 
     fn start_in(binary: &Path, auth_mode: &str) -> (Server, Duration) {
+        Self::start_on(binary, auth_mode, None)
+    }
+
+    /// The server on `url` (a PostgreSQL database), or on a fresh SQLite file.
+    fn start_on(binary: &Path, auth_mode: &str, url: Option<&str>) -> (Server, Duration) {
         let dir = tempfile::tempdir().expect("temp dir");
         let database = dir.path().join("bench.db");
         let port = free_port();
         let started = Instant::now();
         let child = Command::new(binary)
             .env("APP_ENV", "production")
-            .env("DATABASE_URL", &database)
+            .env(
+                "DATABASE_URL",
+                url.map_or_else(|| database.display().to_string(), str::to_owned),
+            )
             .env("APP__AUTH__MODE", auth_mode)
             .env("HOST", "127.0.0.1")
             .env("PORT", port.to_string())
@@ -843,6 +862,7 @@ fn main() {
     });
 
     signed_in_scenarios(&binary, scripts.path(), seconds, &mut rows, &mut notes);
+    let live = streams::scenarios(&binary, scripts.path(), &options, &mut notes);
 
     // 6. How cost grows with the list.
     let mut growth: BTreeMap<usize, [(f64, f64); 2]> = BTreeMap::new();
@@ -1055,6 +1075,7 @@ fn main() {
         "| start-up to first 200 (median of 5, fresh database) | {:.1} ms |\n",
         startup.as_secs_f64() * 1000.0
     );
+    let _ = writeln!(report, "## Live updates\n\n{}\n", live.join("\n"));
     let _ = writeln!(report, "## Targets\n\n{}\n", notes.join("\n"));
     let _ = writeln!(report, "## Throughput against list size\n");
     let plot_name = options

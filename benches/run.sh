@@ -19,4 +19,6 @@ if ((${#packages[@]})); then
 fi
 
 cargo build --release --locked
+# Thousands of live streams: as many open files as the machine allows.
+ulimit -n "$(ulimit -Hn)"
 cargo bench --locked --bench harness -- "$@"

@@ -103,6 +103,9 @@ pub fn run(
     // places.
     .max_connections(settings.server.max_connections_per_worker + settings.events.max_streams)
     .shutdown_timeout(settings.server.shutdown_timeout_secs)
+    // Blocking work waits for a pooled connection anyway; more threads than connections only
+    // cost memory (a burst of 1,000 new live streams once made hundreds of them).
+    .worker_max_blocking_threads(settings.database.pool_size.max(4) as usize)
     // actix-web stops at once on SIGINT; `shutdown_on_signal` makes SIGINT as graceful as SIGTERM.
     .disable_signals();
     if settings.server.workers > 0 {

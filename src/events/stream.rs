@@ -121,7 +121,9 @@ impl LiveStream {
                 changes.last().map_or(last_seen, |change| change.id)
             }
         };
-        let mut heartbeat = tokio::time::interval(self.heartbeat);
+        // The first heartbeat one period from now (an interval's first tick is at once).
+        let mut heartbeat =
+            tokio::time::interval_at(tokio::time::Instant::now() + self.heartbeat, self.heartbeat);
         heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let state = State {
             live: self,
