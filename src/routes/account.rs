@@ -13,19 +13,21 @@ use crate::error::AppError;
 use crate::models::MAX_USERNAME_CHARS;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    for (path, form) in [("/login", Form::Login), ("/signup", Form::Signup)] {
+        cfg.service(
+            web::resource(path)
+                .route(
+                    web::get()
+                        .to(move |req, pool, auth, query| show_form(req, pool, auth, query, form)),
+                )
+                .route(
+                    web::post()
+                        .to(move |req, pool, auth, body| submit(req, pool, auth, body, form)),
+                )
+                .default_service(other_method("GET, POST")),
+        );
+    }
     cfg.service(
-        web::resource("/login")
-            .route(web::get().to(login_page))
-            .route(web::post().to(login))
-            .default_service(other_method("GET, POST")),
-    )
-    .service(
-        web::resource("/signup")
-            .route(web::get().to(signup_page))
-            .route(web::post().to(signup))
-            .default_service(other_method("GET, POST")),
-    )
-    .service(
         web::resource("/logout")
             .route(web::post().to(logout))
             .default_service(other_method("POST")),
@@ -268,24 +270,6 @@ async fn show_form(
     form_page(&auth, form, StatusCode::OK, None, "", &query.next)
 }
 
-async fn login_page(
-    req: HttpRequest,
-    pool: web::Data<DbPool>,
-    auth: web::Data<Auth>,
-    query: web::Query<NextQuery>,
-) -> HttpResponse {
-    show_form(req, pool, auth, query, Form::Login).await
-}
-
-async fn signup_page(
-    req: HttpRequest,
-    pool: web::Data<DbPool>,
-    auth: web::Data<Auth>,
-    query: web::Query<NextQuery>,
-) -> HttpResponse {
-    show_form(req, pool, auth, query, Form::Signup).await
-}
-
 /// Runs a sign-in or sign-up posted with `body`, and answers 303 with the new session, or the form
 /// again.
 async fn submit(
@@ -332,24 +316,6 @@ async fn submit(
         Ok(Err(err)) => refused(&auth, form, err, &fields),
         Err(err) => AppError::from(err).error_response(),
     }
-}
-
-async fn login(
-    req: HttpRequest,
-    pool: web::Data<DbPool>,
-    auth: web::Data<Auth>,
-    body: web::Bytes,
-) -> HttpResponse {
-    submit(req, pool, auth, body, Form::Login).await
-}
-
-async fn signup(
-    req: HttpRequest,
-    pool: web::Data<DbPool>,
-    auth: web::Data<Auth>,
-    body: web::Bytes,
-) -> HttpResponse {
-    submit(req, pool, auth, body, Form::Signup).await
 }
 
 /// Ends the session and forgets the cookie: 303 to the sign-in page.

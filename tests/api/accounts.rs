@@ -59,15 +59,7 @@ async fn no_one_else_gets_in(backend: Backend) {
     let alice = app.user.clone().expect("accounts mode");
     let todo = app.create(json!({"title": "alice's"})).await;
     let alice_token = app.create_token(&alice, "alice's token").await;
-    let tokens: Value = app
-        .client_for(&alice)
-        .get(app.url("/tokens"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let tokens = app.get_json_with(&app.client_for(&alice), "/tokens").await;
     let token_id = tokens[0]["id"].clone();
     let routes = routes(&todo["id"], &token_id);
     let before = snapshot(&app);
@@ -113,23 +105,7 @@ async fn no_one_else_gets_in(backend: Backend) {
         todomvc::auth::token::hash(&too_old)
     ));
     let revoked = app.create_token(&alice, "to revoke").await;
-    let listed: Value = app
-        .client_for(&alice)
-        .get(app.url("/tokens"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let revoked_id = listed.as_array().unwrap().last().unwrap()["id"].clone();
-    let response = app
-        .client_for(&alice)
-        .delete(app.url(&format!("/tokens/{revoked_id}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 204);
+    app.revoke_newest_token(&app.client_for(&alice)).await;
     let refused = [
         ("no credentials", app.anonymous.clone()),
         ("signed out", app.session_client(&signed_out)),
@@ -156,14 +132,7 @@ async fn no_one_else_gets_in(backend: Backend) {
 
     // The owner still gets in, by cookie and by token.
     for client in [app.client_for(&alice), app.bearer_client(&alice_token)] {
-        let list: Value = client
-            .get(app.url("/todos/"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let list = app.get_json_with(&client, "/todos/").await;
         assert_eq!(list[0]["title"], "alice's");
     }
 }
@@ -587,14 +556,7 @@ async fn tokens_are_listed_without_secrets_and_revoked(backend: Backend) {
     let unnamed = client.post(app.url("/tokens")).send().await.unwrap();
     assert_eq!(unnamed.status(), 201);
 
-    let listed: Value = client
-        .get(app.url("/tokens"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed = app.get_json_with(&client, "/tokens").await;
     assert_eq!(listed.as_array().unwrap().len(), 2);
     assert_eq!(listed[0]["id"], created["id"]);
     assert_eq!(listed[0]["name"], "deploy script");
@@ -753,23 +715,7 @@ async fn revocations_reach_every_instance_at_once(backend: Backend) {
         .unwrap();
     assert_eq!(refused.status(), 401);
     // Revoked through the second instance: the first refuses the token.
-    let listed: Value = second
-        .client_for(&alice)
-        .get(second.url("/tokens"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = listed.as_array().unwrap().last().unwrap()["id"].clone();
-    let revoked = second
-        .client_for(&alice)
-        .delete(second.url(&format!("/tokens/{id}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(revoked.status(), 204);
+    second.revoke_newest_token(&second.client_for(&alice)).await;
     let refused = first
         .bearer_client(&token)
         .get(first.url("/todos/"))

@@ -24,8 +24,15 @@ const SELECT_ALL_AND_DELETE: &str = "\u{E009}a\u{E009}\u{E003}";
 
 /// Waits up to five seconds for a condition that may contain `.await`.
 macro_rules! eventually {
-    ($cond:expr, $($msg:tt)+) => {{
-        let deadline = Instant::now() + Duration::from_secs(5);
+    ($cond:expr, $($msg:tt)+) => {
+        wait_for!(5000, $cond, $($msg)+)
+    };
+}
+
+/// Waits up to `$millis` for a condition that may contain `.await`, checking every 25 ms.
+macro_rules! wait_for {
+    ($millis:expr, $cond:expr, $($msg:tt)+) => {{
+        let deadline = Instant::now() + Duration::from_millis($millis);
         loop {
             if $cond {
                 break;
@@ -33,7 +40,7 @@ macro_rules! eventually {
             if Instant::now() > deadline {
                 panic!($($msg)+);
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            tokio::time::sleep(Duration::from_millis(25)).await;
         }
     }};
 }
@@ -579,9 +586,11 @@ async fn clear_completed_is_one_request() {
         .unwrap();
     eventually!(app.rows().len() == 1, "completed todos still on the server");
     assert_eq!(titles(&app.rows()), ["keep"]);
-    let state = browser.state().await;
-    assert_eq!(state["visible"], json!(["keep"]));
-    assert_eq!(state["clearCompleted"], false);
+    eventually!(
+        browser.state().await["visible"] == json!(["keep"]),
+        "the page still shows the cleared todos"
+    );
+    assert_eq!(browser.state().await["clearCompleted"], false);
     let requests = browser.xhr_requests().await;
     assert_eq!(requests, [format!("{}/todos/?completed=true", app.address)]);
     browser.close().await;
@@ -1075,18 +1084,9 @@ impl CuttableProxy {
 
 /// Waits up to one second: a pushed change must show that fast.
 macro_rules! within_a_second {
-    ($cond:expr, $($msg:tt)+) => {{
-        let deadline = Instant::now() + Duration::from_millis(1000);
-        loop {
-            if $cond {
-                break;
-            }
-            if Instant::now() > deadline {
-                panic!($($msg)+);
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-    }};
+    ($cond:expr, $($msg:tt)+) => {
+        wait_for!(1000, $cond, $($msg)+)
+    };
 }
 
 #[tokio::test]

@@ -510,7 +510,12 @@ impl TestApp {
 
     /// GETs `path` and returns its JSON body.
     pub async fn get_json(&self, path: &str) -> Value {
-        self.client
+        self.get_json_with(&self.client, path).await
+    }
+
+    /// GETs `path` with `client` and returns its JSON body.
+    pub async fn get_json_with(&self, client: &reqwest::Client, path: &str) -> Value {
+        client
             .get(self.url(path))
             .send()
             .await
@@ -518,6 +523,18 @@ impl TestApp {
             .json()
             .await
             .expect("JSON body")
+    }
+
+    /// Revokes the newest of the API tokens that `client`'s user has, through the API.
+    pub async fn revoke_newest_token(&self, client: &reqwest::Client) {
+        let listed = self.get_json_with(client, "/tokens").await;
+        let id = listed.as_array().expect("a list").last().expect("a token")["id"].clone();
+        let response = client
+            .delete(self.url(&format!("/tokens/{id}")))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 204, "revoking token {id}");
     }
 
     /// Every row of the todos table, by id, read straight from the database.

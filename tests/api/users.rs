@@ -27,14 +27,7 @@ async fn operators_manage_users_from_the_command_line(backend: Backend) {
         "{added}"
     );
     let bob = app.session_client(&app.sign_in("bob", "bob's password").await);
-    let list: Value = bob
-        .get(app.url("/todos/"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = app.get_json_with(&bob, "/todos/").await;
     let titles: Vec<&str> = list
         .as_array()
         .unwrap()
