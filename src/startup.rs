@@ -97,6 +97,10 @@ pub fn run(
             .wrap(security_headers())
             .wrap(Logger::new(r#"%a "%r" %s %b %Dms"#))
     })
+    // Live events are small writes that must leave at once: without TCP_NODELAY, Nagle's
+    // algorithm held one back until the client's delayed ACK (40 ms) whenever the previous one
+    // was still unacknowledged.
+    .tcp_nodelay(true)
     .client_request_timeout(settings.server.client_request_timeout())
     .keep_alive(Duration::from_secs(settings.server.keep_alive_secs))
     // Live streams have their own cap (events.max_streams) and do not take the ordinary requests'

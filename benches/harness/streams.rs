@@ -96,15 +96,17 @@ impl Streams {
             let answered = write(&marker);
             let deadline = Instant::now() + Duration::from_secs(10);
             loop {
-                let arrived: Vec<Instant> = self
-                    .arrivals
-                    .lock()
-                    .expect("arrivals")
-                    .iter()
-                    .filter(|(seen, _)| *seen == marker)
-                    .map(|(_, at)| *at)
-                    .collect();
-                if arrived.len() >= count || Instant::now() > deadline {
+                // Only this write's marker arrives now: the list is cleared after each write.
+                let done = self.arrivals.lock().expect("arrivals").len() >= count;
+                if done || Instant::now() > deadline {
+                    let arrived: Vec<Instant> = self
+                        .arrivals
+                        .lock()
+                        .expect("arrivals")
+                        .iter()
+                        .filter(|(seen, _)| *seen == marker)
+                        .map(|(_, at)| *at)
+                        .collect();
                     latencies.extend(
                         arrived.iter().map(|at| {
                             at.saturating_duration_since(answered).as_secs_f64() * 1000.0

@@ -175,6 +175,12 @@ pub struct Identity {
     pub user: Option<SignedIn>,
     /// The count of changes to the todos, read before anything else of this request.
     pub todos_generation: i64,
+    /// The count of revocations the credential was checked at: while it is unchanged, the
+    /// credential has not been revoked.
+    pub auth_generation: i64,
+    /// When the session ends unless it is used (the earlier of its idle and absolute limits);
+    /// `None` for API tokens and open mode.
+    pub expires_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -251,12 +257,14 @@ impl Caller {
     /// not looked up again.
     pub fn identify(&self, conn: &mut DbConnection) -> Result<Identity, AuthError> {
         let generations = Generations::read(conn)?;
-        let (user_id, username) = match &self.credential {
+        let (user_id, username, expires_at) = match &self.credential {
             Credential::Open => {
                 return Ok(Identity {
                     scope: ListScope::Shared,
                     user: None,
                     todos_generation: generations.todos,
+                    auth_generation: generations.auth,
+                    expires_at: None,
                 });
             }
             Credential::Missing => return Err(AuthError::Unauthenticated(MISSING)),
@@ -270,6 +278,8 @@ impl Caller {
             scope: ListScope::User(id),
             user: Some(SignedIn { id, username }),
             todos_generation: generations.todos,
+            auth_generation: generations.auth,
+            expires_at,
         })
     }
 
@@ -280,7 +290,7 @@ impl Caller {
         conn: &mut DbConnection,
         secret: &str,
         generation: i64,
-    ) -> Result<(i32, String), AuthError> {
+    ) -> Result<(i32, String, Option<i64>), AuthError> {
         let now = now();
         let hash = token::hash(secret);
         let is_session = matches!(self.credential, Credential::Session(_));
@@ -317,7 +327,11 @@ impl Caller {
             }
             _ => false,
         };
-        let answer = (known.user_id, known.username.clone());
+        let answer = (
+            known.user_id,
+            known.username.clone(),
+            self.expires_at(&known.record),
+        );
         if touched || fresh {
             self.auth.known.put(hash, known);
         }
@@ -358,6 +372,23 @@ impl Caller {
                     last_used_at: token.last_used_at,
                 },
             })
+        }
+    }
+
+    /// When a session ends unless used again (API tokens do not expire).
+    fn expires_at(&self, record: &Record) -> Option<i64> {
+        let settings = &self.auth.settings;
+        match record {
+            Record::Session {
+                created_at,
+                last_seen_at,
+                ..
+            } => Some(
+                created_at
+                    .saturating_add(secs(settings.session_absolute_secs))
+                    .min(last_seen_at.saturating_add(secs(settings.session_idle_secs))),
+            ),
+            Record::Token { .. } => None,
         }
     }
 

@@ -9,7 +9,7 @@ use tokio::sync::{broadcast, mpsc};
 
 use super::{Events, Wake};
 use crate::db::{self, DbPool};
-use crate::models::{Change, ListScope};
+use crate::models::{Change, Generations, ListScope};
 
 /// New changes of one list, oldest first.
 pub type Batch = Arc<[Change]>;
@@ -47,7 +47,19 @@ pub async fn run(events: Arc<Events>, pool: DbPool, mut woken: mpsc::UnboundedRe
                 Some(wake) => wakes.push(wake),
                 None => listening = false,
             },
-            _ = poll.tick() => wakes.push(Wake::All),
+            _ = poll.tick() => {
+                if let Some(generations) = read(&pool, Generations::read).await {
+                    events.auth_generation.send_if_modified(|kept| {
+                        std::mem::replace(kept, generations.auth) != generations.auth
+                    });
+                }
+                // PostgreSQL's notifications name every change; SQLite looks for other
+                // processes' writes.
+                if events.per_list_cursors {
+                    continue;
+                }
+                wakes.push(Wake::All);
+            }
             _ = trim.tick() => {
                 let keep = events.settings.keep_changes;
                 if let Some(trimmed) = read(&pool, move |conn| Change::trim(conn, keep)).await

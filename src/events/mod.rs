@@ -50,6 +50,10 @@ pub struct Events {
     streams: AtomicUsize,
     per_user: Mutex<HashMap<UserId, usize>>,
     closing: watch::Sender<bool>,
+    /// The database's count of revocations, as the broadcaster last read it (every `poll_ms`):
+    /// a stream re-checks its credential at a heartbeat only when it moved, or the session is due
+    /// to expire.
+    auth_generation: watch::Sender<i64>,
     /// Per-list cursors (PostgreSQL, where only each list's own numbers follow commit order) or
     /// one cursor for all (SQLite, where every writer takes its turn).
     per_list_cursors: bool,
@@ -71,6 +75,7 @@ impl Events {
             streams: AtomicUsize::new(0),
             per_user: Mutex::new(HashMap::new()),
             closing: watch::Sender::new(false),
+            auth_generation: watch::Sender::new(0),
             per_list_cursors: postgres,
         });
         let (wakes, woken) = mpsc::unbounded_channel();
@@ -90,6 +95,11 @@ impl Events {
 
     pub fn closing(&self) -> watch::Receiver<bool> {
         self.closing.subscribe()
+    }
+
+    /// The latest count of revocations the broadcaster has seen.
+    pub fn auth_generation(&self) -> watch::Receiver<i64> {
+        self.auth_generation.subscribe()
     }
 
     /// Counts a new stream against the caps; the permit gives its place back when dropped.

@@ -10,7 +10,7 @@ use futures_util::Stream;
 use tokio::sync::{broadcast, watch};
 
 use super::{Batch, StreamPermit};
-use crate::auth::{AuthError, Caller};
+use crate::auth::{AuthError, Caller, Identity};
 use crate::db::{DbConnection, DbPool};
 use crate::models::{Change, ListScope, Todo};
 
@@ -85,6 +85,10 @@ pub fn reset_event(todos: &[Todo], change: i64, base: &str) -> Bytes {
 pub struct LiveStream {
     pub pool: DbPool,
     pub caller: Caller,
+    /// The caller as last checked: its count of revocations and its session's expiry.
+    pub identity: Identity,
+    /// The instance's latest count of revocations.
+    pub auth_generation: watch::Receiver<i64>,
     pub scope: ListScope,
     pub base: String,
     pub receiver: broadcast::Receiver<Batch>,
@@ -98,6 +102,8 @@ struct State {
     pending: VecDeque<Bytes>,
     last_sent: i64,
     heartbeat: tokio::time::Interval,
+    /// The credential check started at the last heartbeat, while events keep flowing.
+    check: Option<tokio::task::JoinHandle<Option<Identity>>>,
 }
 
 impl LiveStream {
@@ -121,15 +127,22 @@ impl LiveStream {
                 changes.last().map_or(last_seen, |change| change.id)
             }
         };
-        // The first heartbeat one period from now (an interval's first tick is at once).
-        let mut heartbeat =
-            tokio::time::interval_at(tokio::time::Instant::now() + self.heartbeat, self.heartbeat);
+        // The first heartbeat within one period from now, at a random point of it, so that
+        // streams opened together (after a restart, say) do not all check their credential at
+        // the same moment.
+        let mut random = [0u8; 8];
+        let _ = getrandom::fill(&mut random);
+        let period = self.heartbeat.max(Duration::from_millis(1));
+        let offset = u64::from_le_bytes(random) % period.as_millis().max(1) as u64;
+        let first = tokio::time::Instant::now() + Duration::from_millis(offset.max(1));
+        let mut heartbeat = tokio::time::interval_at(first, period);
         heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let state = State {
             live: self,
             pending,
             last_sent,
             heartbeat,
+            check: None,
         };
         futures_util::stream::unfold(state, |mut state| async move {
             loop {
@@ -151,11 +164,17 @@ impl State {
             Close,
             Batch(Result<Batch, broadcast::error::RecvError>),
             Heartbeat,
+            /// `None`: the credential is no longer valid.
+            Checked(Option<Identity>),
         }
         let next = tokio::select! {
             biased;
             _ = self.live.closing.wait_for(|closing| *closing) => Next::Close,
             batch = self.live.receiver.recv() => Next::Batch(batch),
+            // Only a definite no ends the stream; a check that could not run does not.
+            checked = async { self.check.as_mut()?.await.ok() }, if self.check.is_some() => {
+                Next::Checked(checked.flatten())
+            }
             _ = self.heartbeat.tick() => Next::Heartbeat,
         };
         match next {
@@ -165,9 +184,19 @@ impl State {
                 true
             }
             Next::Batch(Err(broadcast::error::RecvError::Lagged(_))) => self.catch_up().await,
+            Next::Checked(identity) => {
+                self.check = None;
+                match identity {
+                    Some(identity) => {
+                        self.live.identity = identity;
+                        true
+                    }
+                    None => false,
+                }
+            }
             Next::Heartbeat => {
-                if !self.still_allowed().await {
-                    return false;
+                if self.check.is_none() && self.needs_check() {
+                    self.check = Some(self.still_allowed());
                 }
                 self.pending
                     .push_back(Bytes::from_static(b": heartbeat\n\n"));
@@ -210,15 +239,30 @@ impl State {
         }
     }
 
-    /// At each heartbeat: a session that was signed out, revoked or expired ends the stream.
-    async fn still_allowed(&self) -> bool {
+    /// Whether the credential must be checked again: something was revoked since its last check
+    /// (a sign-out, a revoked token, a removed user: anyone's), or its session is due to expire.
+    fn needs_check(&self) -> bool {
+        let identity = &self.live.identity;
+        *self.live.auth_generation.borrow() != identity.auth_generation
+            || identity
+                .expires_at
+                .is_some_and(|expires_at| crate::auth::now() >= expires_at)
+    }
+
+    /// The check: a session that was signed out, revoked or expired ends the stream (`None`). It
+    /// runs on the blocking pool while the stream goes on; one that cannot run keeps it open.
+    fn still_allowed(&self) -> tokio::task::JoinHandle<Option<Identity>> {
         let (pool, caller) = (self.live.pool.clone(), self.live.caller.clone());
-        let checked = tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get().ok()?;
-            Some(caller.identify(&mut conn))
+        let kept = self.live.identity.clone();
+        tokio::task::spawn_blocking(move || {
+            let Ok(mut conn) = pool.get() else {
+                return Some(kept);
+            };
+            match caller.identify(&mut conn) {
+                Ok(identity) => Some(identity),
+                Err(AuthError::Unauthenticated(_)) => None,
+                Err(_) => Some(kept),
+            }
         })
-        .await;
-        // Only a definite no ends it; a database that is busy right now does not.
-        !matches!(checked, Ok(Some(Err(AuthError::Unauthenticated(_)))))
     }
 }

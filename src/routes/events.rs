@@ -51,6 +51,8 @@ pub async fn stream(
         pool: pool.get_ref().clone(),
         caller,
         scope: identity.scope,
+        identity,
+        auth_generation: events.auth_generation(),
         base,
         receiver,
         closing: events.closing(),
