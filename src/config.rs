@@ -77,6 +77,7 @@ pub struct Settings {
     pub cors: CorsSettings,
     pub auth: AuthSettings,
     pub events: EventsSettings,
+    pub idempotency: IdempotencySettings,
     pub log: LogSettings,
 }
 
@@ -176,6 +177,14 @@ impl EventsSettings {
     pub fn heartbeat(&self) -> Duration {
         Duration::from_secs(self.heartbeat_secs)
     }
+}
+
+/// `Idempotency-Key` on writes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdempotencySettings {
+    /// How long the answer to a request with a key is kept for repeats.
+    pub keep_hours: u64,
 }
 
 /// Whether the app has accounts.

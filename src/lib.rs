@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod events;
+pub mod idempotency;
 pub mod models;
 pub mod routes;
 pub mod schema;

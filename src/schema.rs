@@ -19,6 +19,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    idempotency_keys (id) {
+        id -> Integer,
+        list -> Text,
+        key -> Text,
+        fingerprint -> Text,
+        status -> Nullable<Integer>,
+        headers -> Nullable<Text>,
+        body -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
     sessions (id) {
         id -> Integer,
         user_id -> Integer,
@@ -85,6 +98,7 @@ diesel::joinable!(todos -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     auth_generation,
+    idempotency_keys,
     sessions,
     sign_in_failures,
     todo_changes,

@@ -63,6 +63,7 @@ pub fn run(
         url.connection_string(&settings.database),
     );
     let events_data = web::Data::from(events.clone());
+    crate::idempotency::trim_in_background(pool.clone(), settings.idempotency.keep_hours);
     let pool = web::Data::new(pool);
     let list_cache = web::Data::new(ListCache::default());
     let auth = web::Data::new(Auth::new(settings.auth.clone()));

@@ -3,6 +3,7 @@
 mod api_token;
 mod change;
 mod generations;
+mod idempotency_key;
 mod scope;
 mod session;
 mod sign_in_failure;
@@ -12,6 +13,7 @@ mod user;
 pub use api_token::{ApiToken, MAX_TOKEN_NAME_CHARS};
 pub use change::Change;
 pub use generations::Generations;
+pub use idempotency_key::IdempotencyKey;
 pub use scope::ListScope;
 pub use session::Session;
 pub use sign_in_failure::{FailureCount, SignInFailure};

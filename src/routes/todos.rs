@@ -1,6 +1,6 @@
 //! `/todos`: the collection and single todos, as Backbone.sync and Todo-Backend clients use them.
 
-use actix_web::http::header;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -10,6 +10,7 @@ use super::{as_caller, collection_url, rendered_list};
 use crate::auth::{Caller, Identity};
 use crate::db::DbPool;
 use crate::error::AppError;
+use crate::idempotency::{self, Answer};
 use crate::models::{NewTodo, Todo, TodoChanges, WriteOutcome};
 
 type JsonObject = web::Json<Map<String, Value>>;
@@ -42,15 +43,14 @@ fn expected_versions(req: &HttpRequest) -> Option<Vec<i32>> {
 }
 
 /// The answer to a conditional write that found the todo missing or at another version.
-fn refused<T>(outcome: WriteOutcome<T>, id: i32, req: &HttpRequest) -> Result<T, AppError> {
+fn refused<T>(outcome: WriteOutcome<T>, id: i32, base: &str) -> Result<T, AppError> {
     match outcome {
         WriteOutcome::Done(value) => Ok(value),
         WriteOutcome::NotFound => Err(AppError::todo_not_found(id)),
         WriteOutcome::Stale(current) => Err(AppError::PreconditionFailed {
             title: current.title.clone(),
             etag: etag(&current),
-            current: serde_json::to_value(current.to_json(&collection_url(req)))
-                .unwrap_or_default(),
+            current: serde_json::to_value(current.to_json(base)).unwrap_or_default(),
         }),
     }
 }
@@ -85,6 +85,23 @@ pub(super) fn list_json(todos: &[Todo], base: &str) -> Result<Vec<u8>, AppError>
     Ok(body)
 }
 
+/// The request's `Idempotency-Key`, with what identifies the request, if it has one.
+fn idempotency_key(req: &HttpRequest, body: &[u8]) -> Result<Option<(String, String)>, AppError> {
+    Ok(idempotency::key(req)?.map(|key| (key, idempotency::fingerprint(req, body))))
+}
+
+/// The parsed body in one canonical form (keys in order), for the request's fingerprint.
+fn canonical(body: &Map<String, Value>) -> Vec<u8> {
+    serde_json::to_vec(body).unwrap_or_default()
+}
+
+/// The answer with a todo: its JSON and its ETag.
+fn todo_answer(status: StatusCode, todo: &Todo, base: &str) -> Result<Answer, AppError> {
+    Answer::new(status)
+        .header("etag", etag(todo))
+        .json(&todo.to_json(base))
+}
+
 pub async fn create(
     req: HttpRequest,
     pool: web::Data<DbPool>,
@@ -92,13 +109,17 @@ pub async fn create(
     body: JsonObject,
 ) -> Result<HttpResponse, AppError> {
     let new = NewTodo::from_json(&body)?;
-    let todo = as_caller(&pool, caller, move |conn, who: &Identity| {
-        Todo::create(conn, who.scope, new)
+    let key = idempotency_key(&req, &canonical(&body))?;
+    let base = collection_url(&req);
+    let answer = as_caller(&pool, caller, move |conn, who: &Identity| {
+        idempotency::once(conn, who, key, |conn, who| {
+            let todo = Todo::create(conn, who.scope, new)?;
+            let location = todo.to_json(&base).url;
+            Ok(todo_answer(StatusCode::CREATED, &todo, &base)?.header("location", location))
+        })
     })
     .await?;
-    let mut response = HttpResponse::Created();
-    response.insert_header((header::LOCATION, todo.to_json(&collection_url(&req)).url));
-    Ok(with_todo(response, &todo, &req))
+    Ok(answer.into_response())
 }
 
 pub async fn get(
@@ -135,12 +156,16 @@ pub async fn update(
     let id = id.into_inner();
     let changes = TodoChanges::from_json(&body)?;
     let expected = expected_versions(&req);
-    let outcome = as_caller(&pool, caller, move |conn, who| {
-        Todo::update(conn, who.scope, id, &changes, expected.as_deref())
+    let key = idempotency_key(&req, &canonical(&body))?;
+    let base = collection_url(&req);
+    let answer = as_caller(&pool, caller, move |conn, who| {
+        idempotency::once(conn, who, key, |conn, who| {
+            let outcome = Todo::update(conn, who.scope, id, &changes, expected.as_deref())?;
+            todo_answer(StatusCode::OK, &refused(outcome, id, &base)?, &base)
+        })
     })
     .await?;
-    let todo = refused(outcome, id, &req)?;
-    Ok(with_todo(HttpResponse::Ok(), &todo, &req))
+    Ok(answer.into_response())
 }
 
 /// With `If-Match`, only if the todo is still at that version (else 412, and nothing changes).
@@ -152,12 +177,17 @@ pub async fn delete(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let expected = expected_versions(&req);
-    let outcome = as_caller(&pool, caller, move |conn, who| {
-        Todo::delete(conn, who.scope, id, expected.as_deref())
+    let key = idempotency_key(&req, b"")?;
+    let base = collection_url(&req);
+    let answer = as_caller(&pool, caller, move |conn, who| {
+        idempotency::once(conn, who, key, |conn, who| {
+            let outcome = Todo::delete(conn, who.scope, id, expected.as_deref())?;
+            refused(outcome, id, &base)?;
+            Ok(Answer::new(StatusCode::NO_CONTENT))
+        })
     })
     .await?;
-    refused(outcome, id, &req)?;
-    Ok(HttpResponse::NoContent().finish())
+    Ok(answer.into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -167,14 +197,19 @@ pub struct DeleteAllQuery {
 }
 
 pub async fn delete_all(
+    req: HttpRequest,
     pool: web::Data<DbPool>,
     caller: Caller,
     query: web::Query<DeleteAllQuery>,
 ) -> Result<HttpResponse, AppError> {
     let completed = query.completed;
-    as_caller(&pool, caller, move |conn, who| {
-        Todo::delete_all(conn, who.scope, completed)
+    let key = idempotency_key(&req, b"")?;
+    let answer = as_caller(&pool, caller, move |conn, who| {
+        idempotency::once(conn, who, key, |conn, who| {
+            Todo::delete_all(conn, who.scope, completed)?;
+            Ok(Answer::new(StatusCode::NO_CONTENT))
+        })
     })
     .await?;
-    Ok(HttpResponse::NoContent().finish())
+    Ok(answer.into_response())
 }

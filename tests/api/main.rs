@@ -10,6 +10,7 @@ mod durability;
 mod errors;
 mod events;
 mod helpers;
+mod idempotency;
 mod index;
 mod migrations;
 mod operators;

@@ -1,0 +1,214 @@
+//! `Idempotency-Key` (IETF httpapi draft "The Idempotency-Key HTTP Header Field"): a write sent
+//! again with the same key gets the first answer, and is done once. The answer is kept with the key,
+//! per list, in the same transaction as the write; a repeat with another request under the same
+//! key gets 422, and one that arrives while the first is still being processed gets 409.
+
+use std::time::Duration;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::auth::{self, Identity};
+use crate::db::{self, DbConnection, DbPool};
+use crate::error::AppError;
+use crate::models::{IdempotencyKey, ListScope, ValidationError};
+
+pub const HEADER: &str = "idempotency-key";
+const MAX_KEY_CHARS: usize = 255;
+/// A claim this old belongs to a request whose process died before answering: it may be taken over.
+const ABANDONED_AFTER_SECS: i64 = 60;
+
+/// The request's key: the header's value, a quoted string (as the draft writes it) or bare.
+pub fn key(req: &HttpRequest) -> Result<Option<String>, AppError> {
+    let Some(value) = req.headers().get(HEADER) else {
+        return Ok(None);
+    };
+    let invalid = || {
+        AppError::BadRequest(format!(
+            "Idempotency-Key must be a string of 1 to {MAX_KEY_CHARS} printable ASCII characters, \
+             such as \"8e03978e-40d5-43e8-bc93-6894a57f9324\""
+        ))
+    };
+    let raw = value.to_str().map_err(|_| invalid())?.trim();
+    let key = raw
+        .strip_prefix('"')
+        .and_then(|rest| rest.strip_suffix('"'))
+        .unwrap_or(raw);
+    if key.is_empty()
+        || key.len() > MAX_KEY_CHARS
+        || !key.chars().all(|c| c.is_ascii_graphic() || c == ' ')
+    {
+        return Err(invalid());
+    }
+    Ok(Some(key.to_owned()))
+}
+
+/// What makes two requests the same request: method, path with query, and body.
+pub fn fingerprint(req: &HttpRequest, body: &[u8]) -> String {
+    let mut hash = Sha256::new();
+    hash.update(req.method().as_str().as_bytes());
+    hash.update(b"\n");
+    hash.update(
+        req.uri()
+            .path_and_query()
+            .map_or("", |p| p.as_str())
+            .as_bytes(),
+    );
+    hash.update(b"\n");
+    hash.update(body);
+    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// An answer as kept: the status, the headers a client relies on, and the body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn new(status: StatusCode) -> Self {
+        Self {
+            status: status.as_u16(),
+            headers: Vec::new(),
+            body: String::new(),
+        }
+    }
+
+    pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_owned(), value.into()));
+        self
+    }
+
+    /// A JSON body.
+    pub fn json(self, body: &impl Serialize) -> Result<Self, AppError> {
+        let body =
+            serde_json::to_string(body).map_err(|err| AppError::Internal(err.to_string()))?;
+        Ok(Self { body, ..self }.header("content-type", "application/json"))
+    }
+
+    pub fn into_response(self) -> HttpResponse {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::OK);
+        let mut response = HttpResponse::build(status);
+        for (name, value) in &self.headers {
+            if let (Ok(name), Ok(value)) = (
+                HeaderName::try_from(name.as_str()),
+                HeaderValue::from_str(value),
+            ) {
+                response.insert_header((name, value));
+            }
+        }
+        if self.body.is_empty() {
+            response.finish()
+        } else {
+            response.body(self.body)
+        }
+    }
+}
+
+/// Runs a write for the caller once per key: without a key, just runs it; with one, claims the key,
+/// runs the write and keeps its answer in one transaction, or gives back the answer kept from the
+/// first time.
+pub fn once<F>(
+    conn: &mut DbConnection,
+    who: &Identity,
+    key: Option<(String, String)>,
+    write: F,
+) -> Result<Answer, AppError>
+where
+    F: FnOnce(&mut DbConnection, &Identity) -> Result<Answer, AppError>,
+{
+    let Some((key, fingerprint)) = key else {
+        return write(conn, who);
+    };
+    let scope = who.scope;
+    if let Some(kept) = begin(conn, scope, &key, &fingerprint)? {
+        return Ok(kept);
+    }
+    let result = db::write_transaction(conn, |conn| {
+        let answer = write(conn, who)?;
+        let headers = serde_json::to_string(&answer.headers)
+            .map_err(|err| AppError::Internal(err.to_string()))?;
+        IdempotencyKey::keep(
+            conn,
+            scope,
+            &key,
+            i32::from(answer.status),
+            &headers,
+            &answer.body,
+        )?;
+        Ok::<_, AppError>(answer)
+    });
+    if result.is_err() {
+        // Nothing was written: a retry with the key is processed afresh.
+        let _ = IdempotencyKey::release(conn, scope, &key);
+    }
+    result
+}
+
+/// Claims the key (`None`: go ahead), or gives the kept answer, or refuses.
+fn begin(
+    conn: &mut DbConnection,
+    scope: ListScope,
+    key: &str,
+    fingerprint: &str,
+) -> Result<Option<Answer>, AppError> {
+    let now = auth::now();
+    for _ in 0..2 {
+        let Some(kept) = IdempotencyKey::find(conn, scope, key)? else {
+            if IdempotencyKey::claim(conn, scope, key, fingerprint, now)? {
+                return Ok(None);
+            }
+            continue; // claimed by a request at the same moment: look again
+        };
+        if kept.fingerprint != fingerprint {
+            return Err(AppError::Validation(ValidationError {
+                field: "Idempotency-Key",
+                message: "this Idempotency-Key was already used for a different request".into(),
+            }));
+        }
+        let Some(status) = kept.status else {
+            let stale = now.saturating_sub(ABANDONED_AFTER_SECS);
+            if kept.created_at < stale
+                && IdempotencyKey::reclaim(conn, kept.id, fingerprint, now, stale)?
+            {
+                return Ok(None);
+            }
+            return Err(AppError::Conflict(
+                "a request with this Idempotency-Key is still being processed; try again shortly"
+                    .into(),
+            ));
+        };
+        let headers = serde_json::from_str(kept.headers.as_deref().unwrap_or("[]"))
+            .map_err(|err| AppError::Internal(format!("a kept answer cannot be read: {err}")))?;
+        return Ok(Some(Answer {
+            status: u16::try_from(status).unwrap_or(200),
+            headers,
+            body: kept.body.unwrap_or_default(),
+        }));
+    }
+    Err(AppError::Conflict(
+        "a request with this Idempotency-Key is still being processed; try again shortly".into(),
+    ))
+}
+
+/// Forgets keys older than `keep_hours`, every ten minutes, on the current Tokio runtime.
+pub fn trim_in_background(pool: DbPool, keep_hours: u64) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(600));
+        loop {
+            every.tick().await;
+            let pool = pool.clone();
+            let keep = i64::try_from(keep_hours.saturating_mul(3600)).unwrap_or(i64::MAX);
+            let _ = tokio::task::spawn_blocking(move || {
+                let mut conn = pool.get().ok()?;
+                IdempotencyKey::trim(&mut conn, auth::now().saturating_sub(keep)).ok()
+            })
+            .await;
+        }
+    });
+}
