@@ -1,8 +1,11 @@
 //! `Idempotency-Key` (IETF httpapi draft "The Idempotency-Key HTTP Header Field"): a write sent
 //! again with the same key gets the first answer, and is done once. The answer is kept with the key,
-//! per list, in the same transaction as the write; a repeat with another request under the same
-//! key gets 422, and one that arrives while the first is still being processed gets 409.
+//! per list, in the same transaction as the write (a crash keeps both or neither); a repeat with
+//! another request under the same key gets 422, and one that arrives while the first is still being
+//! processed gets 409.
 
+use std::collections::HashSet;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use actix_web::http::StatusCode;
@@ -18,8 +21,6 @@ use crate::models::{IdempotencyKey, ListScope, ValidationError};
 
 pub const HEADER: &str = "idempotency-key";
 const MAX_KEY_CHARS: usize = 255;
-/// A claim this old belongs to a request whose process died before answering: it may be taken over.
-const ABANDONED_AFTER_SECS: i64 = 60;
 
 /// The request's key: the header's value, a quoted string (as the draft writes it) or bare.
 pub fn key(req: &HttpRequest) -> Result<Option<String>, AppError> {
@@ -110,12 +111,56 @@ impl Answer {
     }
 }
 
-/// Runs a write for the caller once per key: without a key, just runs it; with one, claims the key,
-/// runs the write and keeps its answer in one transaction, or gives back the answer kept from the
-/// first time.
+/// Keys of this instance's requests being processed now, by list: a repeat that arrives meanwhile
+/// gets 409. (Across instances, the unique key in the database decides: the second to commit is
+/// rolled back and answers what the first kept.)
+#[derive(Debug, Default)]
+pub struct InFlightKeys(Mutex<HashSet<(ListScope, String)>>);
+
+/// A key's place among the requests in flight, until dropped.
+struct InFlight<'a> {
+    keys: &'a InFlightKeys,
+    entry: (ListScope, String),
+}
+
+impl InFlightKeys {
+    fn enter(&self, scope: ListScope, key: &str) -> Option<InFlight<'_>> {
+        let entry = (scope, key.to_owned());
+        let inserted = self
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(entry.clone());
+        if inserted {
+            Some(InFlight { keys: self, entry })
+        } else {
+            None
+        }
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.keys
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&self.entry);
+    }
+}
+
+fn still_processing() -> AppError {
+    AppError::Conflict(
+        "a request with this Idempotency-Key is still being processed; try again shortly".into(),
+    )
+}
+
+/// Runs a write for the caller once per key: without a key, just runs it; with one, runs the write
+/// and keeps its answer in one transaction, or gives back the answer kept from the first time.
 pub fn once<F>(
     conn: &mut DbConnection,
     who: &Identity,
+    in_flight: &InFlightKeys,
     key: Option<(String, String)>,
     write: F,
 ) -> Result<Answer, AppError>
@@ -126,74 +171,62 @@ where
         return write(conn, who);
     };
     let scope = who.scope;
-    if let Some(kept) = begin(conn, scope, &key, &fingerprint)? {
+    let _in_flight = in_flight.enter(scope, &key).ok_or_else(still_processing)?;
+    if let Some(kept) = kept(conn, scope, &key, &fingerprint)? {
         return Ok(kept);
     }
     let result = db::write_transaction(conn, |conn| {
         let answer = write(conn, who)?;
         let headers = serde_json::to_string(&answer.headers)
             .map_err(|err| AppError::Internal(err.to_string()))?;
-        IdempotencyKey::keep(
+        let first = IdempotencyKey::keep(
             conn,
             scope,
             &key,
+            &fingerprint,
             i32::from(answer.status),
             &headers,
             &answer.body,
+            auth::now(),
         )?;
-        Ok::<_, AppError>(answer)
+        if first {
+            Ok(answer)
+        } else {
+            // Another instance kept an answer for this key first: roll this write back.
+            Err(still_processing())
+        }
     });
-    if result.is_err() {
-        // Nothing was written: a retry with the key is processed afresh.
-        let _ = IdempotencyKey::release(conn, scope, &key);
+    match result {
+        Err(AppError::Conflict(_)) => {
+            kept(conn, scope, &key, &fingerprint)?.ok_or_else(still_processing)
+        }
+        other => other,
     }
-    result
 }
 
-/// Claims the key (`None`: go ahead), or gives the kept answer, or refuses.
-fn begin(
+/// The answer kept for the key, if any; 422 if it was kept for another request.
+fn kept(
     conn: &mut DbConnection,
     scope: ListScope,
     key: &str,
     fingerprint: &str,
 ) -> Result<Option<Answer>, AppError> {
-    let now = auth::now();
-    for _ in 0..2 {
-        let Some(kept) = IdempotencyKey::find(conn, scope, key)? else {
-            if IdempotencyKey::claim(conn, scope, key, fingerprint, now)? {
-                return Ok(None);
-            }
-            continue; // claimed by a request at the same moment: look again
-        };
-        if kept.fingerprint != fingerprint {
-            return Err(AppError::Validation(ValidationError {
-                field: "Idempotency-Key",
-                message: "this Idempotency-Key was already used for a different request".into(),
-            }));
-        }
-        let Some(status) = kept.status else {
-            let stale = now.saturating_sub(ABANDONED_AFTER_SECS);
-            if kept.created_at < stale
-                && IdempotencyKey::reclaim(conn, kept.id, fingerprint, now, stale)?
-            {
-                return Ok(None);
-            }
-            return Err(AppError::Conflict(
-                "a request with this Idempotency-Key is still being processed; try again shortly"
-                    .into(),
-            ));
-        };
-        let headers = serde_json::from_str(kept.headers.as_deref().unwrap_or("[]"))
-            .map_err(|err| AppError::Internal(format!("a kept answer cannot be read: {err}")))?;
-        return Ok(Some(Answer {
-            status: u16::try_from(status).unwrap_or(200),
-            headers,
-            body: kept.body.unwrap_or_default(),
+    let Some(kept) = IdempotencyKey::find(conn, scope, key)? else {
+        return Ok(None);
+    };
+    if kept.fingerprint != fingerprint {
+        return Err(AppError::Validation(ValidationError {
+            field: "Idempotency-Key",
+            message: "this Idempotency-Key was already used for a different request".into(),
         }));
     }
-    Err(AppError::Conflict(
-        "a request with this Idempotency-Key is still being processed; try again shortly".into(),
-    ))
+    let headers = serde_json::from_str(&kept.headers)
+        .map_err(|err| AppError::Internal(format!("a kept answer cannot be read: {err}")))?;
+    Ok(Some(Answer {
+        status: u16::try_from(kept.status).unwrap_or(200),
+        headers,
+        body: kept.body,
+    }))
 }
 
 /// Forgets keys older than `keep_hours`, every ten minutes, on the current Tokio runtime.

@@ -24,9 +24,9 @@ diesel::table! {
         list -> Text,
         key -> Text,
         fingerprint -> Text,
-        status -> Nullable<Integer>,
-        headers -> Nullable<Text>,
-        body -> Nullable<Text>,
+        status -> Integer,
+        headers -> Text,
+        body -> Text,
         created_at -> BigInt,
     }
 }

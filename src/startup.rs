@@ -67,6 +67,7 @@ pub fn run(
     let pool = web::Data::new(pool);
     let list_cache = web::Data::new(ListCache::default());
     let auth = web::Data::new(Auth::new(settings.auth.clone()));
+    let in_flight = web::Data::new(crate::idempotency::InFlightKeys::default());
     let cors_settings = settings.cors.clone();
     let static_dir = settings.server.static_dir.clone();
     let body_limit = settings.server.body_limit;
@@ -75,6 +76,7 @@ pub fn run(
             .app_data(pool.clone())
             .app_data(list_cache.clone())
             .app_data(auth.clone())
+            .app_data(in_flight.clone())
             .app_data(events_data.clone())
             .app_data(
                 web::JsonConfig::default()

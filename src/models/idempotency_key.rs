@@ -13,10 +13,10 @@ pub struct IdempotencyKey {
     pub list: String,
     pub key: String,
     pub fingerprint: String,
-    /// `None` while the first request with the key is being processed.
-    pub status: Option<i32>,
-    pub headers: Option<String>,
-    pub body: Option<String>,
+    pub status: i32,
+    /// The kept headers, a JSON list of name and value pairs.
+    pub headers: String,
+    pub body: String,
     pub created_at: i64,
 }
 
@@ -41,24 +41,30 @@ impl IdempotencyKey {
             .optional()
     }
 
-    /// Claims the key for a request being processed; `false` if someone has it already.
-    pub fn claim(
+    /// Keeps the answer, inside the transaction of the write it describes; `false` if the key
+    /// was kept already (by a request that committed first), and the caller must roll back.
+    #[allow(clippy::too_many_arguments)]
+    pub fn keep(
         conn: &mut DbConnection,
         scope: ListScope,
         key: &str,
         fingerprint: &str,
+        status: i32,
+        headers: &str,
+        body: &str,
         now: i64,
     ) -> QueryResult<bool> {
-        let inserted = db::write_transaction(conn, |conn| {
-            diesel::insert_into(idempotency_keys::table)
-                .values((
-                    idempotency_keys::list.eq(list_name(scope)),
-                    idempotency_keys::key.eq(key),
-                    idempotency_keys::fingerprint.eq(fingerprint),
-                    idempotency_keys::created_at.eq(now),
-                ))
-                .execute(conn)
-        });
+        let inserted = diesel::insert_into(idempotency_keys::table)
+            .values((
+                idempotency_keys::list.eq(list_name(scope)),
+                idempotency_keys::key.eq(key),
+                idempotency_keys::fingerprint.eq(fingerprint),
+                idempotency_keys::status.eq(status),
+                idempotency_keys::headers.eq(headers),
+                idempotency_keys::body.eq(body),
+                idempotency_keys::created_at.eq(now),
+            ))
+            .execute(conn);
         match inserted {
             Ok(_) => Ok(true),
             Err(diesel::result::Error::DatabaseError(
@@ -67,67 +73,6 @@ impl IdempotencyKey {
             )) => Ok(false),
             Err(err) => Err(err),
         }
-    }
-
-    /// Takes over a claim whose request was abandoned (its process died) before `stale_before`.
-    pub fn reclaim(
-        conn: &mut DbConnection,
-        id: i32,
-        fingerprint: &str,
-        now: i64,
-        stale_before: i64,
-    ) -> QueryResult<bool> {
-        db::write_transaction(conn, |conn| {
-            diesel::update(
-                idempotency_keys::table
-                    .filter(idempotency_keys::id.eq(id))
-                    .filter(idempotency_keys::status.is_null())
-                    .filter(idempotency_keys::created_at.lt(stale_before)),
-            )
-            .set((
-                idempotency_keys::fingerprint.eq(fingerprint),
-                idempotency_keys::created_at.eq(now),
-            ))
-            .execute(conn)
-            .map(|updated| updated > 0)
-        })
-    }
-
-    /// Keeps the answer; inside the transaction of the write it describes.
-    pub fn keep(
-        conn: &mut DbConnection,
-        scope: ListScope,
-        key: &str,
-        status: i32,
-        headers: &str,
-        body: &str,
-    ) -> QueryResult<()> {
-        diesel::update(
-            idempotency_keys::table
-                .filter(idempotency_keys::list.eq(list_name(scope)))
-                .filter(idempotency_keys::key.eq(key)),
-        )
-        .set((
-            idempotency_keys::status.eq(status),
-            idempotency_keys::headers.eq(headers),
-            idempotency_keys::body.eq(body),
-        ))
-        .execute(conn)
-        .map(drop)
-    }
-
-    /// Gives up a claim whose request failed, so that a retry is processed afresh.
-    pub fn release(conn: &mut DbConnection, scope: ListScope, key: &str) -> QueryResult<()> {
-        db::write_transaction(conn, |conn| {
-            diesel::delete(
-                idempotency_keys::table
-                    .filter(idempotency_keys::list.eq(list_name(scope)))
-                    .filter(idempotency_keys::key.eq(key))
-                    .filter(idempotency_keys::status.is_null()),
-            )
-            .execute(conn)
-            .map(drop)
-        })
     }
 
     /// Forgets keys made before `before`; returns how many.

@@ -10,7 +10,7 @@ use super::{as_caller, collection_url, rendered_list};
 use crate::auth::{Caller, Identity};
 use crate::db::DbPool;
 use crate::error::AppError;
-use crate::idempotency::{self, Answer};
+use crate::idempotency::{self, Answer, InFlightKeys};
 use crate::models::{NewTodo, Todo, TodoChanges, WriteOutcome};
 
 type JsonObject = web::Json<Map<String, Value>>;
@@ -106,13 +106,14 @@ pub async fn create(
     req: HttpRequest,
     pool: web::Data<DbPool>,
     caller: Caller,
+    in_flight: web::Data<InFlightKeys>,
     body: JsonObject,
 ) -> Result<HttpResponse, AppError> {
     let new = NewTodo::from_json(&body)?;
     let key = idempotency_key(&req, &canonical(&body))?;
     let base = collection_url(&req);
     let answer = as_caller(&pool, caller, move |conn, who: &Identity| {
-        idempotency::once(conn, who, key, |conn, who| {
+        idempotency::once(conn, who, &in_flight, key, |conn, who| {
             let todo = Todo::create(conn, who.scope, new)?;
             let location = todo.to_json(&base).url;
             Ok(todo_answer(StatusCode::CREATED, &todo, &base)?.header("location", location))
@@ -150,6 +151,7 @@ pub async fn update(
     req: HttpRequest,
     pool: web::Data<DbPool>,
     caller: Caller,
+    in_flight: web::Data<InFlightKeys>,
     id: web::Path<i32>,
     body: JsonObject,
 ) -> Result<HttpResponse, AppError> {
@@ -159,7 +161,7 @@ pub async fn update(
     let key = idempotency_key(&req, &canonical(&body))?;
     let base = collection_url(&req);
     let answer = as_caller(&pool, caller, move |conn, who| {
-        idempotency::once(conn, who, key, |conn, who| {
+        idempotency::once(conn, who, &in_flight, key, |conn, who| {
             let outcome = Todo::update(conn, who.scope, id, &changes, expected.as_deref())?;
             todo_answer(StatusCode::OK, &refused(outcome, id, &base)?, &base)
         })
@@ -173,6 +175,7 @@ pub async fn delete(
     req: HttpRequest,
     pool: web::Data<DbPool>,
     caller: Caller,
+    in_flight: web::Data<InFlightKeys>,
     id: web::Path<i32>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
@@ -180,7 +183,7 @@ pub async fn delete(
     let key = idempotency_key(&req, b"")?;
     let base = collection_url(&req);
     let answer = as_caller(&pool, caller, move |conn, who| {
-        idempotency::once(conn, who, key, |conn, who| {
+        idempotency::once(conn, who, &in_flight, key, |conn, who| {
             let outcome = Todo::delete(conn, who.scope, id, expected.as_deref())?;
             refused(outcome, id, &base)?;
             Ok(Answer::new(StatusCode::NO_CONTENT))
@@ -200,12 +203,13 @@ pub async fn delete_all(
     req: HttpRequest,
     pool: web::Data<DbPool>,
     caller: Caller,
+    in_flight: web::Data<InFlightKeys>,
     query: web::Query<DeleteAllQuery>,
 ) -> Result<HttpResponse, AppError> {
     let completed = query.completed;
     let key = idempotency_key(&req, b"")?;
     let answer = as_caller(&pool, caller, move |conn, who| {
-        idempotency::once(conn, who, key, |conn, who| {
+        idempotency::once(conn, who, &in_flight, key, |conn, who| {
             Todo::delete_all(conn, who.scope, completed)?;
             Ok(Answer::new(StatusCode::NO_CONTENT))
         })
