@@ -10,6 +10,10 @@ const files = {
   jquery: ["dist/jquery.min.js", "LICENSE.txt"],
   "todomvc-app-css": ["index.css", "license"],
   "todomvc-common": ["base.css", "license"],
+  // Promises over IndexedDB, for the page's queue of changes not yet saved.
+  idb: ["build/umd.js", "LICENSE"],
+  // The accessibility checker the browser tests run inside the page.
+  "axe-core": ["axe.min.js", "LICENSE", "LICENSE-3RD-PARTY.txt"],
 };
 
 rmSync("static/vendor", { recursive: true, force: true });
