@@ -220,8 +220,10 @@ fn kept(
             message: "this Idempotency-Key was already used for a different request".into(),
         }));
     }
-    let headers = serde_json::from_str(&kept.headers)
+    let mut headers: Vec<(String, String)> = serde_json::from_str(&kept.headers)
         .map_err(|err| AppError::Internal(format!("a kept answer cannot be read: {err}")))?;
+    // The body is the answer of the first time, not the todo as it is now.
+    headers.push(("idempotent-replayed".into(), "true".into()));
     Ok(Some(Answer {
         status: u16::try_from(kept.status).unwrap_or(200),
         headers,

@@ -10,7 +10,7 @@ use actix_files::Files;
 use actix_web::dev::Server;
 use actix_web::http::header;
 use actix_web::middleware::{DefaultHeaders, ErrorHandlers, Logger};
-use actix_web::{App, HttpServer, Scope, web};
+use actix_web::{App, HttpRequest, HttpServer, Scope, web};
 
 use crate::auth::{Auth, csrf};
 use crate::config::{CorsSettings, Settings};
@@ -150,11 +150,28 @@ fn static_files(dir: &Path) -> Scope {
                 .wrap(cache("public, max-age=31536000, immutable"))
                 .service(confined_files(&dir.join("vendor"))),
         )
+        .service(service_worker(dir))
         .service(
             web::scope("")
                 .wrap(cache("no-cache"))
                 .service(confined_files(dir)),
         )
+}
+
+/// `/static/sw.js`, allowed to control the whole site (`Service-Worker-Allowed: /`) although it
+/// lives under `/static/`. Browsers check it for a new version on every load of the page.
+fn service_worker(dir: &Path) -> impl actix_web::dev::HttpServiceFactory + use<> {
+    let path = dir.join("sw.js");
+    web::resource("/sw.js")
+        .wrap(
+            DefaultHeaders::new()
+                .add((header::CACHE_CONTROL, "no-cache"))
+                .add(("Service-Worker-Allowed", "/")),
+        )
+        .route(web::get().to(move |req: HttpRequest| {
+            let path = path.clone();
+            async move { actix_files::NamedFile::open(path).map(|file| file.into_response(&req)) }
+        }))
 }
 
 /// Files under `dir`, never anything outside it: actix-files refuses `..` segments, and the filter
@@ -222,6 +239,10 @@ fn cors(settings: &CorsSettings) -> Cors {
         })
         .allowed_methods(settings.allowed_methods.iter().map(String::as_str))
         .allowed_headers(settings.allowed_headers.iter().map(String::as_str))
-        .expose_headers([header::LOCATION])
+        .expose_headers([
+            header::LOCATION,
+            header::ETAG,
+            header::HeaderName::from_static("idempotent-replayed"),
+        ])
         .max_age(settings.max_age_secs)
 }

@@ -1,37 +1,34 @@
-/* Starts the app on the todos the server put in the page: no second fetch, no redraw. */
+/*
+ * Starts the app on the todos the server put in the page: no second fetch, no redraw. Then the
+ * queue adds what this browser still holds (changes not yet saved, a newer list kept offline),
+ * the live stream starts, and the service worker keeps the page for opening offline.
+ */
 var app = app || {};
 
 (function () {
   'use strict';
 
   var errorBox = document.querySelector('.sync-error');
+  var newTodo = document.querySelector('.new-todo');
 
   /*
    * The session is over (expired, or signed out in another tab): go to the sign-in page, which
-   * comes back to this list afterwards.
+   * comes back to this list afterwards. Queued changes stay and are sent after signing in.
    */
   app.signInAgain = function () {
     var here = window.location.pathname + window.location.search + window.location.hash;
     window.location.assign('/login?next=' + encodeURIComponent(here));
   };
 
-  /* A save the server refused or never got: tell the user, then show what the server holds. */
-  app.syncFailed = function (modelOrCollection, xhr) {
-    if (xhr && xhr.status === 401) {
-      errorBox.querySelector('.sync-error-message').textContent =
-        'Your session has ended. Taking you to the sign-in page…';
-      errorBox.hidden = false;
-      app.signInAgain();
-      return;
-    }
-    var answer = xhr && xhr.responseJSON && xhr.responseJSON.error;
-    var message = answer
-      ? 'Your change was not saved: ' + answer + '.'
-      : 'Your change was not saved: the server could not be reached.';
+  app.showError = function (message) {
     errorBox.querySelector('.sync-error-message').textContent = message;
     errorBox.hidden = false;
-    if (xhr && xhr.status !== 0) {
-      app.todos.fetch({ reset: true });
+  };
+
+  /* A new todo the server refused: the user gets their text back, unless they began the next. */
+  app.giveBackTitle = function (title) {
+    if (!newTodo.value) {
+      newTodo.value = title;
     }
   };
 
@@ -39,11 +36,48 @@ var app = app || {};
     errorBox.hidden = true;
   });
 
+  /* Signing out forgets what this browser holds for the user, after asking if some is unsaved. */
+  var signOut = document.querySelector('.account-bar form');
+  if (signOut) {
+    signOut.addEventListener('submit', function (event) {
+      event.preventDefault();
+      var waiting = app.queue.waiting();
+      if (waiting && !window.confirm(waiting + (waiting === 1 ? ' change has' : ' changes have') +
+          ' not been saved yet and will be lost. Sign out anyway?')) {
+        return;
+      }
+      var cleared = [app.queue.forget()];
+      if (window.caches) {
+        cleared.push(caches.delete('todomvc-pages')); // the service worker's copy of the list
+      }
+      Promise.all(cleared).catch(function () {}).then(function () { signOut.submit(); });
+    });
+  }
+
+  /* The service worker keeps this page and its files; it is told which files the page uses. */
+  function keepForOffline() {
+    if (!('serviceWorker' in navigator)) {
+      return;
+    }
+    navigator.serviceWorker.register('/static/sw.js', { scope: '/' }).catch(function (err) {
+      window.console.warn('no service worker: the page will not open offline', err);
+    });
+    navigator.serviceWorker.ready.then(function (registration) {
+      var files = [window.location.pathname + window.location.search];
+      document.querySelectorAll('script[src], link[rel="stylesheet"]').forEach(function (el) {
+        files.push(el.getAttribute('src') || el.getAttribute('href'));
+      });
+      registration.active.postMessage({ keep: files });
+    });
+  }
+
   var block = document.getElementById('todos-data');
-  app.todos = new app.Todos(JSON.parse(block.textContent));
+  var page = { change: Number(block.dataset.change), todos: JSON.parse(block.textContent) };
+  app.todos = new app.Todos(page.todos);
   app.TodoFilter = '';
   new app.AppView();
   new app.TodoRouter();
   Backbone.history.start();
-  app.startLiveUpdates(block.dataset.change);
+  app.queue.start(block.dataset.user, page).then(app.startLiveUpdates);
+  keepForOffline();
 })();

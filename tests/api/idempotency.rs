@@ -29,10 +29,12 @@ async fn a_repeated_create_makes_one_todo_and_the_same_answer(backend: Backend) 
         first.headers()["location"].clone(),
         first.headers()["etag"].clone(),
     );
+    assert!(first.headers().get("idempotent-replayed").is_none());
     let body: Value = first.json().await.unwrap();
     for _ in 0..3 {
         let again = post(&app, &app.client, "k-1", json!({"title": "once"})).await;
         assert_eq!(again.status(), 201);
+        assert_eq!(again.headers()["idempotent-replayed"], "true");
         assert_eq!(again.headers()["location"], location);
         assert_eq!(again.headers()["etag"], etag);
         assert_eq!(again.headers()["content-type"], "application/json");

@@ -8,8 +8,18 @@ var app = app || {};
     model: app.Todo,
     url: '/todos/',
 
+    /* Server ids are numbers; todos the server has not seen yet have string ids and go last. */
     comparator: function (a, b) {
-      return (a.get('order') - b.get('order')) || (a.id - b.id);
+      var byOrder = a.get('order') - b.get('order');
+      if (byOrder) {
+        return byOrder;
+      }
+      var aNew = typeof a.id === 'string';
+      var bNew = typeof b.id === 'string';
+      if (aNew !== bNew) {
+        return aNew ? 1 : -1;
+      }
+      return aNew ? (a.id < b.id ? -1 : 1) : a.id - b.id;
     },
 
     completed: function () {
@@ -18,15 +28,6 @@ var app = app || {};
 
     remaining: function () {
       return this.where({ completed: false });
-    },
-
-    /* "Clear completed" is one request, not one per todo. */
-    clearCompleted: function () {
-      var done = this.completed();
-      var todos = this;
-      return Backbone.ajax({ url: this.url + '?completed=true', type: 'DELETE' })
-        .done(function () { todos.remove(done); })
-        .fail(function (xhr) { app.syncFailed(todos, xhr); });
     }
   });
 })();

@@ -98,29 +98,19 @@ var app = app || {};
       if (!title) {
         return;
       }
-      var input = this.$input;
-      input.val('');
-      app.todos.create({ title: title }, {
-        wait: true,
-        error: function (todo, xhr) {
-          // Give the user back what they typed, unless they have started on the next one.
-          if (!input.val()) {
-            input.val(title);
-          }
-          app.syncFailed(todo, xhr);
-        }
-      });
+      this.$input.val('');
+      app.queue.create({ title: title });
     },
 
     clearCompleted: function () {
-      app.todos.clearCompleted();
+      app.queue.clearCompleted();
     },
 
     toggleAllComplete: function () {
       var completed = this.allCheckbox.checked;
       app.todos.each(function (todo) {
         if (todo.get('completed') !== completed) {
-          todo.save({ completed: completed }, { error: app.syncFailed });
+          app.queue.update(todo, { completed: completed });
         }
       });
     }

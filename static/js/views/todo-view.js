@@ -19,11 +19,14 @@ var app = app || {};
     initialize: function (options) {
       // Only what the item shows: a new version alone (the echo of a save) redraws nothing.
       this.listenTo(this.model, 'change:title change:completed', this.render);
+      this.listenTo(this.model, 'change:pending', this.showPending);
+      this.listenTo(this.model, 'change:id', function () { this.el.dataset.id = this.model.id; });
       this.listenTo(this.model, 'destroy remove', this.remove);
       this.listenTo(this.model, 'visible', this.toggleVisible);
       if (options && options.el) {
         this.$input = this.$('.edit');
         this.toggleVisible();
+        this.showPending();
       } else {
         this.render();
       }
@@ -56,7 +59,15 @@ var app = app || {};
       this.$el.toggleClass('completed', completed).removeClass('editing');
       this.$input = this.$(edit);
       this.toggleVisible();
+      this.showPending();
       return this;
+    },
+
+    /* A todo whose change the server has not confirmed yet looks pending. */
+    showPending: function () {
+      var pending = !!this.model.get('pending');
+      this.$el.toggleClass('pending', pending);
+      this.el.title = pending ? 'Not saved yet' : '';
     },
 
     toggleVisible: function () {
@@ -87,15 +98,13 @@ var app = app || {};
       this.$el.removeClass('editing');
       this.model.editing = false;
       if (!title) {
-        this.clear();
-        app.editEnded(this.model, true);
+        this.model.discard();
       } else if (title !== this.model.get('title')) {
-        this.model.save({ title: title }, { error: app.syncFailed });
-        app.editEnded(this.model, true);
+        this.model.rename(title);
       } else {
         this.$input.val(title);
-        app.editEnded(this.model, false);
       }
+      app.queue.editEnded();
     },
 
     onEditKeydown: function (e) {
@@ -106,12 +115,12 @@ var app = app || {};
         this.$el.removeClass('editing');
         this.model.editing = false;
         this.$input.val(this.model.get('title'));
-        app.editEnded(this.model, false);
+        app.queue.editEnded();
       }
     },
 
     clear: function () {
-      this.model.destroy({ error: app.syncFailed });
+      this.model.discard();
     }
   });
 })();
