@@ -256,6 +256,7 @@ var app = app || {};
       if (retryTimer) {
         clearTimeout(retryTimer);
         retryTimer = null;
+        unreachable = false;
       }
       adoptOrphans().then(pump);
     },
@@ -417,25 +418,31 @@ var app = app || {};
 
   /* ---- Sending ---- */
 
-  /* Sends what may go now: not before an earlier change of the same todo, nor past a "clear". */
+  /*
+   * Sends what may go now: not before an earlier change of the same todo, a create not before an
+   * earlier create (the list keeps the order they were made in), and nothing past a "clear".
+   */
   function pump() {
     if (stopped || retryTimer) {
       return;
     }
     var busy = {};
     var earlier = false;
+    var creating = false;
     var barrier = false;
     var out = Object.keys(inFlight).length;
     for (var i = 0; i < changes.length && out < PARALLEL && !barrier; i++) {
       var change = changes[i];
       var ready = change.seq !== undefined && !inFlight[change.key] && !change.conflict &&
-        !busy[change.id] && (change.kind !== 'clear' || !earlier);
+        !busy[change.id] && (change.kind !== 'clear' || !earlier) &&
+        (change.kind !== 'create' || !creating);
       if (ready) {
         send(change);
         out++;
       }
       busy[change.id] = true;
       earlier = true;
+      creating = creating || change.kind === 'create';
       barrier = change.kind === 'clear';
     }
     showStatus();
@@ -601,6 +608,7 @@ var app = app || {};
       var delay = Math.max(after || 0, retryDelay) * (0.75 + Math.random() / 2);
       retryTimer = setTimeout(function () {
         retryTimer = null;
+        unreachable = false; // "Saving…" while it tries again
         pump();
       }, delay);
     }

@@ -1133,7 +1133,11 @@ impl CuttableProxy {
 
     /// Copies both ways; losing answers, it reads the server's answer and closes the client's
     /// connection without a byte of it.
-    async fn relay(mut client: tokio::net::TcpStream, mut server: tokio::net::TcpStream, lose: bool) {
+    async fn relay(
+        mut client: tokio::net::TcpStream,
+        mut server: tokio::net::TcpStream,
+        lose: bool,
+    ) {
         if !lose {
             let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
             return;

@@ -54,10 +54,9 @@ async fn changes_made_offline_survive_a_reload_and_are_saved_once_back_online() 
         json!(["renamed offline", "first offline", "second offline"])
     );
     eventually!(
-        b.state().await["status"]
-            .as_str()
-            .is_some_and(|status| status.starts_with("Offline: ")
-                && status.ends_with(" changes waiting")),
+        b.state().await["status"].as_str().is_some_and(
+            |status| status.starts_with("Offline: ") && status.ends_with(" changes waiting")
+        ),
         "no offline status: {}",
         b.state().await
     );
@@ -95,7 +94,10 @@ async fn changes_made_offline_survive_a_reload_and_are_saved_once_back_online() 
     let sent: Vec<crate::helpers::Name> = app
         .database
         .load("SELECT title AS name FROM todo_changes WHERE title = 'third offline'");
-    assert!(sent.is_empty(), "the todo created and deleted offline was sent");
+    assert!(
+        sent.is_empty(),
+        "the todo created and deleted offline was sent"
+    );
     b.close().await;
 }
 
@@ -110,6 +112,18 @@ async fn a_server_answering_503_for_a_while_loses_nothing_and_doubles_nothing() 
     let Some(b) = Browser::open(&app, "answers_503").await else {
         return;
     };
+    // Every text the status line shows, in order.
+    b.run(
+        "window.statusSeen = [];
+         const line = document.querySelector('.sync-status');
+         new MutationObserver(() => {
+           const text = line.hidden ? null : line.textContent;
+           if (window.statusSeen[window.statusSeen.length - 1] !== text) {
+             window.statusSeen.push(text);
+           }
+         }).observe(line, { attributes: true, childList: true, characterData: true, subtree: true });",
+    )
+    .await;
     let mut holder = diesel::sqlite::SqliteConnection::establish(&app.database.url).unwrap();
     holder.batch_execute("BEGIN IMMEDIATE").unwrap();
 
@@ -144,6 +158,19 @@ async fn a_server_answering_503_for_a_while_loses_nothing_and_doubles_nothing() 
     );
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(app.rows().len(), 3, "a change was applied twice");
+    // "Offline: 3 changes waiting", then "Saving…", then nothing.
+    let seen = b.run("return window.statusSeen").await;
+    let seen: Vec<Option<String>> = serde_json::from_value(seen).unwrap();
+    let waiting = seen
+        .iter()
+        .position(|text| text.as_deref() == Some("Offline: 3 changes waiting"))
+        .unwrap_or_else(|| panic!("never showed 3 waiting: {seen:?}"));
+    let saving = seen[waiting..]
+        .iter()
+        .position(|text| text.as_deref() == Some("Saving…"))
+        .unwrap_or_else(|| panic!("never showed saving after waiting: {seen:?}"));
+    assert!(saving > 0);
+    assert_eq!(seen.last(), Some(&None), "{seen:?}");
     b.close().await;
 }
 
@@ -155,7 +182,10 @@ async fn an_answer_lost_after_the_commit_is_not_applied_twice() {
         return;
     };
     b.add("before").await;
-    eventually!(app.rows().len() == 1, "the first todo was not saved");
+    eventually!(
+        app.rows().len() == 1 && b.state().await["pending"] == json!([]),
+        "the first todo was not saved"
+    );
 
     // The server applies the create; the page never hears of it and tries again.
     proxy.lose_answers();
@@ -263,10 +293,7 @@ async fn a_conflict_shows_both_versions_and_each_choice_does_what_it_says() {
     );
     choose(&b, "theirs two", "conflict-take-theirs").await;
     choose(&b, "theirs three", "conflict-keep-mine").await;
-    eventually!(
-        app.rows().len() == 2,
-        "keeping my delete did not delete it"
-    );
+    eventually!(app.rows().len() == 2, "keeping my delete did not delete it");
     within_ten_seconds!(
         b.state().await["conflicts"] == json!([]) && b.state().await["status"].is_null(),
         "the conflicts stayed: {}",
@@ -358,6 +385,41 @@ async fn signing_out_clears_the_queue_and_the_kept_page() {
         b.run(held).await == json!({"page": false, "databases": []}),
         "the browser still holds the user's data: {}",
         b.run(held).await
+    );
+    b.close().await;
+}
+
+#[tokio::test]
+async fn a_session_that_ended_keeps_the_queue_for_after_signing_in() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let proxy = CuttableProxy::start(&app.address).await;
+    let Some(b) = Browser::open_at(&app, "queue_401", &proxy.address).await else {
+        return;
+    };
+    b.kept_for_offline().await;
+    proxy.cut();
+    b.add("typed while away").await;
+    // The session ends meanwhile (expired, or ended from another device).
+    app.database.execute("DELETE FROM sessions");
+    proxy.restore();
+    within_ten_seconds!(
+        b.current_path().await.starts_with("/login"),
+        "the page did not go to the sign-in page: {}",
+        b.current_path().await
+    );
+    assert!(app.rows().is_empty());
+    b.submit_account_form("alice", crate::helpers::PASSWORD)
+        .await;
+    within_ten_seconds!(
+        titles(&app.rows()) == ["typed while away"],
+        "the queue was not sent after signing in: {:?}",
+        app.rows()
+    );
+    eventually!(
+        b.state().await["visible"] == json!(["typed while away"])
+            && b.state().await["pending"] == json!([]),
+        "the page does not show it saved: {}",
+        b.state().await
     );
     b.close().await;
 }
