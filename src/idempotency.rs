@@ -157,6 +157,10 @@ fn still_processing() -> AppError {
 
 /// Runs a write for the caller once per key: without a key, just runs it; with one, runs the write
 /// and keeps its answer in one transaction, or gives back the answer kept from the first time.
+///
+/// A first request (the usual case) costs one insert in the write's transaction and no lookup: a
+/// repeat is found by the unique key, which makes its transaction roll back, or by the write
+/// failing (a repeated delete finds nothing to delete); either way the kept answer is then read.
 pub fn once<F>(
     conn: &mut DbConnection,
     who: &Identity,
@@ -172,9 +176,6 @@ where
     };
     let scope = who.scope;
     let _in_flight = in_flight.enter(scope, &key).ok_or_else(still_processing)?;
-    if let Some(kept) = kept(conn, scope, &key, &fingerprint)? {
-        return Ok(kept);
-    }
     let result = db::write_transaction(conn, |conn| {
         let answer = write(conn, who)?;
         let headers = serde_json::to_string(&answer.headers)
@@ -192,15 +193,13 @@ where
         if first {
             Ok(answer)
         } else {
-            // Another instance kept an answer for this key first: roll this write back.
+            // The key was kept already (a repeat, or another instance was first): roll back.
             Err(still_processing())
         }
     });
     match result {
-        Err(AppError::Conflict(_)) => {
-            kept(conn, scope, &key, &fingerprint)?.ok_or_else(still_processing)
-        }
-        other => other,
+        Ok(answer) => Ok(answer),
+        Err(err) => kept(conn, scope, &key, &fingerprint)?.ok_or(err),
     }
 }
 

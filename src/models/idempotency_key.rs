@@ -75,11 +75,37 @@ impl IdempotencyKey {
         }
     }
 
-    /// Forgets keys made before `before`; returns how many.
+    /// Forgets keys made before `before`, oldest first, in short transactions; returns how many.
+    ///
+    /// Ids grow with time, so the expired keys are those below the first id made at or after
+    /// `before`: found by walking the table in id order, with no index on `created_at` for every
+    /// write to keep up to date.
     pub fn trim(conn: &mut DbConnection, before: i64) -> QueryResult<usize> {
-        db::write_transaction(conn, |conn| {
-            diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(before)))
-                .execute(conn)
-        })
+        const BATCH: i32 = 5_000;
+        let mut trimmed = 0;
+        loop {
+            let deleted = db::write_transaction(conn, |conn| {
+                let Some(oldest) = idempotency_keys::table
+                    .select(diesel::dsl::min(idempotency_keys::id))
+                    .first::<Option<i32>>(conn)?
+                else {
+                    return Ok(0);
+                };
+                let live = idempotency_keys::table
+                    .filter(idempotency_keys::created_at.ge(before))
+                    .order(idempotency_keys::id.asc())
+                    .select(idempotency_keys::id)
+                    .first::<i32>(conn)
+                    .optional()?
+                    .unwrap_or(i32::MAX);
+                let end = live.min(oldest.saturating_add(BATCH));
+                diesel::delete(idempotency_keys::table.filter(idempotency_keys::id.lt(end)))
+                    .execute(conn)
+            })?;
+            trimmed += deleted;
+            if deleted < usize::try_from(BATCH).unwrap_or(usize::MAX) {
+                return Ok(trimmed);
+            }
+        }
     }
 }

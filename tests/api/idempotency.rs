@@ -175,7 +175,51 @@ async fn keys_belong_to_their_list(backend: Backend) {
     assert_eq!(app.rows().len(), 2);
 }
 
+/// Keys older than `idempotency.keep_hours` go; younger ones still replay.
+async fn old_keys_are_trimmed_and_young_ones_kept(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for i in 0..7 {
+        let title = format!("todo {i}");
+        let response = post(
+            &app,
+            &app.client,
+            &format!("k-{i}"),
+            json!({ "title": title }),
+        )
+        .await;
+        assert_eq!(response.status(), 201);
+    }
+    // The first four were made two days ago.
+    app.database.execute(
+        "UPDATE idempotency_keys SET created_at = created_at - 172800 \
+         WHERE key IN ('k-0', 'k-1', 'k-2', 'k-3')",
+    );
+    let pool = app.pool.clone();
+    let trimmed = tokio::task::spawn_blocking(move || {
+        let mut conn = pool.get().expect("a connection");
+        todomvc::models::IdempotencyKey::trim(&mut conn, todomvc::auth::now() - 86_400)
+    })
+    .await
+    .unwrap()
+    .expect("trimmed");
+    assert_eq!(trimmed, 4);
+    let left: Vec<crate::helpers::Name> = app
+        .database
+        .load("SELECT key AS name FROM idempotency_keys ORDER BY id");
+    let left: Vec<&str> = left.iter().map(|row| row.name.as_str()).collect();
+    assert_eq!(left, ["k-4", "k-5", "k-6"]);
+
+    // A trimmed key is a new request again; a kept one still gets its first answer.
+    let again = post(&app, &app.client, "k-0", json!({"title": "todo 0"})).await;
+    assert_eq!(again.status(), 201);
+    assert!(again.headers().get("idempotent-replayed").is_none());
+    let replay = post(&app, &app.client, "k-6", json!({"title": "todo 6"})).await;
+    assert_eq!(replay.headers()["idempotent-replayed"], "true");
+    assert_eq!(app.rows().len(), 8);
+}
+
 on_both_engines!(
+    old_keys_are_trimmed_and_young_ones_kept,
     a_repeated_create_makes_one_todo_and_the_same_answer,
     a_repeated_delete_answers_204_both_times,
     misuse_of_a_key_is_refused,
