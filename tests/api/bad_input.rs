@@ -325,7 +325,13 @@ async fn check(app: &TestApp, request: Request, state: &mut State) {
         }
         return;
     }
-    let path = routed_path(&request.path);
+    // The path as sent: the URL parser resolves dot segments, `%2e%2e` included, before sending.
+    let sent = reqwest::Url::parse(&app.url(&request.path)).expect("a URL");
+    let sent = match sent.query() {
+        Some(query) => format!("{}?{query}", sent.path()),
+        None => sent.path().to_owned(),
+    };
+    let path = routed_path(&sent);
     let route = path.split('?').next().unwrap_or_default();
     let item_id = route
         .strip_prefix("/todos/")

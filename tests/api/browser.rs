@@ -273,7 +273,18 @@ impl Browser {
         .await
     }
 
+    /// Adds a todo and waits until the server has it (the page shows it as saved).
     async fn add(&self, title: &str) {
+        self.add_offline(title).await;
+        eventually!(
+            self.state().await["pending"] == json!([]),
+            "{title:?} was never saved: {}",
+            self.state().await
+        );
+    }
+
+    /// Adds a todo and waits until the page shows it, saved or not.
+    async fn add_offline(&self, title: &str) {
         let before = self.state().await["visible"].as_array().map_or(0, Vec::len);
         let input = self.find(".new-todo").await;
         input

@@ -39,7 +39,7 @@ async fn changes_made_offline_survive_a_reload_and_are_saved_once_back_online() 
 
     proxy.cut();
     for title in ["first offline", "second offline", "third offline"] {
-        b.add(title).await;
+        b.add_offline(title).await;
     }
     b.toggle("first offline").await;
     b.rename("rename me", "renamed offline").await;
@@ -127,8 +127,8 @@ async fn a_server_answering_503_for_a_while_loses_nothing_and_doubles_nothing() 
     let mut holder = diesel::sqlite::SqliteConnection::establish(&app.database.url).unwrap();
     holder.batch_execute("BEGIN IMMEDIATE").unwrap();
 
-    b.add("during one").await;
-    b.add("during two").await;
+    b.add_offline("during one").await;
+    b.add_offline("during two").await;
     b.toggle("before").await;
     eventually!(
         b.state().await["status"] == json!("Offline: 3 changes waiting"),
@@ -189,7 +189,7 @@ async fn an_answer_lost_after_the_commit_is_not_applied_twice() {
 
     // The server applies the create; the page never hears of it and tries again.
     proxy.lose_answers();
-    b.add("answer lost").await;
+    b.add_offline("answer lost").await;
     eventually!(
         titles(&app.rows()) == ["before", "answer lost"],
         "the create did not reach the server"
@@ -398,7 +398,7 @@ async fn a_session_that_ended_keeps_the_queue_for_after_signing_in() {
     };
     b.kept_for_offline().await;
     proxy.cut();
-    b.add("typed while away").await;
+    b.add_offline("typed while away").await;
     // The session ends meanwhile (expired, or ended from another device).
     app.database.execute("DELETE FROM sessions");
     proxy.restore();
