@@ -71,50 +71,54 @@ pub fn run(
     let cors_settings = settings.cors.clone();
     let static_dir = settings.server.static_dir.clone();
     let body_limit = settings.server.body_limit;
-    let mut server = HttpServer::new(move || {
-        App::new()
-            .app_data(pool.clone())
-            .app_data(list_cache.clone())
-            .app_data(auth.clone())
-            .app_data(in_flight.clone())
-            .app_data(events_data.clone())
-            .app_data(
-                web::JsonConfig::default()
-                    .limit(body_limit)
-                    .content_type(|mime| {
-                        mime.subtype() == mime::JSON || mime.suffix() == Some(mime::JSON)
-                    })
-                    .error_handler(|err, _req| AppError::from(err).into()),
-            )
-            .app_data(web::PathConfig::default().error_handler(|_err, req| {
-                AppError::todo_not_found(req.match_info().query("id")).into()
-            }))
-            .app_data(web::QueryConfig::default().error_handler(|err, _req| {
-                AppError::BadRequest(format!("invalid query string: {err}")).into()
-            }))
-            .configure(routes::configure)
-            .service(static_files(&static_dir))
-            .default_service(web::to(routes::not_found))
-            .wrap(cors(&cors_settings))
-            .wrap(ErrorHandlers::new().default_handler(json_error_body))
-            .wrap(security_headers())
-            .wrap(Logger::new(r#"%a "%r" %s %b %Dms"#))
-    })
-    // Live events are small writes that must leave at once: without TCP_NODELAY, Nagle's
-    // algorithm held one back until the client's delayed ACK (40 ms) whenever the previous one
-    // was still unacknowledged.
-    .tcp_nodelay(true)
-    .client_request_timeout(settings.server.client_request_timeout())
-    .keep_alive(Duration::from_secs(settings.server.keep_alive_secs))
-    // Live streams have their own cap (events.max_streams) and do not take the ordinary requests'
-    // places.
-    .max_connections(settings.server.max_connections_per_worker + settings.events.max_streams)
-    .shutdown_timeout(settings.server.shutdown_timeout_secs)
-    // Blocking work waits for a pooled connection anyway; more threads than connections only
-    // cost memory (a burst of 1,000 new live streams once made hundreds of them).
-    .worker_max_blocking_threads(settings.database.pool_size.max(4) as usize)
-    // actix-web stops at once on SIGINT; `shutdown_on_signal` makes SIGINT as graceful as SIGTERM.
-    .disable_signals();
+    let mut server =
+        HttpServer::new(move || {
+            App::new()
+                .app_data(pool.clone())
+                .app_data(list_cache.clone())
+                .app_data(auth.clone())
+                .app_data(in_flight.clone())
+                .app_data(events_data.clone())
+                .app_data(
+                    web::JsonConfig::default()
+                        .limit(body_limit)
+                        .content_type(|mime| {
+                            mime.subtype() == mime::JSON || mime.suffix() == Some(mime::JSON)
+                        })
+                        .error_handler(|err, _req| AppError::from(err).into()),
+                )
+                .app_data(web::PathConfig::default().error_handler(|_err, req| {
+                    AppError::todo_not_found(req.match_info().query("id")).into()
+                }))
+                .app_data(web::FormConfig::default().limit(body_limit).error_handler(
+                    |err, _req| AppError::BadRequest(format!("invalid form: {err}")).into(),
+                ))
+                .app_data(web::QueryConfig::default().error_handler(|err, _req| {
+                    AppError::BadRequest(format!("invalid query string: {err}")).into()
+                }))
+                .configure(routes::configure)
+                .service(static_files(&static_dir))
+                .default_service(web::to(routes::not_found))
+                .wrap(cors(&cors_settings))
+                .wrap(ErrorHandlers::new().default_handler(json_error_body))
+                .wrap(security_headers())
+                .wrap(Logger::new(r#"%a "%r" %s %b %Dms"#))
+        })
+        // Live events are small writes that must leave at once: without TCP_NODELAY, Nagle's
+        // algorithm held one back until the client's delayed ACK (40 ms) whenever the previous one
+        // was still unacknowledged.
+        .tcp_nodelay(true)
+        .client_request_timeout(settings.server.client_request_timeout())
+        .keep_alive(Duration::from_secs(settings.server.keep_alive_secs))
+        // Live streams have their own cap (events.max_streams) and do not take the ordinary requests'
+        // places.
+        .max_connections(settings.server.max_connections_per_worker + settings.events.max_streams)
+        .shutdown_timeout(settings.server.shutdown_timeout_secs)
+        // Blocking work waits for a pooled connection anyway; more threads than connections only
+        // cost memory (a burst of 1,000 new live streams once made hundreds of them).
+        .worker_max_blocking_threads(settings.database.pool_size.max(4) as usize)
+        // actix-web stops at once on SIGINT; `shutdown_on_signal` makes SIGINT as graceful as SIGTERM.
+        .disable_signals();
     if settings.server.workers > 0 {
         server = server.workers(settings.server.workers);
     }

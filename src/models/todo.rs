@@ -289,6 +289,26 @@ impl Todo {
 
     /// Deletes every todo of the list, or only those whose `completed` equals the filter;
     /// returns how many.
+    /// Marks every todo of the list completed (or active) that is not already; each one changed
+    /// gets a new version. Returns how many changed.
+    pub fn complete_all(
+        conn: &mut DbConnection,
+        scope: ListScope,
+        completed: bool,
+    ) -> QueryResult<usize> {
+        db::write_transaction(conn, |conn| {
+            let others = todos::table
+                .filter(scope.todos())
+                .filter(todos::completed.ne(completed));
+            diesel::update(others)
+                .set((
+                    todos::completed.eq(completed),
+                    todos::version.eq(todos::version + 1),
+                ))
+                .execute(conn)
+        })
+    }
+
     pub fn delete_all(
         conn: &mut DbConnection,
         scope: ListScope,

@@ -202,10 +202,15 @@ fn signed_in(auth: &Auth, session: auth::NewSession, location: &str) -> HttpResp
 /// The sign-in page, for a request that needs a session and has none (or an expired one, whose
 /// cookie is cleared).
 pub fn to_sign_in(req: &HttpRequest) -> HttpResponse {
+    to_sign_in_then(req, req.uri().path_and_query().map_or("/", |p| p.as_str()))
+}
+
+/// The sign-in page, which comes back to `next` (a local path) afterwards.
+pub fn to_sign_in_then(req: &HttpRequest, next: &str) -> HttpResponse {
     let mut response = HttpResponse::SeeOther();
-    let location = match req.uri().path_and_query().map(|p| p.as_str()) {
-        Some("/") | None => "/login".to_owned(),
-        Some(path) => format!(
+    let location = match next {
+        "/" => "/login".to_owned(),
+        path => format!(
             "/login?{}",
             serde_urlencoded::to_string([("next", path)]).unwrap_or_default()
         ),

@@ -15,7 +15,8 @@ use crate::models::ListScope;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Representation {
     Json,
-    Page,
+    /// The page, with the todos of one filter.
+    Page(super::page::Filter),
 }
 
 /// What a rendering depends on: its form, the base URL, and whose list it is.

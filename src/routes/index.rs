@@ -1,30 +1,22 @@
-//! `GET /`: the page, rendered on the server with the current todos.
+//! `GET /`, `/active` and `/completed`: the page, rendered on the server with the current todos;
+//! `?edit=ID` shows one todo in its edit view (the no-JavaScript way to edit).
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use askama::Template;
+use serde::Deserialize;
 
 use super::account::to_sign_in;
 use super::cache::{ListCache, Representation, SharedBody};
-use super::todos::list_json;
-use super::{collection_url, rendered_list};
+use super::page::{self, Editing, Filter, PageState};
+use super::{as_caller, collection_url, rendered_list};
 use crate::auth::{Caller, Identity};
 use crate::db::DbPool;
 use crate::error::AppError;
 use crate::models::Todo;
 
-#[derive(Template)]
-#[template(path = "index.html")]
-struct IndexPage<'a> {
-    todos: &'a [Todo],
-    remaining: usize,
-    completed: usize,
-    /// The todos as JSON for the front-end, safe to place inside a `<script>` element.
-    todos_json: String,
-    /// Who is signed in; `None` in open mode.
-    username: Option<&'a str>,
-    /// The list's change number the page shows: its live updates start after it.
-    change: i64,
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    edit: Option<String>,
 }
 
 /// The page for the signed-in user; without a valid session, the sign-in page instead.
@@ -33,32 +25,69 @@ pub async fn index(
     pool: web::Data<DbPool>,
     cache: web::Data<ListCache>,
     caller: Result<Caller, AppError>,
+    query: Option<web::Query<PageQuery>>,
 ) -> Result<HttpResponse, AppError> {
-    let base = collection_url(&req);
+    let filter = match req.path() {
+        "/active" => Filter::Active,
+        "/completed" => Filter::Completed,
+        _ => Filter::All,
+    };
+    let editing = query
+        .and_then(|query| query.into_inner().edit)
+        .and_then(|id| id.parse::<i32>().ok())
+        .map(|id| Editing {
+            id,
+            title: None,
+            message: None,
+        });
+    let state = PageState {
+        filter,
+        editing,
+        ..PageState::default()
+    };
     let html = match caller {
-        Ok(caller) => {
+        Ok(caller) if state.editing.is_none() => {
             rendered_list(
                 &pool,
                 &cache,
                 caller,
-                Representation::Page,
-                base,
+                Representation::Page(filter),
+                collection_url(&req),
                 render_page,
             )
             .await
         }
+        Ok(caller) => fresh_page(&pool, caller, collection_url(&req), state).await,
         Err(err) => Err(err),
     };
-    let html = match html {
-        Ok(html) => html,
-        Err(AppError::Unauthorized(_)) => return Ok(to_sign_in(&req)),
-        Err(err) => return Err(err),
-    };
-    Ok(HttpResponse::Ok()
+    match html {
+        Ok(html) => Ok(page_response(actix_web::http::StatusCode::OK, html)),
+        Err(AppError::Unauthorized(_)) => Ok(to_sign_in(&req)),
+        Err(err) => Err(err),
+    }
+}
+
+/// The page as HTML that is never stored by a cache (it shows live data).
+pub fn page_response(status: actix_web::http::StatusCode, html: web::Bytes) -> HttpResponse {
+    HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
-        // The page shows live data: always ask the server again.
         .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .body(SharedBody::new(html)))
+        .body(SharedBody::new(html))
+}
+
+/// A page with something only this request shows (an edit view, a message): read and rendered
+/// now, not kept.
+pub async fn fresh_page(
+    pool: &web::Data<DbPool>,
+    caller: Caller,
+    base: String,
+    state: PageState,
+) -> Result<web::Bytes, AppError> {
+    as_caller(pool, caller, move |conn, identity| {
+        let (todos, change) = Todo::all_at_change(conn, identity.scope)?;
+        page::render(&todos, change, &base, identity, &state).map(web::Bytes::from)
+    })
+    .await
 }
 
 fn render_page(
@@ -66,41 +95,15 @@ fn render_page(
     change: i64,
     base: &str,
     identity: &Identity,
+    representation: Representation,
 ) -> Result<Vec<u8>, AppError> {
-    let json = String::from_utf8(list_json(todos, base)?)
-        .map_err(|err| AppError::Internal(err.to_string()))?;
-    let completed = todos.iter().filter(|todo| todo.completed).count();
-    let page = IndexPage {
-        remaining: todos.len() - completed,
-        completed,
-        todos,
-        todos_json: script_safe_json(&json),
-        username: identity.user.as_ref().map(|user| user.username.as_str()),
-        change,
+    let filter = match representation {
+        Representation::Page(filter) => filter,
+        Representation::Json => Filter::All,
     };
-    page.render()
-        .map(String::into_bytes)
-        .map_err(|err| AppError::Internal(format!("rendering the page: {err}")))
-}
-
-/// JSON that cannot end its `<script>` element early or open a comment: `<`, `>` and `&` only occur
-/// inside JSON strings, where their `\uXXXX` escapes mean the same.
-fn script_safe_json(json: &str) -> String {
-    json.replace('<', "\\u003c")
-        .replace('>', "\\u003e")
-        .replace('&', "\\u0026")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::script_safe_json;
-
-    #[test]
-    fn escaped_json_still_parses_to_the_same_value() {
-        let original = serde_json::json!([{"title": "</script><!-- & -->"}]);
-        let escaped = script_safe_json(&original.to_string());
-        assert!(!escaped.contains('<') && !escaped.contains('>') && !escaped.contains('&'));
-        let parsed: serde_json::Value = serde_json::from_str(&escaped).expect("valid JSON");
-        assert_eq!(parsed, original);
-    }
+    let state = PageState {
+        filter,
+        ..PageState::default()
+    };
+    page::render(todos, change, base, identity, &state)
 }

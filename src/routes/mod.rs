@@ -4,7 +4,9 @@
 mod account;
 pub mod cache;
 mod events;
+mod forms;
 mod index;
+mod page;
 pub(crate) mod todos;
 mod tokens;
 
@@ -20,12 +22,13 @@ use cache::{ListCache, Representation};
 /// Every route of the application.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::resource("/")
+        web::resource(["/", "/active", "/completed"])
             .name("index")
             .route(web::get().to(index::index))
             .route(web::head().to(index::index))
             .default_service(other_method("GET, HEAD")),
     )
+    .configure(forms::configure)
     .service(
         web::resource(["/todos", "/todos/"])
             .name("todos")
@@ -120,7 +123,7 @@ fn collection_url(req: &HttpRequest) -> String {
 
 /// Renders a list for a caller: the todos, the list's change number they are at, the collection
 /// URL, and who is signed in.
-type Render = fn(&[Todo], i64, &str, &Identity) -> Result<Vec<u8>, AppError>;
+type Render = fn(&[Todo], i64, &str, &Identity, Representation) -> Result<Vec<u8>, AppError>;
 
 /// The caller's list rendered as `representation` for `base`: the kept copy while the database's
 /// generation is unchanged, else read and rendered on the blocking pool, and kept. Concurrent
@@ -147,7 +150,7 @@ async fn rendered_list(
             return Ok(body);
         }
         let (todos, change) = Todo::all_at_change(conn, identity.scope)?;
-        let body = web::Bytes::from(render(&todos, change, &key.1, identity)?);
+        let body = web::Bytes::from(render(&todos, change, &key.1, identity, representation)?);
         cache.put(key, generation, body.clone());
         Ok::<_, AppError>(body)
     })

@@ -68,7 +68,7 @@ pub async fn list(
         caller,
         Representation::Json,
         base,
-        |todos, _, base, _| list_json(todos, base),
+        |todos, _, base, _, _| list_json(todos, base),
     )
     .await?;
     Ok(HttpResponse::Ok()

@@ -20,9 +20,21 @@ var app = app || {};
     window.location.assign('/login?next=' + encodeURIComponent(here));
   };
 
+  var announcer = document.querySelector('.announcer');
+  var announceTimer = null;
+
+  /* Says `message` to screen readers through the page's polite live region. */
+  app.announce = function (message) {
+    clearTimeout(announceTimer);
+    announcer.textContent = '';
+    // A moment later, so that the same message twice is announced twice.
+    announceTimer = setTimeout(function () { announcer.textContent = message; }, 100);
+  };
+
   app.showError = function (message) {
     errorBox.querySelector('.sync-error-message').textContent = message;
     errorBox.hidden = false;
+    app.announce(message);
   };
 
   /* A new todo the server refused: the user gets their text back, unless they began the next. */
@@ -71,13 +83,32 @@ var app = app || {};
     });
   }
 
+  /* A page opened at ?edit=ID (the edit view without JavaScript) edits that todo in place. */
+  function editWhatTheServerShows() {
+    var editing = document.querySelector('.todo-list li.editing');
+    var params = new URLSearchParams(window.location.search);
+    if (!params.has('edit')) {
+      return;
+    }
+    params.delete('edit');
+    var query = params.toString();
+    window.history.replaceState(null, '', window.location.pathname + (query ? '?' + query : ''));
+    var model = editing && app.todos.get(Number(editing.dataset.id));
+    if (model) {
+      editing.classList.remove('editing');
+      editing.querySelector('label').dispatchEvent(
+        new MouseEvent('dblclick', { bubbles: true }));
+    }
+  }
+
   var block = document.getElementById('todos-data');
   var page = { change: Number(block.dataset.change), todos: JSON.parse(block.textContent) };
   app.todos = new app.Todos(page.todos);
   app.TodoFilter = '';
   new app.AppView();
-  new app.TodoRouter();
-  Backbone.history.start();
+  app.router = new app.TodoRouter();
+  Backbone.history.start({ pushState: true });
+  editWhatTheServerShows();
   app.queue.start(block.dataset.user, page).then(app.startLiveUpdates);
   keepForOffline();
 })();

@@ -285,12 +285,19 @@ var app = app || {};
       var known = server.todos[todo.id];
       if (!known || known.version < todo.version) {
         server.todos[todo.id] = todo;
+        if (change && !changesFor(todo.id).length && !echoesOfCreates()[todo.id]) {
+          announceChange(known, todo);
+        }
       }
       serverChanged(change);
     },
 
     serverRemove: function (id, change) {
+      var known = server.todos[id];
       delete server.todos[id];
+      if (known && change && !changesFor(id).length) {
+        app.announce('“' + known.title + '” was deleted elsewhere');
+      }
       serverChanged(change);
     },
 
@@ -340,6 +347,18 @@ var app = app || {};
       });
     }
   };
+
+  /* Tells screen readers what someone else changed (the page shows it already). */
+  function announceChange(before, after) {
+    if (!before) {
+      app.announce('“' + after.title + '” was added elsewhere');
+    } else if (before.title !== after.title) {
+      app.announce('“' + before.title + '” was renamed “' + after.title + '” elsewhere');
+    } else if (before.completed !== after.completed) {
+      app.announce('“' + after.title + '” was marked ' +
+        (after.completed ? 'complete' : 'not complete') + ' elsewhere');
+    }
+  }
 
   function setServer(list) {
     server = { change: list.change, todos: {} };
@@ -567,6 +586,8 @@ var app = app || {};
 
   /* 412: someone changed the todo meanwhile. The user chooses; the todo's queue waits. */
   function conflicted(change, current) {
+    app.announce('“' + current.title + '” was changed elsewhere while your change waited. ' +
+      'Choose which version stays.');
     change.conflict = current;
     server.todos[current.id] = current;
     store.put(change);

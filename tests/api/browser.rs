@@ -254,7 +254,7 @@ impl Browser {
               count: shown(q('.todo-count')) ? q('.todo-count').innerHTML : null,
               main: shown(q('.main')),
               footer: shown(q('.footer')),
-              toggleAll: q('.toggle-all').checked,
+              toggleAll: q('.toggle-all').getAttribute('aria-checked') === 'true',
               clearCompleted: shown(q('.clear-completed')),
               selected: [...document.querySelectorAll('.filters a.selected')].map((a) => a.textContent),
               error: shown(q('.sync-error')) ? q('.sync-error-message').textContent : null,
@@ -667,7 +667,7 @@ async fn routing_filters_and_they_survive_reload() {
     assert_eq!(browser.state().await["selected"], json!(["All"]));
 
     browser
-        .find(r##".filters a[href="#/active"]"##)
+        .find(r#".filters a[href="/active"]"#)
         .await
         .click()
         .await
@@ -677,18 +677,17 @@ async fn routing_filters_and_they_survive_reload() {
         "active filter"
     );
     assert_eq!(browser.state().await["selected"], json!(["Active"]));
-    assert!(
+    assert_eq!(browser.current_path().await, "/active");
+    assert_eq!(
         browser
-            .client
-            .current_url()
-            .await
-            .unwrap()
-            .as_str()
-            .ends_with("#/active")
+            .run("return performance.getEntriesByType('navigation').length")
+            .await,
+        json!(1),
+        "the filter reloaded the page"
     );
 
     browser
-        .find(r##".filters a[href="#/completed"]"##)
+        .find(r#".filters a[href="/completed"]"#)
         .await
         .click()
         .await
@@ -700,7 +699,7 @@ async fn routing_filters_and_they_survive_reload() {
 
     // A todo completed under the Active filter leaves the view.
     browser
-        .find(r##".filters a[href="#/active"]"##)
+        .find(r#".filters a[href="/active"]"#)
         .await
         .click()
         .await
@@ -715,14 +714,20 @@ async fn routing_filters_and_they_survive_reload() {
         "completed todo still shown"
     );
 
+    // An old #/ link is taken to the same view at its path; the path survives a reload.
     browser.goto("/#/completed").await;
+    eventually!(
+        browser.current_path().await == "/completed",
+        "the old link was not taken to /completed: {}",
+        browser.current_path().await
+    );
     browser.reload().await;
     let state = browser.state().await;
     assert_eq!(state["visible"], json!(["active one", "done one"]));
     assert_eq!(state["selected"], json!(["Completed"]));
 
     browser
-        .find(r##".filters a[href="#/"]"##)
+        .find(r#".filters a[href="/"]"#)
         .await
         .click()
         .await
@@ -731,6 +736,7 @@ async fn routing_filters_and_they_survive_reload() {
         browser.state().await["selected"] == json!(["All"]),
         "all filter"
     );
+    assert_eq!(browser.current_path().await, "/");
     browser.close().await;
 }
 

@@ -1,4 +1,7 @@
-/* #/, #/active and #/completed pick the filter; it lives in the URL, so it survives a reload. */
+/*
+ * /, /active and /completed pick the filter: the same URLs the server renders without
+ * JavaScript, so a link works either way. Old #/active links are taken to /active.
+ */
 var app = app || {};
 
 (function () {
@@ -6,11 +9,17 @@ var app = app || {};
 
   var TodoRouter = Backbone.Router.extend({
     routes: {
-      '*filter': 'setFilter'
+      'active': 'active',
+      'completed': 'completed',
+      '*other': 'all'
     },
 
+    active: function () { this.setFilter('active'); },
+    completed: function () { this.setFilter('completed'); },
+    all: function () { this.setFilter(''); },
+
     setFilter: function (filter) {
-      app.TodoFilter = filter === 'active' || filter === 'completed' ? filter : '';
+      app.TodoFilter = filter;
       app.todos.trigger('filter');
     }
   });

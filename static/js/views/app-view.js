@@ -1,16 +1,37 @@
-/* The whole app. It takes over the page the server rendered instead of drawing it again. */
+/*
+ * The whole app. It takes over the page the server rendered instead of drawing it again; its
+ * forms (which work without JavaScript) are handled here instead of being posted.
+ */
 var app = app || {};
 
 (function () {
   'use strict';
 
+  /* Where the keyboard goes when `li` goes away: the next todo shown, else the one before, else
+   * the new-todo field. */
+  app.focusNear = function (li) {
+    var shown = function (el) { return el && el.tagName === 'LI' && !el.hidden; };
+    var next = li.nextElementSibling;
+    while (next && !shown(next)) {
+      next = next.nextElementSibling;
+    }
+    var previous = li.previousElementSibling;
+    while (previous && !shown(previous)) {
+      previous = previous.previousElementSibling;
+    }
+    var target = next || previous;
+    (target ? target.querySelector('.toggle') : document.querySelector('.new-todo')).focus();
+  };
+
   app.AppView = Backbone.View.extend({
     el: '.todoapp',
 
     events: {
-      'keydown .new-todo': 'createOnEnter',
+      'submit .new-todo-form': 'createOnSubmit',
+      'submit form': 'preventPost',
       'click .clear-completed': 'clearCompleted',
-      'click .toggle-all': 'toggleAllComplete'
+      'click .toggle-all': 'toggleAllComplete',
+      'click .filters a': 'followFilter'
     },
 
     initialize: function () {
@@ -44,17 +65,27 @@ var app = app || {};
 
       this.$main[0].hidden = !any;
       this.$footer[0].hidden = !any;
-      this.allCheckbox.checked = any && remaining === 0;
+      this.allCheckbox.setAttribute('aria-checked', String(any && remaining === 0));
 
       var count = document.createElement('strong');
       count.textContent = remaining;
-      this.$('.todo-count')[0].replaceChildren(
-        count, ' ' + (remaining === 1 ? 'item' : 'items') + ' left');
+      var left = ' ' + (remaining === 1 ? 'item' : 'items') + ' left';
+      this.$('.todo-count')[0].replaceChildren(count, left);
+      if (this.counted !== undefined && this.counted !== remaining) {
+        app.announce(remaining + left);
+      }
+      this.counted = remaining;
       this.$('.clear-completed')[0].hidden = completed === 0;
-      this.$('.filters a')
-        .removeClass('selected')
-        .filter('[href="#/' + (app.TodoFilter || '') + '"]')
-        .addClass('selected');
+      var here = '/' + (app.TodoFilter || '');
+      this.$('.filters a').each(function (_, link) {
+        var selected = link.getAttribute('href') === here;
+        link.classList.toggle('selected', selected);
+        if (selected) {
+          link.setAttribute('aria-current', 'page');
+        } else {
+          link.removeAttribute('aria-current');
+        }
+      });
     },
 
     addOne: function (todo) {
@@ -90,10 +121,14 @@ var app = app || {};
       this.render();
     },
 
-    createOnEnter: function (e) {
-      if (e.key !== 'Enter' || e.originalEvent.isComposing) {
-        return;
-      }
+    /* The app does the work with JSON calls; the forms are for pages without JavaScript. */
+    preventPost: function (e) {
+      e.preventDefault();
+    },
+
+    /* Enter in the field submits its form. */
+    createOnSubmit: function (e) {
+      e.preventDefault();
       var title = this.$input.val().trim();
       if (!title) {
         return;
@@ -102,17 +137,28 @@ var app = app || {};
       app.queue.create({ title: title });
     },
 
-    clearCompleted: function () {
+    clearCompleted: function (e) {
+      e.preventDefault();
       app.queue.clearCompleted();
     },
 
-    toggleAllComplete: function () {
-      var completed = this.allCheckbox.checked;
+    toggleAllComplete: function (e) {
+      e.preventDefault();
+      var completed = app.todos.remaining().length > 0;
       app.todos.each(function (todo) {
         if (todo.get('completed') !== completed) {
           app.queue.update(todo, { completed: completed });
         }
       });
+    },
+
+    /* The filters are links the server also understands; here they change the view in place. */
+    followFilter: function (e) {
+      if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) {
+        return; // a new tab or window gets the server's page
+      }
+      e.preventDefault();
+      app.router.navigate(e.currentTarget.getAttribute('href'), { trigger: true });
     }
   });
 })();

@@ -1,8 +1,30 @@
-/* One <li> of the list. Built with DOM calls and textContent, so a title is always text. */
+/*
+ * One <li> of the list, cloned from the item the server renders in <template id="todo-template">
+ * (the same markup as the server's list, whose forms work without JavaScript): the tokens in its
+ * attributes are replaced, and the title is set as text, so a title is always text.
+ */
 var app = app || {};
 
 (function () {
   'use strict';
+
+  var template = document.getElementById('todo-template');
+
+  /* The template's item with this todo's id, version and title in place of the tokens. */
+  function item(id, version, title) {
+    var li = template.content.querySelector('li').cloneNode(true);
+    [li].concat(Array.prototype.slice.call(li.querySelectorAll('*'))).forEach(function (el) {
+      Array.prototype.slice.call(el.attributes).forEach(function (attr) {
+        if (attr.value.indexOf('__') >= 0) {
+          // The title last, so that tokens typed in a title stay as typed.
+          el.setAttribute(attr.name, attr.value.split('__ID__').join(id)
+            .split('__VERSION__').join(version).split('__TITLE__').join(title));
+        }
+      });
+    });
+    li.querySelector('label').textContent = title;
+    return li;
+  }
 
   app.TodoView = Backbone.View.extend({
     tagName: 'li',
@@ -10,9 +32,10 @@ var app = app || {};
     events: {
       'click .toggle': 'toggleCompleted',
       'dblclick label': 'edit',
+      'click .edit-link': 'editFromButton',
       'click .destroy': 'clear',
       'keydown .edit': 'onEditKeydown',
-      'blur .edit': 'close'
+      'blur .edit': 'onBlur'
     },
 
     /* With `el` the view takes over an <li> the server rendered, as it is. */
@@ -20,7 +43,7 @@ var app = app || {};
       // Only what the item shows: a new version alone (the echo of a save) redraws nothing.
       this.listenTo(this.model, 'change:title change:completed', this.render);
       this.listenTo(this.model, 'change:pending', this.showPending);
-      this.listenTo(this.model, 'change:id', function () { this.el.dataset.id = this.model.id; });
+      this.listenTo(this.model, 'change:id', this.render);
       this.listenTo(this.model, 'destroy remove', this.remove);
       this.listenTo(this.model, 'visible', this.toggleVisible);
       if (options && options.el) {
@@ -33,33 +56,25 @@ var app = app || {};
     },
 
     render: function () {
-      var title = this.model.get('title');
       var completed = this.model.get('completed');
-
-      var view = document.createElement('div');
-      view.className = 'view';
-      var toggle = document.createElement('input');
-      toggle.className = 'toggle';
-      toggle.type = 'checkbox';
-      toggle.checked = completed;
-      var label = document.createElement('label');
-      label.textContent = title;
-      var destroy = document.createElement('button');
-      destroy.className = 'destroy';
-      destroy.setAttribute('aria-label', 'Delete');
-      view.append(toggle, label, destroy);
-
-      var edit = document.createElement('input');
-      edit.className = 'edit';
-      edit.maxLength = 1000;
-      edit.value = title;
-
-      this.el.replaceChildren(view, edit);
+      // A redraw keeps the keyboard where it was.
+      var focused = this.el.contains(document.activeElement) ? document.activeElement.className : '';
+      var fresh = item(String(this.model.id), String(this.model.get('version') || ''),
+        this.model.get('title'));
+      fresh.querySelector('.toggle').setAttribute('aria-checked', String(completed));
+      fresh.querySelector('.toggle-form [name="completed"]').value = String(!completed);
+      this.el.replaceChildren.apply(this.el, Array.prototype.slice.call(fresh.childNodes));
       this.el.dataset.id = this.model.id;
       this.$el.toggleClass('completed', completed).removeClass('editing');
-      this.$input = this.$(edit);
+      this.$input = this.$('.edit');
       this.toggleVisible();
       this.showPending();
+      if (focused) {
+        var again = this.el.querySelector('.' + focused.split(' ')[0]);
+        if (again) {
+          again.focus();
+        }
+      }
       return this;
     },
 
@@ -72,11 +87,16 @@ var app = app || {};
 
     toggleVisible: function () {
       var completed = this.model.get('completed');
-      this.el.hidden = (app.TodoFilter === 'completed' && !completed) ||
+      var hidden = (app.TodoFilter === 'completed' && !completed) ||
         (app.TodoFilter === 'active' && completed);
+      if (hidden && this.el.contains(document.activeElement)) {
+        app.focusNear(this.el);
+      }
+      this.el.hidden = hidden;
     },
 
-    toggleCompleted: function () {
+    toggleCompleted: function (e) {
+      e.preventDefault(); // the app saves it; the form is for pages without JavaScript
       this.model.toggle();
     },
 
@@ -89,8 +109,18 @@ var app = app || {};
       input.setSelectionRange(input.value.length, input.value.length);
     },
 
-    /* Enter and blur save; an empty title deletes the todo. */
-    close: function () {
+    editFromButton: function (e) {
+      e.preventDefault();
+      this.edit();
+    },
+
+    onBlur: function () {
+      this.close(false);
+    },
+
+    /* Enter and blur save; an empty title deletes the todo. With the keyboard, focus goes back
+     * to the todo's Edit button (or, if it was deleted, to its neighbour). */
+    close: function (refocus) {
       if (!this.$el.hasClass('editing')) {
         return;
       }
@@ -98,28 +128,43 @@ var app = app || {};
       this.$el.removeClass('editing');
       this.model.editing = false;
       if (!title) {
-        this.model.discard();
-      } else if (title !== this.model.get('title')) {
+        this.clear();
+        app.queue.editEnded();
+        return;
+      }
+      if (title !== this.model.get('title')) {
         this.model.rename(title);
       } else {
         this.$input.val(title);
       }
       app.queue.editEnded();
+      if (refocus) {
+        this.$('.edit-link').trigger('focus');
+      }
     },
 
     onEditKeydown: function (e) {
       if (e.key === 'Enter' && !e.originalEvent.isComposing) {
-        this.close();
+        e.preventDefault();
+        this.close(true);
       } else if (e.key === 'Escape') {
         // Leave editing first, so that the blur that follows saves nothing.
         this.$el.removeClass('editing');
         this.model.editing = false;
         this.$input.val(this.model.get('title'));
         app.queue.editEnded();
+        this.$('.edit-link').trigger('focus');
       }
     },
 
-    clear: function () {
+    clear: function (e) {
+      if (e) {
+        e.preventDefault();
+      }
+      var hadFocus = this.el.contains(document.activeElement) || !e;
+      if (hadFocus) {
+        app.focusNear(this.el);
+      }
       this.model.discard();
     }
   });

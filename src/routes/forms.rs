@@ -1,0 +1,294 @@
+//! The page's forms: every TodoMVC action without JavaScript. Each posts to the server, which
+//! answers `303 See Other` back to the page it came from (Post/Redirect/Get), or with the page
+//! again and a message: a refused title next to its field with the text kept, a stale form with
+//! the todo as it is now. They go through the same model functions, validation, list scope and
+//! versions as the JSON API; a form without a session goes to the sign-in page.
+
+use std::collections::HashMap;
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::{Map, Value};
+
+use super::account::to_sign_in_then;
+use super::index::page_response;
+use super::page::{self, Editing, Filter, PageState};
+use super::{as_caller, collection_url, other_method};
+use crate::auth::{Caller, Identity};
+use crate::db::{DbConnection, DbPool};
+use crate::error::AppError;
+use crate::models::{NewTodo, Todo, TodoChanges, WriteOutcome};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(form("/add", add))
+        .service(form("/toggle-all", toggle_all))
+        .service(form("/clear-completed", clear_completed))
+        .service(form("/todos/{id}/toggle", toggle))
+        .service(form("/todos/{id}/edit", edit))
+        .service(form("/todos/{id}/delete", delete));
+}
+
+type Handler = fn(Fields, Option<i32>) -> Action;
+
+fn form(path: &'static str, handler: Handler) -> actix_web::Resource {
+    web::resource(path)
+        .route(web::post().to(
+            move |req: HttpRequest,
+                  pool: web::Data<DbPool>,
+                  caller: Result<Caller, AppError>,
+                  fields: web::Form<HashMap<String, String>>| {
+                submit(req, pool, caller, Fields(fields.into_inner()), handler)
+            },
+        ))
+        .default_service(other_method("POST"))
+}
+
+/// A form's fields, by name.
+pub struct Fields(HashMap<String, String>);
+
+impl Fields {
+    fn text(&self, name: &str) -> &str {
+        self.0.get(name).map_or("", String::as_str)
+    }
+
+    fn filter(&self) -> Filter {
+        Filter::named(self.text("filter"))
+    }
+
+    /// The version the form was rendered with: writes are conditional on it, as with If-Match.
+    fn version(&self) -> Option<Vec<i32>> {
+        self.text("version")
+            .parse()
+            .ok()
+            .map(|version| vec![version])
+    }
+
+    fn flag(&self, name: &str) -> bool {
+        self.text(name) == "true"
+    }
+}
+
+/// What a form does, on the caller's connection.
+type Action = Box<dyn FnOnce(&mut DbConnection, &Identity) -> Result<Outcome, AppError> + Send>;
+
+/// Done (back to the page), or the page again with a status and what to show.
+enum Outcome {
+    Done,
+    Again(StatusCode, PageState),
+}
+
+async fn submit(
+    req: HttpRequest,
+    pool: web::Data<DbPool>,
+    caller: Result<Caller, AppError>,
+    fields: Fields,
+    handler: Handler,
+) -> Result<HttpResponse, AppError> {
+    let filter = fields.filter();
+    let id = req.match_info().get("id").map(str::parse::<i32>);
+    let id = match id {
+        Some(Ok(id)) => Some(id),
+        Some(Err(_)) => return Err(AppError::todo_not_found(req.match_info().query("id"))),
+        None => None,
+    };
+    let action = handler(fields, id);
+    let base = collection_url(&req);
+    let answer = as_caller(&pool, caller?, move |conn, identity| {
+        match action(conn, identity)? {
+            Outcome::Done => Ok(None),
+            Outcome::Again(status, state) => {
+                let (todos, change) = Todo::all_at_change(conn, identity.scope)?;
+                let html = page::render(&todos, change, &base, identity, &state)?;
+                Ok::<_, AppError>(Some((status, web::Bytes::from(html))))
+            }
+        }
+    })
+    .await;
+    match answer {
+        Ok(None) => Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, filter.path()))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .finish()),
+        Ok(Some((status, html))) => Ok(page_response(status, html)),
+        Err(AppError::Unauthorized(_)) => Ok(to_sign_in_then(&req, filter.path())),
+        Err(err) => Err(err),
+    }
+}
+
+fn title_body(title: &str) -> Map<String, Value> {
+    Map::from_iter([("title".to_owned(), Value::String(title.to_owned()))])
+}
+
+/// A sentence from a model's message: "title must not be empty" reads "Title must not be empty."
+fn sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    chars.next().map_or_else(String::new, |first| {
+        format!("{}{}.", first.to_uppercase(), chars.as_str())
+    })
+}
+
+fn notice(filter: Filter, status: StatusCode, message: String) -> Outcome {
+    Outcome::Again(
+        status,
+        PageState {
+            filter,
+            notice: Some(message),
+            ..PageState::default()
+        },
+    )
+}
+
+fn add(fields: Fields, _: Option<i32>) -> Action {
+    let filter = fields.filter();
+    let typed = fields.text("title").to_owned();
+    Box::new(
+        move |conn, who| match NewTodo::from_json(&title_body(&typed)) {
+            Ok(new) => {
+                Todo::create(conn, who.scope, new)?;
+                Ok(Outcome::Done)
+            }
+            Err(invalid) => Ok(Outcome::Again(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                PageState {
+                    filter,
+                    new_todo: Some((typed, sentence(&invalid.message))),
+                    ..PageState::default()
+                },
+            )),
+        },
+    )
+}
+
+fn toggle(fields: Fields, id: Option<i32>) -> Action {
+    let filter = fields.filter();
+    let expected = fields.version();
+    let completed = fields.flag("completed");
+    Box::new(move |conn, who| {
+        let id = id.unwrap_or_default();
+        let changes = TodoChanges::from_json(&Map::from_iter([(
+            "completed".to_owned(),
+            Value::Bool(completed),
+        )]))?;
+        Ok(
+            match Todo::update(conn, who.scope, id, &changes, expected.as_deref())? {
+                WriteOutcome::Done(_) => Outcome::Done,
+                WriteOutcome::NotFound => gone(filter),
+                WriteOutcome::Stale(now) => notice(
+                    filter,
+                    StatusCode::PRECONDITION_FAILED,
+                    format!(
+                        "“{}” was changed elsewhere while this page was open, so nothing was \
+                         changed. This is how it is now.",
+                        now.title
+                    ),
+                ),
+            },
+        )
+    })
+}
+
+fn gone(filter: Filter) -> Outcome {
+    notice(
+        filter,
+        StatusCode::NOT_FOUND,
+        "That todo no longer exists; it was deleted elsewhere.".into(),
+    )
+}
+
+/// Saves a new title; an empty one deletes the todo, as in TodoMVC.
+fn edit(fields: Fields, id: Option<i32>) -> Action {
+    let filter = fields.filter();
+    let expected = fields.version();
+    let typed = fields.text("title").to_owned();
+    Box::new(move |conn, who| {
+        let id = id.unwrap_or_default();
+        let again = |status, title: Option<String>, message: String| {
+            Outcome::Again(
+                status,
+                PageState {
+                    filter,
+                    editing: Some(Editing {
+                        id,
+                        title,
+                        message: Some(message),
+                    }),
+                    ..PageState::default()
+                },
+            )
+        };
+        let stale = |now: Todo| {
+            again(
+                StatusCode::PRECONDITION_FAILED,
+                None,
+                format!(
+                    "This todo was changed elsewhere while you edited it: it now reads “{}”. \
+                     Your text, “{}”, was not saved.",
+                    now.title,
+                    typed.trim()
+                ),
+            )
+        };
+        if typed.trim().is_empty() {
+            return Ok(
+                match Todo::delete(conn, who.scope, id, expected.as_deref())? {
+                    WriteOutcome::Done(()) | WriteOutcome::NotFound => Outcome::Done,
+                    WriteOutcome::Stale(now) => stale(now),
+                },
+            );
+        }
+        let changes = match TodoChanges::from_json(&title_body(&typed)) {
+            Ok(changes) => changes,
+            Err(invalid) => {
+                return Ok(again(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Some(typed.clone()),
+                    sentence(&invalid.message),
+                ));
+            }
+        };
+        Ok(
+            match Todo::update(conn, who.scope, id, &changes, expected.as_deref())? {
+                WriteOutcome::Done(_) => Outcome::Done,
+                WriteOutcome::NotFound => gone(filter),
+                WriteOutcome::Stale(now) => stale(now),
+            },
+        )
+    })
+}
+
+fn delete(fields: Fields, id: Option<i32>) -> Action {
+    let filter = fields.filter();
+    let expected = fields.version();
+    Box::new(move |conn, who| {
+        let id = id.unwrap_or_default();
+        Ok(
+            match Todo::delete(conn, who.scope, id, expected.as_deref())? {
+                WriteOutcome::Done(()) | WriteOutcome::NotFound => Outcome::Done,
+                WriteOutcome::Stale(now) => notice(
+                    filter,
+                    StatusCode::PRECONDITION_FAILED,
+                    format!(
+                        "“{}” was changed elsewhere while this page was open, so it was not \
+                         deleted. Delete it again if you still want to.",
+                        now.title
+                    ),
+                ),
+            },
+        )
+    })
+}
+
+fn toggle_all(fields: Fields, _: Option<i32>) -> Action {
+    let completed = fields.flag("completed");
+    Box::new(move |conn, who| {
+        Todo::complete_all(conn, who.scope, completed)?;
+        Ok(Outcome::Done)
+    })
+}
+
+fn clear_completed(_: Fields, _: Option<i32>) -> Action {
+    Box::new(move |conn, who| {
+        Todo::delete_all(conn, who.scope, Some(true))?;
+        Ok(Outcome::Done)
+    })
+}
