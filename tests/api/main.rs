@@ -9,6 +9,7 @@ mod cors;
 mod durability;
 mod errors;
 mod events;
+mod forms;
 mod helpers;
 mod idempotency;
 mod index;
