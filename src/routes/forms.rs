@@ -93,7 +93,12 @@ async fn submit(
     };
     let action = handler(fields, id);
     let base = collection_url(&req);
-    let answer = as_caller(&pool, caller?, move |conn, identity| {
+    let caller = match caller {
+        Ok(caller) => caller,
+        Err(AppError::Unauthorized(_)) => return Ok(to_sign_in_then(&req, filter.path())),
+        Err(err) => return Err(err),
+    };
+    let answer = as_caller(&pool, caller, move |conn, identity| {
         match action(conn, identity)? {
             Outcome::Done => Ok(None),
             Outcome::Again(status, state) => {
