@@ -1418,4 +1418,6 @@ async fn after_the_stream_is_cut_and_restored_the_page_matches_the_server() {
     b.close().await;
 }
 
+mod accessible;
 mod offline;
+mod without_javascript;
