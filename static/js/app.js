@@ -22,13 +22,23 @@ var app = app || {};
 
   var announcer = document.querySelector('.announcer');
   var announceTimer = null;
+  var toAnnounce = [];
 
-  /* Says `message` to screen readers through the page's polite live region. */
+  /*
+   * Says `message` to screen readers through the page's polite live region. Messages of the same
+   * moment are said together ("“Milk” was added elsewhere. 3 items left"); the region is emptied
+   * first, so that the same words twice are said twice.
+   */
   app.announce = function (message) {
+    if (toAnnounce.indexOf(message) < 0) {
+      toAnnounce.push(message);
+    }
     clearTimeout(announceTimer);
     announcer.textContent = '';
-    // A moment later, so that the same message twice is announced twice.
-    announceTimer = setTimeout(function () { announcer.textContent = message; }, 100);
+    announceTimer = setTimeout(function () {
+      announcer.textContent = toAnnounce.join('. ');
+      toAnnounce = [];
+    }, 100);
   };
 
   app.showError = function (message) {

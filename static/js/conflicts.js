@@ -28,10 +28,10 @@ var app = app || {};
       change.kind === 'delete' ? 'Deleted' : describe(mine);
     node.querySelector('.conflict-theirs .conflict-text').textContent = describe(theirs);
     var keep = node.querySelector('.conflict-keep-mine');
-    keep.setAttribute('aria-label', 'Keep your version of “' + theirs.title + '”');
+    keep.setAttribute('aria-label', 'Keep mine for “' + theirs.title + '”');
     keep.addEventListener('click', function () { app.queue.keepMine(change); });
     var take = node.querySelector('.conflict-take-theirs');
-    take.setAttribute('aria-label', 'Take the saved version of “' + theirs.title + '”');
+    take.setAttribute('aria-label', 'Take the saved one for “' + theirs.title + '”');
     take.addEventListener('click', function () { app.queue.takeTheirs(change); });
     return node;
   }

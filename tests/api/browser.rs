@@ -107,6 +107,29 @@ impl Drop for Driver {
     }
 }
 
+/// ChromeDriver's endpoint for Chrome DevTools Protocol commands.
+#[derive(Debug)]
+struct DevTools {
+    body: Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for DevTools {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(self.body.to_string()))
+    }
+}
+
 pub struct Browser {
     client: Client,
     base: String,
@@ -134,6 +157,21 @@ impl Browser {
     }
 
     async fn open_with(app: &TestApp, test: &str, javascript: bool) -> Option<Browser> {
+        Self::start(app, test, javascript, false).await
+    }
+
+    /// JavaScript on, but the pages' own scripts never load: the pages exactly as a browser
+    /// without JavaScript shows them, with scripts left for the test to run (axe, say).
+    async fn open_without_page_scripts(app: &TestApp, test: &str) -> Option<Browser> {
+        Self::start(app, test, true, true).await
+    }
+
+    async fn start(
+        app: &TestApp,
+        test: &str,
+        javascript: bool,
+        block_scripts: bool,
+    ) -> Option<Browser> {
         let (chromium, driver_path) = browser_binaries(test)?;
         let driver = Driver::start(&driver_path);
         let profile = tempfile::tempdir().expect("profile dir");
@@ -162,6 +200,12 @@ impl Browser {
             _driver: driver,
             _profile: profile,
         };
+        if block_scripts {
+            browser.devtools("Network.enable", json!({})).await;
+            browser
+                .devtools("Network.setBlockedURLs", json!({"urls": ["*.js"]}))
+                .await;
+        }
         // Signed in as the app's test user, through the sign-in form as a person would.
         if app.user.is_some() {
             browser.goto("/login").await;
@@ -186,6 +230,16 @@ impl Browser {
             database: app.database.clone(),
         };
         Self::open(&anonymous, test).await
+    }
+
+    /// A Chrome DevTools Protocol command, through ChromeDriver.
+    async fn devtools(&self, command: &str, params: Value) -> Value {
+        self.client
+            .issue_cmd(DevTools {
+                body: json!({"cmd": command, "params": params}),
+            })
+            .await
+            .unwrap_or_else(|err| panic!("{command}: {err}"))
     }
 
     async fn current_path(&self) -> String {

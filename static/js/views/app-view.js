@@ -137,9 +137,14 @@ var app = app || {};
       app.queue.create({ title: title });
     },
 
+    /* The button goes away with the completed todos: the keyboard goes to the new-todo field. */
     clearCompleted: function (e) {
       e.preventDefault();
+      var hadFocus = document.activeElement === e.currentTarget;
       app.queue.clearCompleted();
+      if (hadFocus) {
+        this.$input.trigger('focus');
+      }
     },
 
     toggleAllComplete: function (e) {

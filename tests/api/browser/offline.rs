@@ -65,6 +65,7 @@ async fn changes_made_offline_survive_a_reload_and_are_saved_once_back_online() 
         ["keep", "rename me", "delete me"],
         "nothing reached the server"
     );
+    super::accessible::assert_accessible(&b, "offline, changes waiting").await;
 
     // A reload with the server still unreachable: the service worker opens the page, the queue
     // puts the changes back on it.
@@ -277,6 +278,8 @@ async fn a_conflict_shows_both_versions_and_each_choice_does_what_it_says() {
         ["theirs one", "theirs two", "theirs three"],
         "a change in conflict was applied without the user choosing"
     );
+
+    super::accessible::assert_accessible(&b, "conflicts to decide").await;
 
     // The conflicts wait for the user's choice, across a reload too.
     b.reload().await;
