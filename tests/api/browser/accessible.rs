@@ -346,3 +346,64 @@ async fn the_whole_spec_with_the_keyboard_alone() {
     );
     b.close().await;
 }
+
+#[tokio::test]
+async fn narrow_screens_zoom_and_reduced_motion() {
+    let app = spawn_app(Backend::Sqlite).await;
+    for title in [
+        "A todo with a rather long title that has to wrap on a narrow screen",
+        "short",
+    ] {
+        app.create(json!({ "title": title })).await;
+    }
+    let Some(b) = Browser::open(&app, "narrow").await else {
+        return;
+    };
+    // 320 CSS pixels wide: a phone, or a 1280-pixel window at 400% zoom (WCAG's reflow width);
+    // 640 is the same window at 200%.
+    for width in [320, 640] {
+        b.devtools(
+            "Emulation.setDeviceMetricsOverride",
+            json!({"width": width, "height": 640, "deviceScaleFactor": 2, "mobile": false}),
+        )
+        .await;
+        b.goto("/").await;
+        assert_eq!(
+            b.run("return document.documentElement.scrollWidth <= window.innerWidth")
+                .await,
+            json!(true),
+            "the page scrolls sideways at {width} px"
+        );
+        assert_accessible(&b, &format!("{width} px wide")).await;
+        // Every control is on screen and can be used.
+        let off_screen = b
+            .run(
+                "return [...document.querySelectorAll('.new-todo, .toggle-all-label, .todo-list li label, \
+                   .filters a, .clear-completed, .sign-out')]
+                   .filter((el) => el.getClientRects().length > 0)
+                   .filter((el) => { const r = el.getBoundingClientRect();
+                                     return r.left < 0 || r.right > window.innerWidth + 1; })
+                   .map((el) => el.className || el.textContent);",
+            )
+            .await;
+        assert_eq!(off_screen, json!([]), "controls off screen at {width} px");
+    }
+    b.toggle("short").await;
+    eventually!(
+        app.rows()[1].completed,
+        "the toggle does not work on a narrow screen"
+    );
+
+    // Reduced motion: no transitions.
+    b.devtools(
+        "Emulation.setEmulatedMedia",
+        json!({"features": [{"name": "prefers-reduced-motion", "value": "reduce"}]}),
+    )
+    .await;
+    assert_eq!(
+        b.run("return getComputedStyle(document.querySelector('.todo-list li label')).transitionDuration")
+            .await,
+        json!("0s")
+    );
+    b.close().await;
+}
