@@ -103,6 +103,10 @@ pub struct ServerSettings {
     pub keep_alive_secs: u64,
     /// Open connections each worker serves at once; more wait until one closes.
     pub max_connections_per_worker: usize,
+    /// Peers (addresses or CIDR ranges) whose forwarded headers are believed.
+    pub trusted_proxies: Vec<String>,
+    /// Hosts this server answers for (`.example.com`: it and its subdomains); empty: any.
+    pub allowed_hosts: Vec<String>,
 }
 
 impl ServerSettings {
@@ -253,6 +257,8 @@ impl Settings {
             .with_list_parse_key("cors.allowed_origins")
             .with_list_parse_key("cors.allowed_methods")
             .with_list_parse_key("cors.allowed_headers")
+            .with_list_parse_key("server.trusted_proxies")
+            .with_list_parse_key("server.allowed_hosts")
             .source(Some(vars.clone().into_iter().collect()));
         let mut settings: Settings = Config::builder()
             .add_source(file("default.toml").required(true))

@@ -9,6 +9,7 @@ pub mod error;
 pub mod events;
 pub mod idempotency;
 pub mod models;
+pub mod proxy;
 pub mod routes;
 pub mod schema;
 pub mod startup;

@@ -26,6 +26,8 @@ pub enum StartupError {
     Database(#[from] DbError),
     #[error("cannot start the server: {0}")]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Proxy(#[from] crate::proxy::ProxySettingError),
 }
 
 /// The server, and its live-update state (which shutdown ends first).
@@ -56,6 +58,15 @@ pub fn run(
     settings: &Settings,
 ) -> Result<Running, StartupError> {
     let url = DatabaseUrl::parse(settings.database.url())?;
+    let proxies = crate::proxy::Proxies::from_settings(&settings.server)?;
+    if settings.environment == crate::config::Environment::Production && !proxies.restricts_hosts()
+    {
+        log::warn!(
+            "server.allowed_hosts is empty: this server answers for any Host header. List the \
+             hosts it serves (APP__SERVER__ALLOWED_HOSTS=todo.example.com)"
+        );
+    }
+    let proxies = web::Data::new(proxies);
     let events = Events::start(
         pool.clone(),
         settings.events.clone(),
@@ -79,6 +90,7 @@ pub fn run(
                 .app_data(auth.clone())
                 .app_data(in_flight.clone())
                 .app_data(events_data.clone())
+                .app_data(proxies.clone())
                 .app_data(
                     web::JsonConfig::default()
                         .limit(body_limit)
@@ -99,7 +111,8 @@ pub fn run(
                 .configure(routes::configure)
                 .service(static_files(&static_dir))
                 .default_service(web::to(routes::not_found))
-                .wrap(cors(&cors_settings))
+                .wrap(cors(&cors_settings, proxies.clone()))
+                .wrap(actix_web::middleware::from_fn(crate::proxy::check_host))
                 .wrap(ErrorHandlers::new().default_handler(json_error_body))
                 .wrap(security_headers())
                 .wrap(Logger::new(r#"%a "%r" %s %b %Dms"#))
@@ -230,7 +243,7 @@ async fn wait_for_signal() -> &'static str {
 /// CORS from the settings. The page's own origin is always allowed: browsers send `Origin` on
 /// same-origin POST, PUT and DELETE too. Credentials are never allowed: another site's script may
 /// use the API with a bearer token, never with the user's session cookie.
-fn cors(settings: &CorsSettings) -> Cors {
+fn cors(settings: &CorsSettings, proxies: web::Data<crate::proxy::Proxies>) -> Cors {
     let any_origin = settings.allows_any_origin();
     let origins = settings.allowed_origins.clone();
     Cors::default()
@@ -239,7 +252,10 @@ fn cors(settings: &CorsSettings) -> Cors {
                 || origins
                     .iter()
                     .any(|allowed| allowed.as_bytes() == origin.as_bytes())
-                || csrf::is_own_origin(origin, &head.headers)
+                || csrf::is_own_origin(
+                    origin,
+                    &proxies.origin_of(head.peer_addr.map(|addr| addr.ip()), false, &head.headers),
+                )
         })
         .allowed_methods(settings.allowed_methods.iter().map(String::as_str))
         .allowed_headers(settings.allowed_headers.iter().map(String::as_str))

@@ -1,25 +1,27 @@
-//! Cross-site request forgery: an unsafe request that a browser sends with the session cookie
-//! must come from the page's own origin.
+//! Cross-site request forgery: an unsafe request that carries the session cookie must come from this
+//! site's own pages.
 
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 
-/// Whether `origin` (`scheme://host[:port]`) names the host the request was sent to.
-pub fn is_own_origin(origin: &HeaderValue, headers: &HeaderMap) -> bool {
-    let host = headers.get(header::HOST).map(HeaderValue::as_bytes);
-    let origin_host = origin
+use crate::proxy::Origin;
+
+/// Whether `origin` (an `Origin` header) names this site's host: the one the request is for, as
+/// `proxy::origin` works it out (behind a trusted proxy, the public one). The scheme is not
+/// compared, so that a TLS proxy the operator has not listed does not refuse every write.
+pub fn is_own_origin(origin: &HeaderValue, own: &Origin) -> bool {
+    origin
         .to_str()
         .ok()
         .and_then(|origin| origin.split_once("://"))
-        .map(|(_, host)| host.as_bytes());
-    host.is_some() && host == origin_host
+        .is_some_and(|(_, host)| !own.host.is_empty() && host.eq_ignore_ascii_case(&own.host))
 }
 
-/// Whether a request comes from this site's own pages: `Origin` names this host, or, without
+/// Whether a request comes from this site's own pages: `Origin` names this site, or, without
 /// `Origin`, `Sec-Fetch-Site` says same-origin (or none: the user typed the address). A request
 /// with neither header comes from no browser, and so carries no forged ambient credential.
-pub fn is_same_origin(headers: &HeaderMap) -> bool {
+pub fn is_same_origin(headers: &HeaderMap, own: &Origin) -> bool {
     if let Some(origin) = headers.get(header::ORIGIN) {
-        return is_own_origin(origin, headers);
+        return is_own_origin(origin, own);
     }
     match headers.get("sec-fetch-site").map(HeaderValue::as_bytes) {
         None | Some(b"same-origin" | b"none") => true,
@@ -44,32 +46,20 @@ mod tests {
 
     #[test]
     fn origin_decides_then_fetch_metadata() {
-        let host = ("host", "todo.example:8080");
-        assert!(is_same_origin(&headers(&[
-            host,
-            ("origin", "https://todo.example:8080")
-        ])));
-        assert!(!is_same_origin(&headers(&[
-            host,
-            ("origin", "https://evil.example")
-        ])));
-        assert!(!is_same_origin(&headers(&[host, ("origin", "null")])));
-        assert!(!is_same_origin(&headers(&[
-            host,
-            ("origin", "https://todo.example")
-        ])));
-        assert!(is_same_origin(&headers(&[
-            host,
-            ("sec-fetch-site", "same-origin")
-        ])));
-        assert!(!is_same_origin(&headers(&[
-            host,
-            ("sec-fetch-site", "cross-site")
-        ])));
-        assert!(!is_same_origin(&headers(&[
-            host,
-            ("sec-fetch-site", "same-site")
-        ])));
-        assert!(is_same_origin(&headers(&[host])));
+        let own = Origin {
+            scheme: "https",
+            host: "todo.example:8080".into(),
+            client: None,
+        };
+        let same = |pairs: &[(&'static str, &'static str)]| is_same_origin(&headers(pairs), &own);
+        assert!(same(&[("origin", "https://todo.example:8080")]));
+        assert!(same(&[("origin", "https://TODO.example:8080")]));
+        assert!(!same(&[("origin", "https://evil.example")]));
+        assert!(!same(&[("origin", "null")]));
+        assert!(!same(&[("origin", "https://todo.example")]));
+        assert!(same(&[("sec-fetch-site", "same-origin")]));
+        assert!(!same(&[("sec-fetch-site", "cross-site")]));
+        assert!(!same(&[("sec-fetch-site", "same-site")]));
+        assert!(same(&[]));
     }
 }

@@ -226,7 +226,9 @@ impl Caller {
         } else {
             match req.cookie(SESSION_COOKIE) {
                 Some(cookie) if !cookie.value().is_empty() => {
-                    if !req.method().is_safe() && !csrf::is_same_origin(req.headers()) {
+                    if !req.method().is_safe()
+                        && !csrf::is_same_origin(req.headers(), &crate::proxy::origin(req))
+                    {
                         return Err(AuthError::CrossOrigin);
                     }
                     Credential::Session(cookie.value().to_owned())

@@ -291,12 +291,13 @@ async fn submit(
         Ok(fields) => fields,
         Err(err) => return refused(&auth, form, err, &Fields::default()),
     };
-    if !csrf::is_same_origin(req.headers()) {
+    if !csrf::is_same_origin(req.headers(), &crate::proxy::origin(&req)) {
         return refused(&auth, form, AuthError::CrossOrigin, &fields);
     }
-    let client = req
-        .peer_addr()
-        .map_or_else(|| "unknown".to_owned(), |addr| addr.ip().to_string());
+    // The client's address, through trusted proxies only: what throttling counts per client.
+    let client = crate::proxy::origin(&req)
+        .client
+        .map_or_else(|| "unknown".to_owned(), |address| address.to_string());
     let previous = req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned());
     let _turn = match auth.hashing_turn().await {
         Ok(turn) => turn,
@@ -332,7 +333,7 @@ async fn logout(
     if !auth.accounts() {
         return Ok(accounts_off(&req));
     }
-    if !csrf::is_same_origin(req.headers()) {
+    if !csrf::is_same_origin(req.headers(), &crate::proxy::origin(&req)) {
         return Err(AuthError::CrossOrigin.into());
     }
     if let Some(cookie) = req.cookie(SESSION_COOKIE) {

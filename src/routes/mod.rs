@@ -115,10 +115,12 @@ where
     .await?
 }
 
-/// The absolute URL of the collection, ending in `/`; each todo's URL is this plus its id.
+/// The absolute URL of the collection, ending in `/`; each todo's URL is this plus its id. The
+/// scheme and host are the request's own, or a trusted proxy's (see `proxy`), and the host is an
+/// allowed one: so the kept renderings are keyed by allowed hosts only.
 fn collection_url(req: &HttpRequest) -> String {
-    let info = req.connection_info();
-    format!("{}://{}/todos/", info.scheme(), info.host())
+    let origin = crate::proxy::origin(req);
+    format!("{}://{}/todos/", origin.scheme, origin.host)
 }
 
 /// Renders a list for a caller: the todos, the list's change number they are at, the collection

@@ -16,6 +16,7 @@ mod index;
 mod migrations;
 mod operators;
 mod postgres;
+mod proxies;
 mod security;
 mod shutdown;
 mod todos;
