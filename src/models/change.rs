@@ -88,6 +88,18 @@ impl Change {
             .map(Option::unwrap_or_default)
     }
 
+    /// The number that stands for the list's present state: its newest change, or, if the log has
+    /// been trimmed past all of the list's changes, the number trimmed through (0 for a list that
+    /// never changed). It changes whenever the list does, and never comes back to a value an
+    /// earlier state of the list had, so it can serve as the list's ETag and the change number a
+    /// page or a stream starts from.
+    pub fn list_state(conn: &mut DbConnection, scope: ListScope) -> QueryResult<i64> {
+        match Self::latest_of(conn, scope)? {
+            0 => Self::trimmed_through(conn),
+            latest => Ok(latest),
+        }
+    }
+
     /// The change number up to which the log may have been trimmed: changes numbered up to it
     /// may be gone, so a client that has seen less than it cannot be brought up to date by replay.
     pub fn trimmed_through(conn: &mut DbConnection) -> QueryResult<i64> {

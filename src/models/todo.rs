@@ -102,13 +102,14 @@ impl Todo {
             .load(conn)
     }
 
-    /// Every todo of the list, and the list's change number they are at, read in one snapshot.
+    /// Every todo of the list, and the list's state (`Change::list_state`) they are at, read in
+    /// one snapshot.
     pub fn all_at_change(
         conn: &mut DbConnection,
         scope: ListScope,
     ) -> QueryResult<(Vec<Todo>, i64)> {
         db::read_snapshot(conn, |conn| {
-            let change = super::Change::latest_of(conn, scope)?;
+            let change = super::Change::list_state(conn, scope)?;
             Ok((Self::all(conn, scope)?, change))
         })
     }

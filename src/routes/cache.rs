@@ -10,6 +10,8 @@ use std::task::{Context, Poll};
 use actix_web::body::{BodySize, MessageBody};
 use actix_web::web::Bytes;
 
+use sha2::{Digest, Sha256};
+
 use crate::models::ListScope;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -24,9 +26,48 @@ pub type ListKey = (Representation, String, ListScope);
 
 /// Rendered lists by representation, base URL and list. The base URL comes from the request's
 /// Host, so the number of entries is capped.
+/// A rendering and its ETag.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub body: Bytes,
+    pub etag: String,
+}
+
+/// The ETag of a list's rendering: the list's state (`Change::list_state`) and a digest of what
+/// else the bytes depend on (the representation, the base URL, whose list, this build's
+/// templates). It changes exactly when one of them does.
+pub fn list_etag(state: i64, key: &ListKey) -> String {
+    let mut digest = Sha256::new();
+    digest.update(format!("{:?}\n{}\n{:?}\n", key.0, key.1, key.2).as_bytes());
+    digest.update(env!("CARGO_PKG_VERSION").as_bytes());
+    if key.0 != Representation::Json {
+        for template in PAGE_TEMPLATES {
+            digest.update(template.as_bytes());
+        }
+    }
+    let digest = digest.finalize();
+    let short: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
+    format!("\"{state}-{short}\"")
+}
+
+/// The page's templates, so that a deploy that changes them changes the page's tags.
+const PAGE_TEMPLATES: [&str; 3] = [
+    include_str!("../../templates/base.html"),
+    include_str!("../../templates/index.html"),
+    include_str!("../../templates/todo-item.html"),
+];
+
+/// Whether an `If-None-Match` value names `etag` (or is `*`). Weak tags compare by their value.
+pub fn none_match_hits(if_none_match: &str, etag: &str) -> bool {
+    if_none_match
+        .split(',')
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag)
+}
+
 #[derive(Debug, Default)]
 pub struct ListCache {
-    entries: Mutex<HashMap<ListKey, (i64, Bytes)>>,
+    entries: Mutex<HashMap<ListKey, (i64, Rendered)>>,
     /// Held while a list is read and rendered, so that requests arriving together after a change
     /// wait for one rendering instead of each holding a copy of the list (with 100,000 todos, 32 of
     /// them took 1.5 GB).
@@ -37,12 +78,12 @@ const MAX_ENTRIES: usize = 256;
 
 impl ListCache {
     /// The body rendered at `generation`, if that is still what is kept.
-    pub fn get(&self, key: &ListKey, generation: i64) -> Option<Bytes> {
+    pub fn get(&self, key: &ListKey, generation: i64) -> Option<Rendered> {
         let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         entries
             .get(key)
             .filter(|(kept, _)| *kept == generation)
-            .map(|(_, body)| body.clone())
+            .map(|(_, rendered)| rendered.clone())
     }
 
     /// One rendering at a time; see `rendering`.
@@ -52,7 +93,7 @@ impl ListCache {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub fn put(&self, key: ListKey, generation: i64, body: Bytes) {
+    pub fn put(&self, key: ListKey, generation: i64, rendered: Rendered) {
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         if entries.len() >= MAX_ENTRIES && !entries.contains_key(&key) {
             // Entries of older generations can never be served again.
@@ -61,7 +102,7 @@ impl ListCache {
                 entries.clear();
             }
         }
-        entries.insert(key, (generation, body));
+        entries.insert(key, (generation, rendered));
     }
 }
 

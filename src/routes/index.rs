@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::account::to_sign_in;
 use super::cache::{ListCache, Representation, SharedBody};
 use super::page::{self, Editing, Filter, PageState};
-use super::{as_caller, collection_url, rendered_list};
+use super::{as_caller, collection_url, if_none_match, rendered_list};
 use crate::auth::{Caller, Identity};
 use crate::db::DbPool;
 use crate::error::AppError;
@@ -45,25 +45,25 @@ pub async fn index(
         editing,
         ..PageState::default()
     };
-    let html = match caller {
+    let page = match caller {
         Ok(caller) if state.editing.is_none() => {
-            rendered_list(
-                &pool,
-                &cache,
-                caller,
+            let request = (
                 Representation::Page(filter),
                 collection_url(&req),
-                render_page,
-            )
-            .await
+                if_none_match(&req),
+            );
+            rendered_list(&pool, &cache, caller, request, render_page)
+                .await
+                .map(|listed| listed.into_response("text/html; charset=utf-8"))
         }
-        Ok(caller) => fresh_page(&pool, caller, collection_url(&req), state).await,
+        Ok(caller) => fresh_page(&pool, caller, collection_url(&req), state)
+            .await
+            .map(|html| page_response(actix_web::http::StatusCode::OK, html)),
         Err(err) => Err(err),
     };
-    match html {
-        Ok(html) => Ok(page_response(actix_web::http::StatusCode::OK, html)),
+    match page {
         Err(AppError::Unauthorized(_)) => Ok(to_sign_in(&req)),
-        Err(err) => Err(err),
+        other => other,
     }
 }
 

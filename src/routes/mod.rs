@@ -16,8 +16,8 @@ use actix_web::{HttpRequest, HttpResponse, Route, web};
 use crate::auth::{Caller, Identity};
 use crate::db::{DbConnection, DbPool};
 use crate::error::AppError;
-use crate::models::Todo;
-use cache::{ListCache, Representation};
+use crate::models::{Change, Todo};
+use cache::{ListCache, Rendered, Representation, SharedBody, list_etag, none_match_hits};
 
 /// Every route of the application.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -127,34 +127,75 @@ fn collection_url(req: &HttpRequest) -> String {
 /// URL, and who is signed in.
 type Render = fn(&[Todo], i64, &str, &Identity, Representation) -> Result<Vec<u8>, AppError>;
 
+/// A list as a GET gets it: rendered, or not modified since the tag the client has.
+pub enum Listed {
+    Fresh(Rendered),
+    NotModified(String),
+}
+
+impl Listed {
+    /// 200 with the body (`content_type`) and its ETag, or 304 with the tag alone.
+    pub fn into_response(self, content_type: &str) -> HttpResponse {
+        match self {
+            Listed::Fresh(rendered) => HttpResponse::Ok()
+                .content_type(content_type)
+                .insert_header((header::ETAG, rendered.etag))
+                .insert_header((header::CACHE_CONTROL, "no-cache"))
+                .body(SharedBody::new(rendered.body)),
+            Listed::NotModified(etag) => HttpResponse::NotModified()
+                .insert_header((header::ETAG, etag))
+                .insert_header((header::CACHE_CONTROL, "no-cache"))
+                .finish(),
+        }
+    }
+}
+
+/// The request's `If-None-Match`, if any.
+fn if_none_match(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned)
+}
+
 /// The caller's list rendered as `representation` for `base`: the kept copy while the database's
 /// generation is unchanged, else read and rendered on the blocking pool, and kept. Concurrent
-/// readers share one buffer instead of each holding a copy of the list.
+/// readers share one buffer instead of each holding a copy of the list. A request whose
+/// `If-None-Match` names the list's present tag gets `NotModified` after one indexed read.
 async fn rendered_list(
     pool: &web::Data<DbPool>,
     cache: &web::Data<ListCache>,
     caller: Caller,
-    representation: Representation,
-    base: String,
+    request: (Representation, String, Option<String>),
     render: Render,
-) -> Result<web::Bytes, AppError> {
+) -> Result<Listed, AppError> {
     let cache = cache.clone();
+    let (representation, base, if_none_match) = request;
     as_caller(pool, caller, move |conn, identity| {
         let key = (representation, base, identity.scope);
+        if let Some(tags) = if_none_match {
+            let etag = list_etag(Change::list_state(conn, identity.scope)?, &key);
+            if none_match_hits(&tags, &etag) {
+                return Ok(Listed::NotModified(etag));
+            }
+        }
         // The generation was read first, so the list read after it is never older than it.
-        if let Some(body) = cache.get(&key, identity.todos_generation) {
-            return Ok(body);
+        if let Some(rendered) = cache.get(&key, identity.todos_generation) {
+            return Ok(Listed::Fresh(rendered));
         }
         let _rendering = cache.rendering();
         // Whoever held the lock before may have rendered this very generation.
         let generation = Todo::generation(conn)?;
-        if let Some(body) = cache.get(&key, generation) {
-            return Ok(body);
+        if let Some(rendered) = cache.get(&key, generation) {
+            return Ok(Listed::Fresh(rendered));
         }
         let (todos, change) = Todo::all_at_change(conn, identity.scope)?;
-        let body = web::Bytes::from(render(&todos, change, &key.1, identity, representation)?);
-        cache.put(key, generation, body.clone());
-        Ok::<_, AppError>(body)
+        let rendered = Rendered {
+            body: web::Bytes::from(render(&todos, change, &key.1, identity, representation)?),
+            etag: list_etag(change, &key),
+        };
+        cache.put(key, generation, rendered.clone());
+        Ok::<_, AppError>(Listed::Fresh(rendered))
     })
     .await
 }

@@ -5,8 +5,8 @@ use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::cache::{ListCache, Representation, SharedBody};
-use super::{as_caller, collection_url, rendered_list};
+use super::cache::{ListCache, Representation};
+use super::{as_caller, collection_url, if_none_match, rendered_list};
 use crate::auth::{Caller, Identity};
 use crate::db::DbPool;
 use crate::error::AppError;
@@ -61,19 +61,16 @@ pub async fn list(
     cache: web::Data<ListCache>,
     caller: Caller,
 ) -> Result<HttpResponse, AppError> {
-    let base = collection_url(&req);
-    let body = rendered_list(
-        &pool,
-        &cache,
-        caller,
+    let request = (
         Representation::Json,
-        base,
-        |todos, _, base, _, _| list_json(todos, base),
-    )
+        collection_url(&req),
+        if_none_match(&req),
+    );
+    let listed = rendered_list(&pool, &cache, caller, request, |todos, _, base, _, _| {
+        list_json(todos, base)
+    })
     .await?;
-    Ok(HttpResponse::Ok()
-        .content_type(mime::APPLICATION_JSON)
-        .body(SharedBody::new(body)))
+    Ok(listed.into_response(mime::APPLICATION_JSON.as_ref()))
 }
 
 /// The list as a JSON array, serialised straight from the rows.

@@ -614,11 +614,15 @@ var app = app || {};
     refresh();
   }
 
-  /* The list as the server holds it now. */
+  /* The list as the server holds it now. jQuery sends the ETag of the last answer
+   * (If-None-Match), and a 304 means the page has it already. */
   function reread() {
-    Backbone.ajax({ url: app.todos.url, dataType: 'json' }).done(function (list) {
-      app.queue.serverReset(list);
-    });
+    Backbone.ajax({ url: app.todos.url, dataType: 'json', ifModified: true })
+      .done(function (list, status) {
+        if (status !== 'notmodified' && list) {
+          app.queue.serverReset(list);
+        }
+      });
   }
 
   function retryLater(xhr) {

@@ -8,6 +8,7 @@ mod config;
 mod cors;
 mod durability;
 mod errors;
+mod etags;
 mod events;
 mod forms;
 mod helpers;
