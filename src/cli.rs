@@ -153,9 +153,10 @@ fn serve(settings: &Settings) -> Result<(), Box<dyn Error>> {
              reach this server can read, change and delete every todo ***"
         );
     }
+    let copy = listener.try_clone()?;
     actix_web::rt::System::new().block_on(async {
         let running = startup::build(settings, listener)?;
-        startup::shutdown_on_signal(&running);
+        running.stop_on_signal(copy, settings.server.drain());
         let database = db::DatabaseUrl::parse(settings.database.url())?;
         log::info!(
             "serving http://{address} (environment {}, {} database {})",

@@ -96,6 +96,9 @@ pub struct ServerSettings {
     pub body_limit: usize,
     /// How long in-flight requests may run on after SIGINT/SIGTERM.
     pub shutdown_timeout_secs: u64,
+    /// After SIGINT/SIGTERM, how long the server goes on serving (with `/readyz` at 503 and
+    /// `Connection: close`) before it stops taking connections.
+    pub drain_secs: u64,
     pub static_dir: PathBuf,
     /// A client must send a request's whole head within this time, or it gets 408 and is cut off.
     pub client_request_timeout_ms: u64,
@@ -110,6 +113,10 @@ pub struct ServerSettings {
 }
 
 impl ServerSettings {
+    pub fn drain(&self) -> Duration {
+        Duration::from_secs(self.drain_secs)
+    }
+
     pub fn client_request_timeout(&self) -> Duration {
         Duration::from_millis(self.client_request_timeout_ms)
     }

@@ -34,6 +34,22 @@ pub enum StartupError {
 pub struct Running {
     pub server: Server,
     pub events: Arc<Events>,
+    /// Whether the server is draining (`/readyz`).
+    pub lifecycle: web::Data<crate::drain::Lifecycle>,
+}
+
+impl Running {
+    /// Drains and stops the server on the first SIGINT or SIGTERM (see `drain`); `listener` is a
+    /// copy of the socket the server listens on.
+    pub fn stop_on_signal(&self, listener: TcpListener, drain: Duration) {
+        crate::drain::stop_on_signal(crate::drain::Stopping {
+            server: self.server.handle(),
+            events: self.events.clone(),
+            lifecycle: self.lifecycle.clone(),
+            drain,
+            listener,
+        });
+    }
 }
 
 /// Opens the database, applies pending migrations (unless turned off), and returns the server
@@ -67,6 +83,8 @@ pub fn run(
         );
     }
     let proxies = web::Data::new(proxies);
+    let lifecycle = web::Data::new(crate::drain::Lifecycle::default());
+    let lifecycle_data = lifecycle.clone();
     let events = Events::start(
         pool.clone(),
         settings.events.clone(),
@@ -91,6 +109,7 @@ pub fn run(
                 .app_data(in_flight.clone())
                 .app_data(events_data.clone())
                 .app_data(proxies.clone())
+                .app_data(lifecycle_data.clone())
                 .app_data(
                     web::JsonConfig::default()
                         .limit(body_limit)
@@ -113,6 +132,9 @@ pub fn run(
                 .default_service(web::to(routes::not_found))
                 .wrap(cors(&cors_settings, proxies.clone()))
                 .wrap(actix_web::middleware::from_fn(crate::proxy::check_host))
+                .wrap(actix_web::middleware::from_fn(
+                    crate::drain::close_while_draining,
+                ))
                 .wrap(ErrorHandlers::new().default_handler(json_error_body))
                 .wrap(security_headers())
                 .wrap(Logger::new(r#"%a "%r" %s %b %Dms"#))
@@ -138,6 +160,7 @@ pub fn run(
     Ok(Running {
         server: server.listen(listener)?.run(),
         events,
+        lifecycle,
     })
 }
 
@@ -202,42 +225,6 @@ fn confined_files(dir: &Path) -> Files {
             Err(_) => false,
         }
     })
-}
-
-/// Stops the server gracefully on the first SIGINT or SIGTERM: live streams end at once (their
-/// clients reconnect elsewhere and miss nothing), the server stops accepting connections, and
-/// requests in flight finish (for up to `server.shutdown_timeout_secs`).
-pub fn shutdown_on_signal(running: &Running) {
-    let handle = running.server.handle();
-    let events = running.events.clone();
-    actix_web::rt::spawn(async move {
-        let signal = wait_for_signal().await;
-        log::info!("{signal} received; finishing requests in flight, then stopping");
-        events.shut_down();
-        handle.stop(true).await;
-    });
-}
-
-#[cfg(unix)]
-async fn wait_for_signal() -> &'static str {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut interrupt), Ok(mut terminate)) = (
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::terminate()),
-    ) else {
-        log::error!("cannot listen for SIGINT/SIGTERM; stop the server with SIGKILL");
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = interrupt.recv() => "SIGINT",
-        _ = terminate.recv() => "SIGTERM",
-    }
-}
-
-#[cfg(not(unix))]
-async fn wait_for_signal() -> &'static str {
-    let _ = tokio::signal::ctrl_c().await;
-    "Ctrl-C"
 }
 
 /// CORS from the settings. The page's own origin is always allowed: browsers send `Origin` on

@@ -29,6 +29,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .default_service(other_method("GET, HEAD")),
     )
     .configure(forms::configure)
+    .service(web::resource("/healthz").route(web::get().to(crate::drain::healthz)))
+    .service(web::resource("/readyz").route(web::get().to(crate::drain::readyz)))
     .service(
         web::resource(["/todos", "/todos/"])
             .name("todos")

@@ -579,8 +579,14 @@ impl ServerProcess {
     /// Starts `binary` in the test environment on `database_url`, and waits for the line that
     /// names its address. Its log is kept, for `log()`.
     pub fn start(binary: &Path, database_url: &str) -> ServerProcess {
+        Self::start_with(binary, database_url, &[])
+    }
+
+    /// Like `start`, with more environment variables (`APP__SERVER__DRAIN_SECS`, say).
+    pub fn start_with(binary: &Path, database_url: &str, vars: &[(&str, &str)]) -> ServerProcess {
         use std::io::{BufRead, BufReader};
         let mut child = std::process::Command::new(binary)
+            .envs(vars.iter().copied())
             .env("APP_ENV", "test")
             .env("DATABASE_URL", database_url)
             // These tests are about the process (crashes, signals, load), not about accounts.

@@ -6,6 +6,7 @@ mod browser;
 mod concurrency;
 mod config;
 mod cors;
+mod drain;
 mod durability;
 mod errors;
 mod etags;

@@ -1,0 +1,265 @@
+//! Stopping without dropping a request. `/healthz` says whether the process and its database
+//! answer; `/readyz` turns 503 the moment SIGTERM (or SIGINT) arrives, so a load balancer stops
+//! sending. For `server.drain_secs` the server keeps accepting and serving, every answer with
+//! `Connection: close`; then it stops taking connections, answers any the kernel had already
+//! accepted with 503 (never a silent close), finishes the requests in flight, and exits.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::ConnectionType;
+use actix_web::middleware::Next;
+use actix_web::{HttpResponse, web};
+use serde_json::json;
+
+use crate::db::DbPool;
+use crate::events::Events;
+
+/// Whether the server is draining: shared by the signal handler, `/readyz` and the middleware.
+#[derive(Debug, Default)]
+pub struct Lifecycle {
+    draining: AtomicBool,
+}
+
+impl Lifecycle {
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::SeqCst)
+    }
+
+    fn start_draining(&self) {
+        self.draining.store(true, Ordering::SeqCst);
+    }
+}
+
+/// `GET /healthz`: 200 while the process is up and the database answers; 503 with the reason.
+pub async fn healthz(pool: web::Data<DbPool>) -> HttpResponse {
+    match database_answers(pool).await {
+        Ok(()) => HttpResponse::Ok().json(json!({"status": "ok"})),
+        Err(reason) => HttpResponse::ServiceUnavailable()
+            .insert_header(("Retry-After", "1"))
+            .json(json!({"status": "unavailable", "error": reason})),
+    }
+}
+
+/// `GET /readyz`: 200 while this instance should get traffic; 503 once it is stopping, or while
+/// its database does not answer.
+pub async fn readyz(pool: web::Data<DbPool>, lifecycle: web::Data<Lifecycle>) -> HttpResponse {
+    if lifecycle.is_draining() {
+        return HttpResponse::ServiceUnavailable()
+            .json(json!({"status": "draining", "error": "this instance is stopping"}));
+    }
+    match database_answers(pool).await {
+        Ok(()) => HttpResponse::Ok().json(json!({"status": "ready"})),
+        Err(reason) => HttpResponse::ServiceUnavailable()
+            .json(json!({"status": "unavailable", "error": reason})),
+    }
+}
+
+async fn database_answers(pool: web::Data<DbPool>) -> Result<(), String> {
+    web::block(move || {
+        use diesel::RunQueryDsl;
+        let mut conn = pool
+            .get()
+            .map_err(|err| format!("no database connection: {err}"))?;
+        diesel::sql_query("SELECT 1")
+            .execute(&mut conn)
+            .map(|_| ())
+            .map_err(|err| format!("the database does not answer: {err}"))
+    })
+    .await
+    .map_err(|err| format!("no thread to ask the database on: {err}"))?
+}
+
+/// Middleware: while draining, every answer closes its connection, so that clients open their
+/// next one elsewhere and nothing is left idle when the server stops.
+pub async fn close_while_draining(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let draining = req
+        .app_data::<web::Data<Lifecycle>>()
+        .is_some_and(|lifecycle| lifecycle.is_draining());
+    let mut response = next.call(req).await?;
+    if draining {
+        response
+            .response_mut()
+            .head_mut()
+            .set_connection_type(ConnectionType::Close);
+    }
+    Ok(response)
+}
+
+/// What the signal handler needs: the running server, its live streams, the drain period, and a
+/// copy of the listening socket (to answer what the kernel accepted after the server stopped).
+pub struct Stopping {
+    pub server: actix_web::dev::ServerHandle,
+    pub events: Arc<Events>,
+    pub lifecycle: web::Data<Lifecycle>,
+    pub drain: Duration,
+    pub listener: TcpListener,
+}
+
+/// On the first SIGINT or SIGTERM: live streams end at once (their clients reconnect elsewhere
+/// and miss nothing), `/readyz` turns 503, and the server drains, then stops as described above.
+pub fn stop_on_signal(stopping: Stopping) {
+    actix_web::rt::spawn(async move {
+        let signal = wait_for_signal().await;
+        log::info!(
+            "{signal} received; draining for {} s, then finishing requests in flight",
+            stopping.drain.as_secs_f32()
+        );
+        stopping.lifecycle.start_draining();
+        stopping.events.shut_down();
+        actix_web::rt::time::sleep(stopping.drain).await;
+        stopping.server.pause().await;
+        if let Err(err) = refuse_new_connections(&stopping.listener) {
+            log::warn!("new connections will be reset, not refused, while stopping: {err}");
+        }
+        let done = Arc::new(AtomicBool::new(false));
+        let answering = {
+            let done = done.clone();
+            let listener = stopping.listener;
+            std::thread::spawn(move || answer_the_backlog(&listener, &done))
+        };
+        // The workers take up what was handed to them before the pause; a graceful stop only
+        // waits for connections a worker has started on.
+        actix_web::rt::time::sleep(Duration::from_millis(250)).await;
+        stopping.server.stop(true).await;
+        done.store(true, Ordering::SeqCst);
+        let _ = answering.join();
+    });
+}
+
+/// Makes the kernel stop starting connections on the listening socket (new SYNs are dropped, so
+/// clients retry and then find it closed: refused, never reset), while handshakes already under
+/// way complete into the queue that `answer_the_backlog` empties. A classic BPF socket filter on
+/// the TCP header: drop a packet with SYN set, keep the rest.
+#[cfg(target_os = "linux")]
+fn refuse_new_connections(listener: &TcpListener) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    const TCP_FLAGS_OFFSET: u32 = 13;
+    const SYN: u32 = 0x02;
+    let op = |code: u32| u16::try_from(code).unwrap_or_default();
+    let filter = [
+        libc::sock_filter {
+            code: op(libc::BPF_LD | libc::BPF_B | libc::BPF_ABS),
+            jt: 0,
+            jf: 0,
+            k: TCP_FLAGS_OFFSET,
+        },
+        libc::sock_filter {
+            code: op(libc::BPF_JMP | libc::BPF_JSET | libc::BPF_K),
+            jt: 0,
+            jf: 1,
+            k: SYN,
+        },
+        libc::sock_filter {
+            code: op(libc::BPF_RET | libc::BPF_K),
+            jt: 0,
+            jf: 0,
+            k: 0,
+        },
+        libc::sock_filter {
+            code: op(libc::BPF_RET | libc::BPF_K),
+            jt: 0,
+            jf: 0,
+            k: u32::MAX,
+        },
+    ];
+    let program = libc::sock_fprog {
+        len: u16::try_from(filter.len()).unwrap_or_default(),
+        filter: filter.as_ptr().cast_mut(),
+    };
+    let size = libc::socklen_t::try_from(std::mem::size_of::<libc::sock_fprog>()).unwrap_or(0);
+    // SAFETY: `program` points at `filter`, both alive for the call; the kernel copies them.
+    let result = unsafe {
+        libc::setsockopt(
+            listener.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_ATTACH_FILTER,
+            std::ptr::from_ref(&program).cast(),
+            size,
+        )
+    };
+    if result == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn refuse_new_connections(_: &TcpListener) -> std::io::Result<()> {
+    Err(std::io::Error::other("socket filters need Linux"))
+}
+
+/// The server no longer takes connections, but the listening socket stays open until the
+/// requests in flight are done (a closed one would reset what the kernel had already accepted):
+/// every connection that arrives meanwhile gets 503 and `Connection: close`. Once the server has
+/// stopped, the queue is emptied a last time, after the handshakes under way have had time to
+/// complete, and only then is the socket closed.
+fn answer_the_backlog(listener: &TcpListener, done: &AtomicBool) {
+    if listener.set_nonblocking(true).is_err() {
+        return;
+    }
+    let body = json!({"error": "this server is stopping; send the request again"}).to_string();
+    let answer = format!(
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n\
+         Retry-After: 1\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let mut last_sweep: Option<Instant> = None;
+    loop {
+        match listener.accept() {
+            Ok((mut stream, _)) => {
+                let _ = stream.set_nonblocking(false);
+                let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
+                // Read what the client sent first, so that closing does not reset the answer.
+                let mut head = [0_u8; 8192];
+                let _ = stream.read(&mut head);
+                let _ = stream.write_all(answer.as_bytes());
+                let _ = stream.shutdown(std::net::Shutdown::Write);
+                let deadline = Instant::now() + Duration::from_millis(200);
+                while Instant::now() < deadline && stream.read(&mut head).is_ok_and(|n| n > 0) {}
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {
+                if done.load(Ordering::SeqCst) {
+                    match last_sweep {
+                        Some(at) if at.elapsed() > Duration::from_millis(100) => return,
+                        Some(_) => {}
+                        None => last_sweep = Some(Instant::now()),
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            Err(_) => return,
+        }
+    }
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut interrupt), Ok(mut terminate)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        log::error!("cannot listen for SIGINT/SIGTERM; stop the server with SIGKILL");
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = interrupt.recv() => "SIGINT",
+        _ = terminate.recv() => "SIGTERM",
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() -> &'static str {
+    let _ = tokio::signal::ctrl_c().await;
+    "Ctrl-C"
+}

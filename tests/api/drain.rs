@@ -1,0 +1,173 @@
+//! Stopping under load: `/readyz` turns 503 at the signal, the drain period is served, and every
+//! connection the server accepted gets an answer (a refused connection is fine: the client knows
+//! nothing was done).
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::helpers::{Backend, ServerProcess, TestDatabase, spawn_app};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Outcome {
+    /// The connection was refused: the server was not taking connections.
+    Refused,
+    /// An HTTP answer, with its status.
+    Answered(u16),
+    /// Connected, then closed or reset without an answer.
+    Unanswered(String),
+}
+
+fn one_request(address: SocketAddr, path: &str) -> Outcome {
+    let Ok(mut stream) = TcpStream::connect_timeout(&address, Duration::from_secs(2)) else {
+        return Outcome::Refused;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    if let Err(err) = stream.write_all(request.as_bytes()) {
+        return Outcome::Unanswered(format!("write: {err}"));
+    }
+    let mut answer = Vec::new();
+    let read = stream.read_to_end(&mut answer);
+    match std::str::from_utf8(&answer)
+        .ok()
+        .and_then(|text| text.strip_prefix("HTTP/1.1 "))
+        .and_then(|rest| rest.get(..3))
+        .and_then(|code| code.parse().ok())
+    {
+        Some(status) => Outcome::Answered(status),
+        None => Outcome::Unanswered(format!("{} bytes, {read:?}", answer.len())),
+    }
+}
+
+/// One cycle: 32 clients, each making a fresh connection per request, and SIGTERM at a random
+/// moment; returns what each request got, with its time relative to the signal.
+fn cycle(cycle: u32, drain: Duration) -> Vec<(f64, Outcome)> {
+    let database = TestDatabase::create(Backend::Sqlite);
+    let drain_secs = drain.as_secs().to_string();
+    let mut served = ServerProcess::start_with(
+        Path::new(env!("CARGO_BIN_EXE_todomvc")),
+        &database.url,
+        &[("APP__SERVER__DRAIN_SECS", &drain_secs)],
+    );
+    let address: SocketAddr = served.address.parse().unwrap();
+    assert_eq!(one_request(address, "/readyz"), Outcome::Answered(200));
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let signalled: Arc<Mutex<Option<Instant>>> = Arc::default();
+    let outcomes: Arc<Mutex<Vec<(Instant, Outcome)>>> = Arc::default();
+    let clients: Vec<_> = (0..32)
+        .map(|_| {
+            let (stop, outcomes) = (stop.clone(), outcomes.clone());
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::SeqCst) {
+                    let outcome = one_request(address, "/todos/");
+                    outcomes.lock().unwrap().push((Instant::now(), outcome));
+                }
+            })
+        })
+        .collect();
+    // A pseudo-random moment, different in each cycle.
+    std::thread::sleep(Duration::from_millis(150 + u64::from(cycle * 37 % 300)));
+    served.signal("TERM");
+    let at = Instant::now();
+    *signalled.lock().unwrap() = Some(at);
+    // Readiness fails at once (as soon as the process has the signal), while the server still
+    // answers everything else.
+    while one_request(address, "/readyz") != Outcome::Answered(503) {
+        assert!(
+            at.elapsed() < Duration::from_millis(200),
+            "cycle {cycle}: /readyz still 200 after the signal"
+        );
+    }
+
+    let status = served.child.wait().unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    stop.store(true, Ordering::SeqCst);
+    for client in clients {
+        client.join().unwrap();
+    }
+    assert!(status.success(), "cycle {cycle}: exit {status}");
+    let outcomes = outcomes.lock().unwrap();
+    outcomes
+        .iter()
+        .map(|(when, outcome)| {
+            let offset = if *when >= at {
+                when.duration_since(at).as_secs_f64()
+            } else {
+                -at.duration_since(*when).as_secs_f64()
+            };
+            (offset, outcome.clone())
+        })
+        .collect()
+}
+
+#[test]
+fn ten_sigterms_under_load_leave_no_accepted_request_unanswered() {
+    let drain = Duration::from_secs(1);
+    for n in 0..10 {
+        let outcomes = cycle(n, drain);
+        let unanswered: Vec<_> = outcomes
+            .iter()
+            .filter(|(_, outcome)| matches!(outcome, Outcome::Unanswered(_)))
+            .collect();
+        assert!(
+            unanswered.is_empty(),
+            "cycle {n}: {} of {} requests accepted and left unanswered: {unanswered:?}",
+            unanswered.len(),
+            outcomes.len()
+        );
+        // The drain period is served: 200s go on until it ends, and nothing is refused before.
+        let last_ok = outcomes
+            .iter()
+            .filter(|(_, outcome)| *outcome == Outcome::Answered(200))
+            .map(|(at, _)| *at)
+            .fold(f64::MIN, f64::max);
+        assert!(
+            last_ok >= drain.as_secs_f64() * 0.9,
+            "cycle {n}: the last 200 came {last_ok:.2} s after the signal"
+        );
+        let first_refused = outcomes
+            .iter()
+            .filter(|(_, outcome)| *outcome == Outcome::Refused)
+            .map(|(at, _)| *at)
+            .fold(f64::MAX, f64::min);
+        assert!(
+            first_refused >= drain.as_secs_f64(),
+            "cycle {n}: a connection was refused {first_refused:.2} s after the signal"
+        );
+        assert!(
+            outcomes.iter().all(|(_, outcome)| matches!(
+                outcome,
+                Outcome::Refused | Outcome::Answered(200 | 503)
+            )),
+            "cycle {n}: unexpected answers"
+        );
+    }
+}
+
+#[tokio::test]
+async fn health_and_readiness() {
+    let app = spawn_app(Backend::Sqlite).await;
+    for path in ["/healthz", "/readyz"] {
+        let response = app.anonymous.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert!(
+            body["status"] == "ok" || body["status"] == "ready",
+            "{body}"
+        );
+        // Load balancers ask by address: the probes answer whatever the Host.
+        let other_host = app
+            .anonymous
+            .get(app.url(path))
+            .header("host", "10.1.2.3:8080")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(other_host.status(), 200);
+    }
+}
