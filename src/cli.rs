@@ -135,11 +135,7 @@ pub fn main() -> ExitCode {
 }
 
 fn init_logging(settings: &LogSettings) {
-    // RUST_LOG, when set, overrides the configured level.
-    let _ = env_logger::Builder::new()
-        .parse_filters(&settings.level)
-        .parse_default_env()
-        .try_init();
+    crate::telemetry::init_logging(settings);
 }
 
 fn serve(settings: &Settings) -> Result<(), Box<dyn Error>> {
@@ -164,6 +160,11 @@ fn serve(settings: &Settings) -> Result<(), Box<dyn Error>> {
             database.engine(),
             database.redacted()
         );
+        if !settings.server.metrics_addr.is_empty() {
+            let metrics = startup::metrics_server(&settings.server.metrics_addr, &running)?;
+            log::info!("metrics on http://{}/metrics", settings.server.metrics_addr);
+            actix_web::rt::spawn(metrics);
+        }
         running.server.await?;
         log::info!("stopped");
         Ok(())

@@ -110,6 +110,9 @@ pub struct ServerSettings {
     pub trusted_proxies: Vec<String>,
     /// Hosts this server answers for (`.example.com`: it and its subdomains); empty: any.
     pub allowed_hosts: Vec<String>,
+    /// Where `/metrics` is served: empty for the main listener, else an address of its own
+    /// (production: loopback), and then not on the main listener.
+    pub metrics_addr: String,
 }
 
 impl ServerSettings {
@@ -232,6 +235,15 @@ pub struct AuthSettings {
 pub struct LogSettings {
     /// An env_logger filter such as `info` or `warn,todomvc=debug`; `RUST_LOG` overrides it.
     pub level: String,
+    /// `text` (the default) or `json`: one JSON object per line, for log shippers.
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 /// Where the TOML files live: `APP_CONFIG_DIR`, else `config` in the working directory.

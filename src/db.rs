@@ -173,6 +173,7 @@ pub fn connect(settings: &DatabaseSettings) -> Result<DbPool, DbError> {
         // it is not checked with a query at every checkout.
         .test_on_check_out(matches!(url, DatabaseUrl::Postgres(_)))
         .connection_customizer(Box::new(setup))
+        .event_handler(Box::new(crate::telemetry::PoolEvents))
         .build(ConnectionManager::new(connection_string))
         .map_err(|err| connect_error(err.to_string()))
 }

@@ -14,3 +14,4 @@ pub mod proxy;
 pub mod routes;
 pub mod schema;
 pub mod startup;
+pub mod telemetry;

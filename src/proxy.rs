@@ -88,7 +88,7 @@ impl Proxies {
         !self.allowed_hosts.is_empty()
     }
 
-    fn trusts(&self, address: IpAddr) -> bool {
+    pub fn trusts(&self, address: IpAddr) -> bool {
         self.trusted.iter().any(|net| net.contains(&address))
     }
 

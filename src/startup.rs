@@ -34,6 +34,7 @@ pub enum StartupError {
 pub struct Running {
     pub server: Server,
     pub events: Arc<Events>,
+    pub pool: web::Data<DbPool>,
     /// Whether the server is draining (`/readyz`).
     pub lifecycle: web::Data<crate::drain::Lifecycle>,
 }
@@ -84,84 +85,139 @@ pub fn run(
     }
     let proxies = web::Data::new(proxies);
     let lifecycle = web::Data::new(crate::drain::Lifecycle::default());
-    let lifecycle_data = lifecycle.clone();
     let events = Events::start(
         pool.clone(),
         settings.events.clone(),
         &url,
         url.connection_string(&settings.database),
     );
-    let events_data = web::Data::from(events.clone());
     crate::idempotency::trim_in_background(pool.clone(), settings.idempotency.keep_hours);
-    let pool = web::Data::new(pool);
-    let list_cache = web::Data::new(ListCache::default());
-    let auth = web::Data::new(Auth::new(settings.auth.clone()));
-    let in_flight = web::Data::new(crate::idempotency::InFlightKeys::default());
+    let pool_data = web::Data::new(pool);
+    let shared = Shared {
+        pool: pool_data.clone(),
+        list_cache: web::Data::new(ListCache::default()),
+        auth: web::Data::new(Auth::new(settings.auth.clone())),
+        in_flight: web::Data::new(crate::idempotency::InFlightKeys::default()),
+        events: web::Data::from(events.clone()),
+        proxies,
+        lifecycle: lifecycle.clone(),
+        body_limit: settings.server.body_limit,
+        static_dir: settings.server.static_dir.clone(),
+        metrics_here: settings.server.metrics_addr.is_empty(),
+    };
+    crate::telemetry::metrics();
     let cors_settings = settings.cors.clone();
-    let static_dir = settings.server.static_dir.clone();
-    let body_limit = settings.server.body_limit;
-    let mut server =
-        HttpServer::new(move || {
-            App::new()
-                .app_data(pool.clone())
-                .app_data(list_cache.clone())
-                .app_data(auth.clone())
-                .app_data(in_flight.clone())
-                .app_data(events_data.clone())
-                .app_data(proxies.clone())
-                .app_data(lifecycle_data.clone())
-                .app_data(
-                    web::JsonConfig::default()
-                        .limit(body_limit)
-                        .content_type(|mime| {
-                            mime.subtype() == mime::JSON || mime.suffix() == Some(mime::JSON)
-                        })
-                        .error_handler(|err, _req| AppError::from(err).into()),
-                )
-                .app_data(web::PathConfig::default().error_handler(|_err, req| {
-                    AppError::todo_not_found(req.match_info().query("id")).into()
-                }))
-                .app_data(web::FormConfig::default().limit(body_limit).error_handler(
-                    |err, _req| AppError::BadRequest(format!("invalid form: {err}")).into(),
-                ))
-                .app_data(web::QueryConfig::default().error_handler(|err, _req| {
-                    AppError::BadRequest(format!("invalid query string: {err}")).into()
-                }))
-                .configure(routes::configure)
-                .service(static_files(&static_dir))
-                .default_service(web::to(routes::not_found))
-                .wrap(cors(&cors_settings, proxies.clone()))
-                .wrap(actix_web::middleware::from_fn(crate::proxy::check_host))
-                .wrap(actix_web::middleware::from_fn(
-                    crate::drain::close_while_draining,
-                ))
-                .wrap(ErrorHandlers::new().default_handler(json_error_body))
-                .wrap(security_headers())
-                .wrap(Logger::new(r#"%a "%r" %s %b %Dms"#))
-        })
-        // Live events are small writes that must leave at once: without TCP_NODELAY, Nagle's
-        // algorithm held one back until the client's delayed ACK (40 ms) whenever the previous one
-        // was still unacknowledged.
-        .tcp_nodelay(true)
-        .client_request_timeout(settings.server.client_request_timeout())
-        .keep_alive(Duration::from_secs(settings.server.keep_alive_secs))
-        // Live streams have their own cap (events.max_streams) and do not take the ordinary requests'
-        // places.
-        .max_connections(settings.server.max_connections_per_worker + settings.events.max_streams)
-        .shutdown_timeout(settings.server.shutdown_timeout_secs)
-        // Blocking work waits for a pooled connection anyway; more threads than connections only
-        // cost memory (a burst of 1,000 new live streams once made hundreds of them).
-        .worker_max_blocking_threads(settings.database.pool_size.max(4) as usize)
-        // actix-web stops at once on SIGINT; `shutdown_on_signal` makes SIGINT as graceful as SIGTERM.
-        .disable_signals();
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .configure(|cfg| shared.configure(cfg))
+            .default_service(web::to(routes::not_found))
+            .wrap(cors(&cors_settings, shared.proxies.clone()))
+            .wrap(actix_web::middleware::from_fn(crate::proxy::check_host))
+            .wrap(actix_web::middleware::from_fn(
+                crate::drain::close_while_draining,
+            ))
+            .wrap(ErrorHandlers::new().default_handler(json_error_body))
+            .wrap(security_headers())
+            .wrap(actix_web::middleware::from_fn(crate::telemetry::observe))
+            .wrap(Logger::new(r#"%a "%r" %s %b %Dms %{x-request-id}o"#))
+    })
+    // Live events are small writes that must leave at once: without TCP_NODELAY, Nagle's
+    // algorithm held one back until the client's delayed ACK (40 ms) whenever the previous one
+    // was still unacknowledged.
+    .tcp_nodelay(true)
+    .client_request_timeout(settings.server.client_request_timeout())
+    .keep_alive(Duration::from_secs(settings.server.keep_alive_secs))
+    // Live streams have their own cap (events.max_streams) and do not take the ordinary requests'
+    // places.
+    .max_connections(settings.server.max_connections_per_worker + settings.events.max_streams)
+    .shutdown_timeout(settings.server.shutdown_timeout_secs)
+    // Blocking work waits for a pooled connection anyway; more threads than connections only
+    // cost memory (a burst of 1,000 new live streams once made hundreds of them).
+    .worker_max_blocking_threads(settings.database.pool_size.max(4) as usize)
+    // actix-web stops at once on SIGINT; `shutdown_on_signal` makes SIGINT as graceful as SIGTERM.
+    .disable_signals();
     if settings.server.workers > 0 {
         server = server.workers(settings.server.workers);
     }
     Ok(Running {
         server: server.listen(listener)?.run(),
         events,
+        pool: pool_data,
         lifecycle,
     })
+}
+
+/// What every worker's app shares: the state in `app_data`, and the settings its routes need.
+#[derive(Clone)]
+struct Shared {
+    pool: web::Data<DbPool>,
+    list_cache: web::Data<ListCache>,
+    auth: web::Data<Auth>,
+    in_flight: web::Data<crate::idempotency::InFlightKeys>,
+    events: web::Data<Events>,
+    proxies: web::Data<crate::proxy::Proxies>,
+    lifecycle: web::Data<crate::drain::Lifecycle>,
+    body_limit: usize,
+    static_dir: std::path::PathBuf,
+    metrics_here: bool,
+}
+
+impl Shared {
+    /// The app's state, how its extractors answer bad input, and its routes.
+    fn configure(&self, cfg: &mut web::ServiceConfig) {
+        cfg.app_data(self.pool.clone())
+            .app_data(self.list_cache.clone())
+            .app_data(self.auth.clone())
+            .app_data(self.in_flight.clone())
+            .app_data(self.events.clone())
+            .app_data(self.proxies.clone())
+            .app_data(self.lifecycle.clone())
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(self.body_limit)
+                    .content_type(|mime| {
+                        mime.subtype() == mime::JSON || mime.suffix() == Some(mime::JSON)
+                    })
+                    .error_handler(|err, _req| AppError::from(err).into()),
+            )
+            .app_data(web::PathConfig::default().error_handler(|_err, req| {
+                AppError::todo_not_found(req.match_info().query("id")).into()
+            }))
+            .app_data(
+                web::FormConfig::default()
+                    .limit(self.body_limit)
+                    .error_handler(|err, _req| {
+                        AppError::BadRequest(format!("invalid form: {err}")).into()
+                    }),
+            )
+            .app_data(web::QueryConfig::default().error_handler(|err, _req| {
+                AppError::BadRequest(format!("invalid query string: {err}")).into()
+            }))
+            .configure(routes::configure)
+            .service(static_files(&self.static_dir));
+        if self.metrics_here {
+            cfg.service(
+                web::resource("/metrics").route(web::get().to(crate::telemetry::serve_metrics)),
+            );
+        }
+    }
+}
+
+/// `/metrics` alone, on `address` (`server.metrics_addr`): a listener of its own, kept off the
+/// public one.
+pub fn metrics_server(address: &str, running: &Running) -> Result<Server, StartupError> {
+    let pool = running.pool.clone();
+    let events = web::Data::from(running.events.clone());
+    Ok(HttpServer::new(move || {
+        App::new()
+            .app_data(pool.clone())
+            .app_data(events.clone())
+            .route("/metrics", web::get().to(crate::telemetry::serve_metrics))
+    })
+    .workers(1)
+    .disable_signals()
+    .bind(address)?
+    .run())
 }
 
 /// Content-Security-Policy: scripts, styles and connections from this origin only, and no inline

@@ -127,6 +127,11 @@ fn form_page(
 
 /// The form again after `err`, with the status the error calls for.
 fn refused(auth: &Auth, form: Form, err: AuthError, fields: &Fields) -> HttpResponse {
+    match &err {
+        AuthError::WrongCredentials => metrics::counter!("sign_in_failures_total").increment(1),
+        AuthError::Throttled { .. } => metrics::counter!("sign_ins_throttled_total").increment(1),
+        _ => {}
+    }
     let field = match &err {
         AuthError::Invalid { field, .. } => field,
         AuthError::UsernameTaken(_) => "username",

@@ -109,10 +109,13 @@ where
 {
     caller.require_credential()?;
     let pool = pool.clone();
+    let request = crate::telemetry::current_request();
     web::block(move || -> Result<T, AppError> {
-        let mut conn = pool.get()?;
-        let identity = caller.identify(&mut conn)?;
-        work(&mut conn, &identity).map_err(Into::into)
+        crate::telemetry::with_request(request, || {
+            let mut conn = pool.get()?;
+            let identity = caller.identify(&mut conn)?;
+            work(&mut conn, &identity).map_err(Into::into)
+        })
     })
     .await?
 }
@@ -128,6 +131,11 @@ fn collection_url(req: &HttpRequest) -> String {
 /// Renders a list for a caller: the todos, the list's change number they are at, the collection
 /// URL, and who is signed in.
 type Render = fn(&[Todo], i64, &str, &Identity, Representation) -> Result<Vec<u8>, AppError>;
+
+/// Counts a read of a kept rendering: `hit`, `miss` (read and rendered) or `not_modified`.
+fn kept_lists(result: &'static str) {
+    metrics::counter!("kept_list_reads_total", "result" => result).increment(1);
+}
 
 /// A list as a GET gets it: rendered, or not modified since the tag the client has.
 pub enum Listed {
@@ -178,19 +186,23 @@ async fn rendered_list(
         if let Some(tags) = if_none_match {
             let etag = list_etag(Change::list_state(conn, identity.scope)?, &key);
             if none_match_hits(&tags, &etag) {
+                kept_lists("not_modified");
                 return Ok(Listed::NotModified(etag));
             }
         }
         // The generation was read first, so the list read after it is never older than it.
         if let Some(rendered) = cache.get(&key, identity.todos_generation) {
+            kept_lists("hit");
             return Ok(Listed::Fresh(rendered));
         }
         let _rendering = cache.rendering();
         // Whoever held the lock before may have rendered this very generation.
         let generation = Todo::generation(conn)?;
         if let Some(rendered) = cache.get(&key, generation) {
+            kept_lists("hit");
             return Ok(Listed::Fresh(rendered));
         }
+        kept_lists("miss");
         let (todos, change) = Todo::all_at_change(conn, identity.scope)?;
         let rendered = Rendered {
             body: web::Bytes::from(render(&todos, change, &key.1, identity, representation)?),

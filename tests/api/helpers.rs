@@ -586,13 +586,13 @@ impl ServerProcess {
     pub fn start_with(binary: &Path, database_url: &str, vars: &[(&str, &str)]) -> ServerProcess {
         use std::io::{BufRead, BufReader};
         let mut child = std::process::Command::new(binary)
-            .envs(vars.iter().copied())
             .env("APP_ENV", "test")
             .env("DATABASE_URL", database_url)
             // These tests are about the process (crashes, signals, load), not about accounts.
             .env("APP__AUTH__MODE", "open")
             .env("PORT", "0")
             .env("RUST_LOG", "info,actix_web::middleware::logger=warn")
+            .envs(vars.iter().copied())
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap_or_else(|err| panic!("cannot start {}: {err}", binary.display()));
@@ -603,7 +603,11 @@ impl ServerProcess {
                 .next()
                 .expect("the server exited before serving")
                 .unwrap();
-            log.lock().unwrap().push_str(&line);
+            {
+                let mut log = log.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
             if let Some(rest) = line.split("serving http://").nth(1) {
                 break rest.split_whitespace().next().unwrap().to_owned();
             }

@@ -21,6 +21,7 @@ mod postgres;
 mod proxies;
 mod security;
 mod shutdown;
+mod telemetry;
 mod todos;
 mod users;
 mod versions;

@@ -1,0 +1,228 @@
+//! What the server tells its operators: Prometheus metrics (`/metrics`), a request id on every
+//! request (taken from a trusted proxy or made here, answered back, in every log line and error
+//! body of that request), and log lines as text or JSON.
+
+use std::cell::RefCell;
+use std::io::Write;
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use actix_web::body::{self, BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, HttpResponse, web};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+use crate::db::DbPool;
+use crate::events::Events;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+const MAX_REQUEST_ID_CHARS: usize = 128;
+
+/// The process's metrics registry, installed the first time it is asked for.
+pub fn metrics() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let builder = PrometheusBuilder::new().set_buckets(&[
+            0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+        ]);
+        let recorder = match builder {
+            Ok(builder) => builder.build_recorder(),
+            Err(_) => PrometheusBuilder::new().build_recorder(),
+        };
+        let handle = recorder.handle();
+        // A recorder installed already (another app in the same process) keeps counting.
+        let _ = metrics::set_global_recorder(recorder);
+        handle
+    })
+}
+
+/// `GET /metrics`: Prometheus' text format. The pool and live-stream gauges are read now.
+pub async fn serve_metrics(pool: web::Data<DbPool>, events: web::Data<Events>) -> HttpResponse {
+    let state = pool.state();
+    metrics::gauge!("db_pool_connections", "state" => "idle")
+        .set(f64::from(state.idle_connections));
+    metrics::gauge!("db_pool_connections", "state" => "in_use").set(f64::from(
+        state.connections.saturating_sub(state.idle_connections),
+    ));
+    metrics::gauge!("live_streams_open").set(events.open_streams() as f64);
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(metrics().render())
+}
+
+/// Waits for a pooled connection and timeouts, from r2d2's events.
+#[derive(Debug, Default)]
+pub struct PoolEvents;
+
+impl diesel::r2d2::HandleEvent for PoolEvents {
+    fn handle_checkout(&self, event: diesel::r2d2::event::CheckoutEvent) {
+        metrics::histogram!("db_pool_wait_seconds").record(event.duration().as_secs_f64());
+    }
+
+    fn handle_timeout(&self, _: diesel::r2d2::event::TimeoutEvent) {
+        metrics::counter!("db_pool_timeouts_total").increment(1);
+    }
+}
+
+tokio::task_local! {
+    static TASK_REQUEST: String;
+}
+
+thread_local! {
+    static THREAD_REQUEST: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// The id of the request being served on this task or thread, if any.
+pub fn current_request() -> Option<String> {
+    TASK_REQUEST
+        .try_with(Clone::clone)
+        .ok()
+        .or_else(|| THREAD_REQUEST.with(|id| id.borrow().clone()))
+}
+
+/// Runs blocking work with the current request's id, so that its log lines carry it too.
+pub fn with_request<T>(id: Option<String>, work: impl FnOnce() -> T) -> T {
+    THREAD_REQUEST.with(|slot| *slot.borrow_mut() = id);
+    let result = work();
+    THREAD_REQUEST.with(|slot| *slot.borrow_mut() = None);
+    result
+}
+
+/// The id a trusted proxy sent, if it is a sensible one; else a new one.
+fn request_id(req: &ServiceRequest) -> String {
+    let trusted = req
+        .app_data::<web::Data<crate::proxy::Proxies>>()
+        .zip(req.peer_addr())
+        .is_some_and(|(proxies, peer)| proxies.trusts(peer.ip()));
+    let given = req
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|value| value.to_str().ok())
+        .filter(|id| {
+            trusted
+                && !id.is_empty()
+                && id.len() <= MAX_REQUEST_ID_CHARS
+                && id.bytes().all(|b| b.is_ascii_graphic())
+        });
+    given.map_or_else(new_request_id, str::to_owned)
+}
+
+/// 128 random bits as hex; a clock-based id if the system has no randomness to give.
+fn new_request_id() -> String {
+    let mut bytes = [0_u8; 16];
+    if getrandom::fill(&mut bytes).is_err() {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_nanos());
+        bytes = nanos.to_le_bytes();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Middleware: gives the request its id, counts it by route pattern, method and status, times it,
+/// and answers the id back (in `X-Request-Id`, and in the JSON of an error).
+pub async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let started = Instant::now();
+    let id = request_id(&req);
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let method = req.method().to_string();
+    let response = TASK_REQUEST.scope(id.clone(), next.call(req)).await?;
+    let route = response
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let status = response.status();
+    metrics::counter!(
+        "http_requests_total",
+        "route" => route.clone(),
+        "method" => method.clone(),
+        "status" => status.as_u16().to_string()
+    )
+    .increment(1);
+    metrics::histogram!("http_request_duration_seconds", "route" => route, "method" => method)
+        .record(started.elapsed().as_secs_f64());
+    let mut response = with_id_in_error(response, &id).await;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+    Ok(response)
+}
+
+/// The request's id, kept in its extensions.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// An error's JSON body gets `"request_id"`, so that a user's report can be found in the logs.
+async fn with_id_in_error(
+    response: ServiceResponse<impl MessageBody + 'static>,
+    id: &str,
+) -> ServiceResponse<BoxBody> {
+    let is_json_error = response.status().as_u16() >= 400
+        && response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|value| value.as_bytes().starts_with(b"application/json"));
+    if !is_json_error {
+        return response.map_into_boxed_body();
+    }
+    let (request, response) = response.into_parts();
+    let (head, body) = response.into_parts();
+    let bytes = body::to_bytes_limited(body, 64 * 1024).await;
+    let bytes = match bytes {
+        Ok(Ok(bytes)) => bytes,
+        _ => web::Bytes::new(),
+    };
+    let body = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(serde_json::Value::Object(mut object)) => {
+            object.insert("request_id".into(), id.into());
+            serde_json::to_vec(&object).map_or(bytes, web::Bytes::from)
+        }
+        _ => bytes,
+    };
+    let mut head = head;
+    head.headers_mut().remove(header::CONTENT_LENGTH);
+    ServiceResponse::new(request, head.set_body(body).map_into_boxed_body())
+}
+
+/// env_logger set up from `log.level` (or `RUST_LOG`) and `log.format`: `text` lines with the
+/// request id, or one JSON object per line for log shippers.
+pub fn init_logging(settings: &crate::config::LogSettings) {
+    let json = settings.format == crate::config::LogFormat::Json;
+    let _ = env_logger::Builder::new()
+        .parse_filters(&settings.level)
+        .parse_default_env()
+        .format(move |buf, record| {
+            let request = current_request();
+            if json {
+                let mut line = serde_json::json!({
+                    "time": buf.timestamp_millis().to_string(),
+                    "level": record.level().as_str(),
+                    "target": record.target(),
+                    "message": record.args().to_string(),
+                });
+                if let (Some(id), Some(object)) = (request, line.as_object_mut()) {
+                    object.insert("request_id".into(), id.into());
+                }
+                writeln!(buf, "{line}")
+            } else {
+                let style = buf.default_level_style(record.level());
+                write!(
+                    buf,
+                    "[{} {style}{:<5}{style:#} {}",
+                    buf.timestamp_millis(),
+                    record.level(),
+                    record.target()
+                )?;
+                if let Some(id) = request {
+                    write!(buf, " {id}")?;
+                }
+                writeln!(buf, "] {}", record.args())
+            }
+        })
+        .try_init();
+}
