@@ -33,12 +33,16 @@ pub enum DbError {
          path such as todos.db or sqlite://todos.db"
     )]
     UnsupportedUrl(String),
-    #[error("cannot open the database {url}: {message}")]
-    Connect { url: String, message: String },
+    #[error("cannot open the database {url}: {cause}")]
+    Connect {
+        url: String,
+        #[source]
+        cause: crate::error::Cause,
+    },
     #[error("migrations failed: {0}")]
-    Migration(String),
+    Migration(#[source] crate::error::Cause),
     #[error("backup failed: {0}")]
-    Backup(String),
+    Backup(#[source] crate::error::Cause),
     #[error("database: {0}")]
     Query(#[from] diesel::result::Error),
     #[error("no database connection could be had: {0}")]
@@ -152,7 +156,7 @@ pub fn connect(settings: &DatabaseSettings) -> Result<DbPool, DbError> {
     let url = DatabaseUrl::parse(settings.url())?;
     let connect_error = |message: String| DbError::Connect {
         url: url.redacted(),
-        message: message.trim().to_owned(),
+        cause: message.trim().to_owned().into(),
     };
     let connection_string = url.connection_string(settings);
     let setup = ConnectionSetup {
@@ -231,7 +235,8 @@ where
     match conn {
         // The same steps as SqliteConnection::immediate_transaction, through the pooled type.
         DbConnection::Sqlite(sqlite) => {
-            AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+            AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")
+                .map_err(lost_turn)?;
         }
         DbConnection::Pg(_) => DbConnection::begin_transaction(conn)?,
     }
@@ -248,6 +253,45 @@ where
             DbConnection::rollback_transaction(conn)?;
             Err(err)
         }
+    }
+}
+
+/// SQLite could not start a write: another process held the write lock past the busy timeout
+/// (or the file cannot be written). Reported as a serialization failure, the kind of error whose
+/// request can succeed when sent again (503 with Retry-After), instead of as a plain database error
+/// that could only be told apart by its message.
+fn lost_turn(err: diesel::result::Error) -> diesel::result::Error {
+    diesel::result::Error::DatabaseError(
+        diesel::result::DatabaseErrorKind::SerializationFailure,
+        Box::new(LostTurn(err.to_string())),
+    )
+}
+
+/// Why a write did not get its turn, as diesel reports database errors.
+#[derive(Debug)]
+struct LostTurn(String);
+
+impl diesel::result::DatabaseErrorInformation for LostTurn {
+    fn message(&self) -> &str {
+        &self.0
+    }
+    fn details(&self) -> Option<&str> {
+        Some("SQLite's write lock was not free within database.busy_timeout_ms")
+    }
+    fn hint(&self) -> Option<&str> {
+        None
+    }
+    fn table_name(&self) -> Option<&str> {
+        None
+    }
+    fn column_name(&self) -> Option<&str> {
+        None
+    }
+    fn constraint_name(&self) -> Option<&str> {
+        None
+    }
+    fn statement_position(&self) -> Option<i32> {
+        None
     }
 }
 
@@ -308,18 +352,17 @@ pub fn backup_sqlite(conn: &mut DbConnection, path: &std::path::Path) -> Result<
         ));
     };
     if path.exists() {
-        return Err(DbError::Backup(format!(
-            "{} already exists; name a new file",
-            path.display()
-        )));
+        return Err(DbError::Backup(
+            format!("{} already exists; name a new file", path.display()).into(),
+        ));
     }
     let target = path
         .to_str()
-        .ok_or_else(|| DbError::Backup(format!("{} is not a UTF-8 path", path.display())))?;
+        .ok_or_else(|| DbError::Backup(format!("{} is not a UTF-8 path", path.display()).into()))?;
     // VACUUM INTO reads one snapshot of the database, so writers may go on meanwhile.
     sqlite
         .batch_execute(&format!("VACUUM INTO '{}'", target.replace('\'', "''")))
-        .map_err(|err| DbError::Backup(err.to_string()))
+        .map_err(|err| DbError::Backup(Box::new(err)))
 }
 
 /// One migration and whether it has been applied.
@@ -330,8 +373,8 @@ pub struct MigrationStatus {
     pub applied: bool,
 }
 
-fn migration_error(err: impl std::fmt::Display) -> DbError {
-    DbError::Migration(err.to_string())
+fn migration_error(err: impl Into<crate::error::Cause>) -> DbError {
+    DbError::Migration(err.into())
 }
 
 /// Runs `action` with the connection's own engine and that engine's migrations.

@@ -54,15 +54,24 @@ pub enum AppError {
     /// 503 with `Retry-After`: the server is at a limit of its own (live streams), or stopping.
     #[error("{0}")]
     Overloaded(String),
-    /// The database cannot be reached in time; the cause is logged, not shown.
+    /// 503 with `Retry-After`: the database cannot be reached in time, or the write lost its
+    /// turn; the cause is logged, not shown.
     #[error("the database is busy or unreachable; try again shortly")]
-    Unavailable(String),
-    /// A fault of the server; the cause is logged, not shown.
+    Unavailable(#[source] Cause),
+    /// 500: a fault of the server; the cause is logged, not shown.
     #[error("internal server error")]
-    Internal(String),
+    Internal(#[source] Cause),
 }
 
+/// What lies under a 500 or a 503: another error, or a description where there is none.
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
+
 impl AppError {
+    /// A 500 for `cause` (an error, or a description of what failed).
+    pub fn internal(cause: impl Into<Cause>) -> Self {
+        Self::Internal(cause.into())
+    }
+
     pub fn todo_not_found(id: impl std::fmt::Display) -> Self {
         Self::NotFound(format!("there is no todo with id {id}"))
     }
@@ -129,29 +138,23 @@ impl ResponseError for AppError {
 impl From<diesel::result::Error> for AppError {
     fn from(err: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind as Kind, Error};
-        let message = err.to_string();
-        let unavailable = match &err {
-            // The server went away (restart, failover) or the transaction lost a race: the same
+        match &err {
+            // The server went away (restart, failover), or the transaction lost a race (on SQLite,
+            // a writer that waited out its busy timeout: see `db::write_transaction`): the same
             // request can succeed a moment later.
             Error::DatabaseError(
                 Kind::ClosedConnection | Kind::UnableToSendCommand | Kind::SerializationFailure,
                 _,
             )
-            | Error::BrokenTransactionManager => true,
-            // SQLite reports a writer that waited out its busy timeout as a plain database error.
-            _ => message.contains("database is locked") || message.contains("database is busy"),
-        };
-        if unavailable {
-            Self::Unavailable(message)
-        } else {
-            Self::Internal(message)
+            | Error::BrokenTransactionManager => Self::Unavailable(Box::new(err)),
+            _ => Self::Internal(Box::new(err)),
         }
     }
 }
 
 impl From<diesel::r2d2::PoolError> for AppError {
     fn from(err: diesel::r2d2::PoolError) -> Self {
-        Self::Unavailable(format!("no pooled connection: {err}"))
+        Self::Unavailable(Box::new(err))
     }
 }
 
@@ -160,7 +163,7 @@ impl From<DbError> for AppError {
         match err {
             DbError::Query(err) => err.into(),
             DbError::Pool(err) => err.into(),
-            other => Self::Internal(other.to_string()),
+            other => Self::Internal(Box::new(other)),
         }
     }
 }
@@ -180,7 +183,7 @@ impl From<AuthError> for AppError {
             AuthError::Invalid { field, message } => {
                 Self::Validation(ValidationError { field, message })
             }
-            AuthError::Internal(message) => Self::Internal(message),
+            AuthError::Internal(message) => Self::internal(message),
             AuthError::Database(err) => err.into(),
         }
     }
@@ -194,7 +197,7 @@ impl From<crate::events::EventsError> for AppError {
 
 impl From<BlockingError> for AppError {
     fn from(err: BlockingError) -> Self {
-        Self::Internal(format!("blocking task failed: {err}"))
+        Self::Internal(Box::new(err))
     }
 }
 

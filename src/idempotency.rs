@@ -87,8 +87,7 @@ impl Answer {
 
     /// A JSON body.
     pub fn json(self, body: &impl Serialize) -> Result<Self, AppError> {
-        let body =
-            serde_json::to_string(body).map_err(|err| AppError::Internal(err.to_string()))?;
+        let body = serde_json::to_string(body).map_err(AppError::internal)?;
         Ok(Self { body, ..self }.header("content-type", "application/json"))
     }
 
@@ -178,8 +177,7 @@ where
     let _in_flight = in_flight.enter(scope, &key).ok_or_else(still_processing)?;
     let result = db::write_transaction(conn, |conn| {
         let answer = write(conn, who)?;
-        let headers = serde_json::to_string(&answer.headers)
-            .map_err(|err| AppError::Internal(err.to_string()))?;
+        let headers = serde_json::to_string(&answer.headers).map_err(AppError::internal)?;
         let first = IdempotencyKey::keep(
             conn,
             scope,
@@ -220,7 +218,7 @@ fn kept(
         }));
     }
     let mut headers: Vec<(String, String)> = serde_json::from_str(&kept.headers)
-        .map_err(|err| AppError::Internal(format!("a kept answer cannot be read: {err}")))?;
+        .map_err(|err| AppError::internal(format!("a kept answer cannot be read: {err}")))?;
     // The body is the answer of the first time, not the todo as it is now.
     headers.push(("idempotent-replayed".into(), "true".into()));
     Ok(Some(Answer {

@@ -121,7 +121,7 @@ fn form_page(
             .content_type("text/html; charset=utf-8")
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .body(html),
-        Err(err) => AppError::Internal(format!("rendering the form: {err}")).error_response(),
+        Err(err) => AppError::internal(format!("rendering the form: {err}")).error_response(),
     }
 }
 

@@ -143,8 +143,7 @@ pub fn render(
     identity: &Identity,
     state: &PageState,
 ) -> Result<Vec<u8>, AppError> {
-    let json = String::from_utf8(list_json(todos, base)?)
-        .map_err(|err| AppError::Internal(err.to_string()))?;
+    let json = String::from_utf8(list_json(todos, base)?).map_err(AppError::internal)?;
     let completed = todos.iter().filter(|todo| todo.completed).count();
     let page = IndexPage {
         items: todos
@@ -171,7 +170,7 @@ pub fn render(
     };
     page.render()
         .map(String::into_bytes)
-        .map_err(|err| AppError::Internal(format!("rendering the page: {err}")))
+        .map_err(|err| AppError::internal(format!("rendering the page: {err}")))
 }
 
 /// JSON that cannot end its `<script>` element early or open a comment: `<`, `>` and `&` only occur

@@ -78,7 +78,7 @@ pub(super) fn list_json(todos: &[Todo], base: &str) -> Result<Vec<u8>, AppError>
     let mut body = Vec::with_capacity(todos.len() * 128 + 2);
     let mut serializer = serde_json::Serializer::new(&mut body);
     serde::Serializer::collect_seq(&mut serializer, todos.iter().map(|todo| todo.to_json(base)))
-        .map_err(|err| AppError::Internal(err.to_string()))?;
+        .map_err(AppError::internal)?;
     Ok(body)
 }
 

@@ -24,15 +24,28 @@ fn embedded_todos(html: &str) -> Value {
     serde_json::from_str(&html[start..end]).expect("data block is JSON")
 }
 
+/// The rendered list: what is inside `<ul class="todo-list">`.
+fn the_list(html: &str) -> &str {
+    let start = html.find(r#"<ul class="todo-list">"#).expect("the list");
+    let end = start + html[start..].find("</ul>").expect("the end of the list");
+    &html[start..end]
+}
+
 async fn empty_page(backend: Backend) {
     let app = spawn_app(backend).await;
     let html = page(&app).await;
     assert!(html.contains("<h1>todos</h1>"));
-    assert!(html.contains(r#"<input class="new-todo" placeholder="What needs to be done?""#));
+    assert!(html.contains(
+        r#"<input id="new-todo" class="new-todo" name="title" placeholder="What needs to be done?""#
+    ));
+    assert!(html.contains(r#"<form class="new-todo-form" method="post" action="/add">"#));
     // No todos: the list and the footer are hidden.
-    assert!(html.contains(r#"<main class="main" hidden>"#));
+    assert!(html.contains(r#"<div class="main" hidden>"#));
     assert!(html.contains(r#"<footer class="footer" hidden>"#));
-    assert!(!html.contains("<li data-id"));
+    assert!(!the_list(&html).contains("<li data-id"));
+    // The one item template, for the app to clone.
+    assert!(html.contains(r#"<template id="todo-template">"#));
+    assert_eq!(html.matches(r#"<li data-id="__ID__">"#).count(), 1);
     assert_eq!(embedded_todos(&html), json!([]));
 }
 
@@ -50,12 +63,23 @@ async fn lists_the_todos_with_counter_and_state(backend: Backend) {
         r#"<li data-id="{}" class="completed">"#,
         second["id"]
     )));
-    assert!(html.contains(r#"<input class="toggle" type="checkbox" checked>"#));
-    assert!(html.contains(r#"<main class="main">"#));
+    assert!(html.contains(&format!(
+        r#"<button class="toggle" type="submit" form="toggle-{}" role="checkbox" aria-checked="true" aria-label="Mark “ship it” as complete">"#,
+        second["id"]
+    )));
+    assert!(html.contains(&format!(
+        r#"<form id="toggle-{}" class="toggle-form" method="post" action="/todos/{}/toggle" hidden>"#,
+        second["id"], second["id"]
+    )));
+    assert!(html.contains(r#"<div class="main">"#));
     assert!(html.contains(r#"<footer class="footer">"#));
     assert!(html.contains("<strong>1</strong> item left"));
-    assert!(html.contains(r#"<button class="clear-completed">Clear completed</button>"#));
-    assert!(html.contains(r#"<input id="toggle-all" class="toggle-all" type="checkbox">"#));
+    assert!(
+        html.contains(r#"<button class="clear-completed" type="submit">Clear completed</button>"#)
+    );
+    assert!(html.contains(
+        r#"<button id="toggle-all" class="toggle-all" type="submit" form="toggle-all-form" role="checkbox" aria-checked="false">"#
+    ));
     assert_eq!(embedded_todos(&html), json!([first, second]));
 
     app.create(json!({"title": "more"})).await;
@@ -67,7 +91,7 @@ async fn counter_toggle_all_and_clear_completed_follow_the_state(backend: Backen
     app.create(json!({"title": "a"})).await;
     let html = page(&app).await;
     assert!(html.contains("<strong>1</strong> item left"));
-    assert!(html.contains(r#"<button class="clear-completed" hidden>"#));
+    assert!(html.contains(r#"<button class="clear-completed" type="submit" hidden>"#));
 
     let todo = app.create(json!({"title": "b", "completed": true})).await;
     app.client
@@ -77,7 +101,9 @@ async fn counter_toggle_all_and_clear_completed_follow_the_state(backend: Backen
         .unwrap();
     let html = page(&app).await;
     assert!(html.contains("<strong>0</strong> items left"));
-    assert!(html.contains(r#"<input id="toggle-all" class="toggle-all" type="checkbox" checked>"#));
+    assert!(html.contains(
+        r#"<button id="toggle-all" class="toggle-all" type="submit" form="toggle-all-form" role="checkbox" aria-checked="true">"#
+    ));
     assert_eq!(embedded_todos(&html), json!([todo]));
 }
 
