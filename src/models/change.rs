@@ -109,8 +109,11 @@ impl Change {
             .map(|oldest| oldest.map_or(0, |oldest| oldest - 1))
     }
 
-    /// Deletes all but the newest `keep` changes; returns how many went.
+    /// Deletes all but the newest `keep` changes (always keeping the newest one, so that the log
+    /// says how far it was trimmed, and a list state of 0 means only "never changed"); returns how
+    /// many went.
     pub fn trim(conn: &mut DbConnection, keep: i64) -> QueryResult<usize> {
+        let keep = keep.max(1);
         crate::db::write_transaction(conn, |conn| {
             let latest = Self::latest(conn)?;
             diesel::delete(todo_changes::table.filter(todo_changes::id.le(latest - keep)))
