@@ -236,7 +236,9 @@ fn remember(model: &mut Model, todo: &Value) {
     let id = todo["id"].as_i64().expect("id");
     let title = todo["title"].as_str().expect("title").to_owned();
     assert!(
-        !title.is_empty() && title == title.trim() && title.chars().count() <= 1000,
+        !title.is_empty()
+            && title == title.trim()
+            && title.chars().count() <= todomvc::models::MAX_TITLE_CHARS,
         "{todo}"
     );
     model.insert(

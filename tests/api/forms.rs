@@ -4,6 +4,8 @@
 
 use serde_json::{Value, json};
 
+use todomvc::models::MAX_TITLE_CHARS;
+
 use crate::helpers::{Backend, Name, TestApp, on_both_engines, spawn_app};
 
 fn titles(app: &TestApp) -> Vec<String> {
@@ -133,11 +135,14 @@ async fn refused_input_shows_the_page_again_with_the_text_kept(backend: Backend)
         "the filter is kept"
     );
 
-    let long = "x".repeat(1001);
+    let long = "x".repeat(MAX_TITLE_CHARS + 1);
     let response = post(&app, "/add", &[("title", &long)]).await;
     assert_eq!(response.status(), 422);
     let page = response.text().await.unwrap();
-    assert!(page.contains("Title must be at most 1000 characters long, not 1001."));
+    assert!(page.contains(&format!(
+        "Title must be at most {MAX_TITLE_CHARS} characters long, not {}.",
+        MAX_TITLE_CHARS + 1
+    )));
     assert!(
         page.contains(&format!(r#"value="{long}""#)),
         "the typed text is kept"
@@ -328,9 +333,9 @@ async fn filters_and_the_edit_view_are_rendered_by_the_server(backend: Backend) 
         .unwrap();
     assert!(editing.contains(r#"class="editing""#));
     assert!(
-        editing.contains(
-            r#"value="active one" maxlength="1000" aria-label="Edit “active one”" autofocus"#
-        ),
+        editing.contains(&format!(
+            r#"value="active one" maxlength="{MAX_TITLE_CHARS}" aria-label="Edit “active one”" autofocus"#
+        )),
         "{editing}"
     );
     assert!(editing.contains(r#"<a class="cancel-edit" href="/active">Cancel</a>"#));

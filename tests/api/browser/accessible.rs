@@ -97,7 +97,10 @@ async fn every_state_with_javascript_passes_axe() {
         .await;
     b.find(".new-todo")
         .await
-        .send_keys(&format!("{}{ENTER}", "x".repeat(1001)))
+        .send_keys(&format!(
+            "{}{ENTER}",
+            "x".repeat(todomvc::models::MAX_TITLE_CHARS + 1)
+        ))
         .await
         .unwrap();
     eventually!(!b.state().await["error"].is_null(), "no sync error shown");
