@@ -322,28 +322,6 @@ where
     }
 }
 
-/// Inside a write transaction: makes appends to `todos` take turns, so that two of them cannot read
-/// the same last position. SQLite's write lock already does this; PostgreSQL takes a table lock that
-/// blocks other appends but not readers.
-pub fn lock_todos_for_append(conn: &mut DbConnection) -> QueryResult<()> {
-    match conn {
-        DbConnection::Pg(pg) => pg.batch_execute("LOCK TABLE todos IN SHARE ROW EXCLUSIVE MODE"),
-        DbConnection::Sqlite(_) => Ok(()),
-    }
-}
-
-/// After rows were inserted with ids of their own: moves PostgreSQL's id sequence past them, so
-/// that the next todo does not collide with one. (SQLite's AUTOINCREMENT follows by itself.)
-pub fn after_explicit_ids(conn: &mut DbConnection) -> QueryResult<()> {
-    match conn {
-        DbConnection::Pg(pg) => pg.batch_execute(
-            "SELECT setval(pg_get_serial_sequence('todos', 'id'), \
-             GREATEST((SELECT MAX(id) FROM todos), 1))",
-        ),
-        DbConnection::Sqlite(_) => Ok(()),
-    }
-}
-
 /// A consistent copy of a SQLite database, taken while it is in use, into a new file at `path`.
 pub fn backup_sqlite(conn: &mut DbConnection, path: &std::path::Path) -> Result<(), DbError> {
     let DbConnection::Sqlite(sqlite) = conn else {

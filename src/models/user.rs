@@ -163,7 +163,7 @@ impl User {
     /// user, after their own; returns how many.
     pub fn claim_unowned(conn: &mut DbConnection, id: UserId) -> QueryResult<usize> {
         db::write_transaction(conn, |conn| {
-            db::lock_todos_for_append(conn)?;
+            crate::models::todo::lock_todos_for_append(conn)?;
             let last: Option<i32> = todos::table
                 .filter(todos::user_id.eq(id.0))
                 .select(diesel::dsl::max(todos::position))

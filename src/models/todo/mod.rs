@@ -1,0 +1,67 @@
+//! The todo: its row, its JSON form, and where the rest lives: `queries` (reading and writing
+//! the list), `input` (what a request may set, validated), `export` (the export and import
+//! format). Nothing here knows about HTTP.
+
+mod export;
+mod input;
+mod queries;
+
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::schema::todos;
+
+pub use export::{ImportError, ImportRecord};
+pub use input::{NewTodo, TodoChanges, ValidationError};
+pub use queries::{after_explicit_ids, lock_todos_for_append};
+
+/// The longest title accepted, in characters.
+pub const MAX_TITLE_CHARS: usize = 1000;
+
+/// A todo as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = todos)]
+pub struct Todo {
+    pub id: i32,
+    pub title: String,
+    pub position: i32,
+    pub completed: bool,
+    /// Raised by every write; the todo's ETag.
+    pub version: i32,
+    /// The owner; `None` for the shared list of open mode.
+    pub user_id: Option<i32>,
+}
+
+/// The JSON form of a todo, as Backbone and Todo-Backend clients expect it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TodoJson<'a> {
+    pub id: i32,
+    pub title: &'a str,
+    pub order: i32,
+    pub completed: bool,
+    pub url: String,
+    pub version: i32,
+}
+
+/// What a conditional write found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteOutcome<T> {
+    Done(T),
+    NotFound,
+    /// The todo's version is not one the caller expected; it holds the todo as it is now.
+    Stale(Todo),
+}
+
+impl Todo {
+    /// The JSON form; `collection_url` is the absolute URL of the collection, ending in `/`.
+    pub fn to_json(&self, collection_url: &str) -> TodoJson<'_> {
+        TodoJson {
+            id: self.id,
+            title: &self.title,
+            order: self.position,
+            completed: self.completed,
+            url: format!("{collection_url}{}", self.id),
+            version: self.version,
+        }
+    }
+}
