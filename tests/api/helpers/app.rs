@@ -1,0 +1,304 @@
+//! The real application on a free port, with a database of its own on either engine, and clients
+//! that sign in as a browser or an API client would.
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_json::Value;
+use todomvc::config::{AuthMode, Settings};
+use todomvc::db::{self, DbPool};
+
+use super::{Backend, CALLER, CallerKind, Row, TestDatabase};
+
+/// The test user's password.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A user signed up through the sign-up form.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    /// The session token from the session cookie.
+    pub session: String,
+}
+
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`
+    pub address: String,
+    /// A client that carries the test user's credential (none in open mode).
+    pub client: reqwest::Client,
+    /// A client with no credential at all.
+    pub anonymous: reqwest::Client,
+    /// The user `client` acts for; `None` in open mode.
+    pub user: Option<TestUser>,
+    /// The application's own pool, for tests that need to starve it.
+    pub pool: DbPool,
+    pub database: Arc<TestDatabase>,
+}
+
+/// The test environment's settings from the repository's `config/`, with no variables set.
+pub fn test_settings() -> Settings {
+    let vars = HashMap::from([("APP_ENV".to_owned(), "test".to_owned())]);
+    Settings::load_from(Path::new("config"), &vars).expect("config/test.toml loads")
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// Starts the app on a new database after `customize` has adjusted the test settings.
+pub async fn spawn_app_with(backend: Backend, customize: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_on(Arc::new(TestDatabase::create(backend)), customize).await
+}
+
+/// Starts the app on an existing test database (several apps may share one).
+pub async fn spawn_app_on(
+    database: Arc<TestDatabase>,
+    customize: impl FnOnce(&mut Settings),
+) -> TestApp {
+    let mut settings = test_settings();
+    settings.database.url = Some(database.url.clone());
+    customize(&mut settings);
+
+    let pool = db::connect(&settings.database).expect("database opens");
+    db::run_pending_migrations(&mut pool.get().expect("connection")).expect("migrations");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("free port");
+    let port = listener.local_addr().expect("bound").port();
+    let running = todomvc::startup::run(listener, pool.clone(), &settings).expect("server");
+    tokio::spawn(running.server);
+
+    let mut app = TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        client: client_with(reqwest::header::HeaderMap::new()),
+        anonymous: client_with(reqwest::header::HeaderMap::new()),
+        user: None,
+        pool,
+        database,
+    };
+    if settings.auth.mode == AuthMode::Accounts {
+        let user = app.alice().await;
+        let kind = CALLER.try_with(|kind| *kind).unwrap_or(CallerKind::Cookie);
+        app.client = match kind {
+            CallerKind::Cookie => app.client_for(&user),
+            CallerKind::Bearer => {
+                let token = app.create_token(&user, "tests").await;
+                app.bearer_client(&token)
+            }
+        };
+        app.user = Some(user);
+    }
+    app
+}
+
+/// A client that sends `headers` with every request and follows no redirects.
+pub fn client_with(headers: reqwest::header::HeaderMap) -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(headers)
+        .build()
+        .expect("client")
+}
+
+/// The value of the session cookie that a response sets, if it sets one.
+pub fn session_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find_map(|value| value.strip_prefix("todomvc_session="))
+        .map(|rest| rest.split(';').next().unwrap_or_default().to_owned())
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// Posts a urlencoded form from the page's own origin with `client`.
+    pub async fn post_form(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        client
+            .post(self.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("origin", &self.address)
+            .body(serde_urlencoded::to_string(fields).expect("form"))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// The test user `alice`, signed up through the form; signed in instead where she exists (a
+    /// second server on the same database), and added through the library where sign-up is closed.
+    async fn alice(&self) -> TestUser {
+        let (name, password) = ("alice", PASSWORD);
+        let response = self
+            .post_form(
+                &self.anonymous,
+                "/signup",
+                &[("username", name), ("password", password)],
+            )
+            .await;
+        match response.status().as_u16() {
+            303 => {}
+            409 => {}
+            403 => {
+                let hash = todomvc::auth::password::hash(password).expect("hash");
+                let username = todomvc::models::Username::parse(name).expect("a username");
+                let mut conn = self.pool.get().expect("connection");
+                todomvc::models::User::add(&mut conn, &username, &hash, 0).expect("user added");
+            }
+            other => panic!("signing up alice: {other}"),
+        }
+        TestUser {
+            session: match session_cookie(&response) {
+                Some(session) => session,
+                None => self.sign_in(name, password).await,
+            },
+        }
+    }
+
+    /// Signs a new user up through the form, and returns their session.
+    pub async fn sign_up(&self, name: &str, password: &str) -> TestUser {
+        let response = self
+            .post_form(
+                &self.anonymous,
+                "/signup",
+                &[("username", name), ("password", password)],
+            )
+            .await;
+        assert_eq!(response.status(), 303, "signing up {name}");
+        TestUser {
+            session: session_cookie(&response).expect("a session cookie"),
+        }
+    }
+
+    /// Signs in through the form; returns the new session token.
+    pub async fn sign_in(&self, name: &str, password: &str) -> String {
+        let response = self
+            .post_form(
+                &self.anonymous,
+                "/login",
+                &[("username", name), ("password", password)],
+            )
+            .await;
+        assert_eq!(response.status(), 303, "signing in {name}");
+        session_cookie(&response).expect("a session cookie")
+    }
+
+    /// A client with the user's session cookie, sending the page's own `Origin` as a browser does.
+    pub fn client_for(&self, user: &TestUser) -> reqwest::Client {
+        self.session_client(&user.session)
+    }
+
+    pub fn session_client(&self, session: &str) -> reqwest::Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            "cookie",
+            format!("todomvc_session={session}")
+                .parse()
+                .expect("header"),
+        );
+        headers.insert("origin", self.address.parse().expect("header"));
+        client_with(headers)
+    }
+
+    /// A client with `Authorization: Bearer <token>`.
+    pub fn bearer_client(&self, token: &str) -> reqwest::Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            "authorization",
+            format!("Bearer {token}").parse().expect("header"),
+        );
+        client_with(headers)
+    }
+
+    /// Creates an API token for the user through `POST /tokens`; returns its secret.
+    pub async fn create_token(&self, user: &TestUser, name: &str) -> String {
+        let response = self
+            .client_for(user)
+            .post(self.url("/tokens"))
+            .json(&serde_json::json!({ "name": name }))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 201, "creating a token");
+        let body: Value = response.json().await.expect("JSON");
+        body["token"].as_str().expect("a token").to_owned()
+    }
+
+    /// Creates a todo through the API and returns its JSON.
+    pub async fn create(&self, body: Value) -> Value {
+        let response = self
+            .client
+            .post(self.url("/todos/"))
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 201, "creating {body}");
+        response.json().await.expect("JSON body")
+    }
+
+    /// GETs `path` and returns its JSON body.
+    pub async fn get_json(&self, path: &str) -> Value {
+        self.get_json_with(&self.client, path).await
+    }
+
+    /// GETs `path` with `client` and returns its JSON body.
+    pub async fn get_json_with(&self, client: &reqwest::Client, path: &str) -> Value {
+        client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("JSON body")
+    }
+
+    /// Revokes the newest of the API tokens that `client`'s user has, through the API.
+    pub async fn revoke_newest_token(&self, client: &reqwest::Client) {
+        let listed = self.get_json_with(client, "/tokens").await;
+        let id = listed.as_array().expect("a list").last().expect("a token")["id"].clone();
+        let response = client
+            .delete(self.url(&format!("/tokens/{id}")))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 204, "revoking token {id}");
+    }
+
+    /// Every row of the todos table, by id, read straight from the database.
+    pub fn rows(&self) -> Vec<Row> {
+        self.database.rows()
+    }
+}
+
+/// Sends a request with a raw body and content type; returns status, headers and JSON body.
+pub async fn send_raw(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    content_type: Option<&str>,
+    body: impl Into<reqwest::Body>,
+) -> (u16, reqwest::header::HeaderMap, Value) {
+    let mut request = app.client.request(method, app.url(path)).body(body);
+    if let Some(content_type) = content_type {
+        request = request.header("content-type", content_type);
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let text = response.text().await.expect("body");
+    let json = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text:?}"))
+    };
+    (status, headers, json)
+}

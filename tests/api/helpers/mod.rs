@@ -1,0 +1,100 @@
+//! What the tests share: which engine and credential a test runs with, the macros that run a test
+//! on each, and skipping (visibly) when a component is missing. The rest is by concern:
+//! `database` (a test's own database, read directly), `app` (the real app on a free port, and
+//! clients), `process` (the `todomvc` binary as a child process).
+
+mod app;
+mod database;
+mod process;
+
+pub use app::*;
+pub use database::*;
+pub use process::*;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// How the test's client proves who it is, in accounts mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallerKind {
+    /// The session cookie from signing up, with the page's own `Origin`.
+    Cookie,
+    /// `Authorization: Bearer` with an API token.
+    Bearer,
+}
+
+tokio::task_local! {
+    /// The credential `spawn_app` gives its client; the session cookie unless a test says otherwise.
+    pub static CALLER: CallerKind;
+}
+
+/// Runs each named `async fn name(backend: Backend)` once per engine and per credential, as the
+/// tests `sqlite::name` (session cookie), `sqlite_bearer::name` (API token), `postgres::name` and
+/// `postgres_bearer::name`. The PostgreSQL ones need TEST_POSTGRES_URL.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        crate::helpers::on_both_backends!(@engine sqlite, Sqlite, Cookie, $($name),*);
+        crate::helpers::on_both_backends!(@engine sqlite_bearer, Sqlite, Bearer, $($name),*);
+        crate::helpers::on_both_backends!(@engine postgres, Postgres, Cookie, $($name),*);
+        crate::helpers::on_both_backends!(@engine postgres_bearer, Postgres, Bearer, $($name),*);
+    };
+    (@engine $module:ident, $engine:ident, $caller:ident, $($name:ident),*) => {
+        mod $module {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let backend = crate::helpers::Backend::$engine;
+                    if backend == crate::helpers::Backend::Postgres
+                        && crate::helpers::postgres_server(stringify!($name)).is_none()
+                    {
+                        return;
+                    }
+                    crate::helpers::CALLER
+                        .scope(crate::helpers::CallerKind::$caller, super::$name(backend))
+                        .await
+                }
+            )*
+        }
+    };
+}
+pub(crate) use on_both_backends;
+
+/// Like `on_both_backends`, for tests that choose their credentials themselves: once per engine.
+macro_rules! on_both_engines {
+    ($($name:ident),* $(,)?) => {
+        crate::helpers::on_both_backends!(@engine sqlite, Sqlite, Cookie, $($name),*);
+        crate::helpers::on_both_backends!(@engine postgres, Postgres, Cookie, $($name),*);
+    };
+}
+pub(crate) use on_both_engines;
+
+/// The PostgreSQL server the tests may create databases on (TEST_POSTGRES_URL, a URL of a database
+/// such as `postgres` that can run CREATE DATABASE). Unset: `None`, with a loud message, except under
+/// CI=true, where a missing server is a failure.
+pub fn postgres_server(test: &str) -> Option<String> {
+    if let Ok(url) = std::env::var("TEST_POSTGRES_URL") {
+        return Some(url);
+    }
+    let message = format!(
+        "PostgreSQL test {test} needs TEST_POSTGRES_URL (for example \
+         postgres://postgres@127.0.0.1:5432/postgres); `scripts/with-postgres cargo test` starts a \
+         throwaway server and sets it"
+    );
+    skip(&message);
+    None
+}
+
+/// A test that cannot run here because a component is missing (`message` says which and how to
+/// get it). Under CI=true that is a failure. Elsewhere the test passes, and says so on the
+/// terminal itself: libtest hides what a passing test prints, so the line is written to the
+/// process's standard error directly, where `cargo test` shows it.
+pub fn skip(message: &str) {
+    if std::env::var("CI").is_ok_and(|ci| ci == "true") {
+        panic!("{message}");
+    }
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "*** SKIPPED: {message} ***");
+}
