@@ -4,6 +4,9 @@
 //! Run it with `benches/run.sh` (which installs wrk and nginx and builds the release binary), or
 //! `benches/run.sh --quick` for the one-second smoke run that CI does.
 
+// `main` runs the scenarios in one sequence, sharing servers and ceilings between them.
+#![allow(clippy::too_many_lines)]
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs;
@@ -342,7 +345,7 @@ fn wrk(url: &str, script: Option<&Path>, seconds: u64, pid: Option<u32>) -> Load
             ["50%", value] => load.p50_ms = milliseconds(value),
             ["99%", value] => load.p99_ms = milliseconds(value),
             ["Non-2xx", "or", "3xx", "responses:", value] => {
-                load.non_2xx = value.parse().unwrap_or(0)
+                load.non_2xx = value.parse().unwrap_or(0);
             }
             ["Socket", "errors:", rest @ ..] => {
                 load.errors = rest
@@ -1043,7 +1046,7 @@ fn main() {
     let _ = writeln!(
         report,
         "| CPU | {} x {cpu} |",
-        thread::available_parallelism().map_or(0, |n| n.get())
+        thread::available_parallelism().map_or(0, std::num::NonZero::get)
     );
     let _ = writeln!(report, "| memory | {memory} |");
     let _ = writeln!(
@@ -1223,7 +1226,12 @@ fn plot(growth: &BTreeMap<usize, [(f64, f64); 2]>) -> String {
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" \
          font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
     );
-    for exponent in (y_min as i32)..=(y_max as i32) {
+    #[allow(
+        clippy::cast_possible_truncation,
+        reason = "decades of requests per second: small whole numbers"
+    )]
+    let decades = (y_min as i32)..=(y_max as i32);
+    for exponent in decades {
         let value = 10f64.powi(exponent);
         let _ = writeln!(
             svg,

@@ -375,7 +375,14 @@ impl Settings {
                 return Err(invalid(key, "must be at least 1"));
             }
         }
-        for origin in &self.cors.allowed_origins {
+        self.cors.validate()
+    }
+}
+
+impl CorsSettings {
+    /// Origins, methods and header names that a browser would accept.
+    fn validate(&self) -> Result<(), SettingsError> {
+        for origin in &self.allowed_origins {
             if origin != "*" && !is_origin(origin) {
                 return Err(invalid(
                     "cors.allowed_origins",
@@ -383,7 +390,7 @@ impl Settings {
                 ));
             }
         }
-        for method in &self.cors.allowed_methods {
+        for method in &self.allowed_methods {
             if Method::from_bytes(method.as_bytes()).is_err() {
                 return Err(invalid(
                     "cors.allowed_methods",
@@ -391,7 +398,7 @@ impl Settings {
                 ));
             }
         }
-        for header in &self.cors.allowed_headers {
+        for header in &self.allowed_headers {
             if HeaderName::from_bytes(header.as_bytes()).is_err() {
                 return Err(invalid(
                     "cors.allowed_headers",

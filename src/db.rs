@@ -260,6 +260,10 @@ where
 /// (or the file cannot be written). Reported as a serialization failure, the kind of error whose
 /// request can succeed when sent again (503 with Retry-After), instead of as a plain database error
 /// that could only be told apart by its message.
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "the map_err callback owns the error"
+)]
 fn lost_turn(err: diesel::result::Error) -> diesel::result::Error {
     diesel::result::Error::DatabaseError(
         diesel::result::DatabaseErrorKind::SerializationFailure,

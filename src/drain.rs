@@ -140,6 +140,10 @@ pub fn stop_on_signal(stopping: Stopping) {
 /// way complete into the queue that `answer_the_backlog` empties. A classic BPF socket filter on
 /// the TCP header: drop a packet with SYN set, keep the rest.
 #[cfg(target_os = "linux")]
+#[allow(
+    unsafe_code,
+    reason = "setsockopt has no safe wrapper in std; the one unsafe call"
+)]
 fn refuse_new_connections(listener: &TcpListener) -> std::io::Result<()> {
     use std::os::fd::AsRawFd;
     const TCP_FLAGS_OFFSET: u32 = 13;

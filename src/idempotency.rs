@@ -60,7 +60,7 @@ pub fn fingerprint(req: &HttpRequest, body: &[u8]) -> String {
     );
     hash.update(b"\n");
     hash.update(body);
-    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(hash.finalize())
 }
 
 /// An answer as kept: the status, the headers a client relies on, and the body.

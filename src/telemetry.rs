@@ -118,7 +118,7 @@ fn new_request_id() -> String {
             .map_or(0, |elapsed| elapsed.as_nanos());
         bytes = nanos.to_le_bytes();
     }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
 }
 
 /// Middleware: gives the request its id, counts it by route pattern, method and status, times it,

@@ -158,6 +158,11 @@ pub fn percentile(values: &mut [f64], p: f64) -> f64 {
         return f64::NAN;
     }
     values.sort_by(f64::total_cmp);
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "an index into values, from 0 to its length"
+    )]
     let index = ((p / 100.0) * (values.len() - 1) as f64).round() as usize;
     values[index.min(values.len() - 1)]
 }

@@ -149,7 +149,7 @@ fn dummy_hash() -> &'static str {
     DUMMY.get_or_init(|| {
         let mut random = [0u8; 32];
         let _ = getrandom::fill(&mut random);
-        let password: String = random.iter().map(|b| format!("{b:02x}")).collect();
+        let password = hex::encode(random);
         hash(&password).unwrap_or_default()
     })
 }

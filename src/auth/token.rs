@@ -18,10 +18,7 @@ pub fn generate(prefix: &str) -> Result<String, getrandom::Error> {
 /// The SHA-256 of a token, in hex: what the database keeps. A token has 256 bits of entropy, so
 /// a fast hash is enough; a leaked database holds no usable token.
 pub fn hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 #[cfg(test)]

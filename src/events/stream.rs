@@ -133,7 +133,8 @@ impl LiveStream {
         let mut random = [0u8; 8];
         let _ = getrandom::fill(&mut random);
         let period = self.heartbeat.max(Duration::from_millis(1));
-        let offset = u64::from_le_bytes(random) % period.as_millis().max(1) as u64;
+        let millis = u64::try_from(period.as_millis()).unwrap_or(u64::MAX).max(1);
+        let offset = u64::from_le_bytes(random) % millis;
         let first = tokio::time::Instant::now() + Duration::from_millis(offset.max(1));
         let mut heartbeat = tokio::time::interval_at(first, period);
         heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -46,7 +46,7 @@ pub fn list_etag(state: i64, key: &ListKey) -> String {
         }
     }
     let digest = digest.finalize();
-    let short: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
+    let short = hex::encode(&digest[..6]);
     format!("\"{state}-{short}\"")
 }
 

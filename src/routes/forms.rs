@@ -28,7 +28,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(form("/todos/{id}/delete", delete));
 }
 
-type Handler = fn(Fields, Option<i32>) -> Action;
+type Handler = fn(&Fields, Option<i32>) -> Action;
 
 fn form(path: &'static str, handler: Handler) -> actix_web::Resource {
     web::resource(path)
@@ -91,7 +91,7 @@ async fn submit(
         Some(Err(_)) => return Err(AppError::todo_not_found(req.match_info().query("id"))),
         None => None,
     };
-    let action = handler(fields, id);
+    let action = handler(&fields, id);
     let base = collection_url(&req);
     let caller = match caller {
         Ok(caller) => caller,
@@ -143,7 +143,7 @@ fn notice(filter: Filter, status: StatusCode, message: String) -> Outcome {
     )
 }
 
-fn add(fields: Fields, _: Option<i32>) -> Action {
+fn add(fields: &Fields, _: Option<i32>) -> Action {
     let filter = fields.filter();
     let typed = fields.text("title").to_owned();
     Box::new(
@@ -164,7 +164,7 @@ fn add(fields: Fields, _: Option<i32>) -> Action {
     )
 }
 
-fn toggle(fields: Fields, id: Option<i32>) -> Action {
+fn toggle(fields: &Fields, id: Option<i32>) -> Action {
     let filter = fields.filter();
     let expected = fields.version();
     let completed = fields.flag("completed");
@@ -201,7 +201,7 @@ fn gone(filter: Filter) -> Outcome {
 }
 
 /// Saves a new title; an empty one deletes the todo, as in TodoMVC.
-fn edit(fields: Fields, id: Option<i32>) -> Action {
+fn edit(fields: &Fields, id: Option<i32>) -> Action {
     let filter = fields.filter();
     let expected = fields.version();
     let typed = fields.text("title").to_owned();
@@ -261,7 +261,7 @@ fn edit(fields: Fields, id: Option<i32>) -> Action {
     })
 }
 
-fn delete(fields: Fields, id: Option<i32>) -> Action {
+fn delete(fields: &Fields, id: Option<i32>) -> Action {
     let filter = fields.filter();
     let expected = fields.version();
     Box::new(move |conn, who| {
@@ -283,7 +283,7 @@ fn delete(fields: Fields, id: Option<i32>) -> Action {
     })
 }
 
-fn toggle_all(fields: Fields, _: Option<i32>) -> Action {
+fn toggle_all(fields: &Fields, _: Option<i32>) -> Action {
     let completed = fields.flag("completed");
     Box::new(move |conn, who| {
         Todo::complete_all(conn, who.scope, completed)?;
@@ -291,7 +291,7 @@ fn toggle_all(fields: Fields, _: Option<i32>) -> Action {
     })
 }
 
-fn clear_completed(_: Fields, _: Option<i32>) -> Action {
+fn clear_completed(_: &Fields, _: Option<i32>) -> Action {
     Box::new(move |conn, who| {
         Todo::delete_all(conn, who.scope, Some(true))?;
         Ok(Outcome::Done)

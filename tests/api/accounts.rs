@@ -194,6 +194,7 @@ async fn sign_up_sets_a_session_cookie_and_shows_the_user(backend: Backend) {
     );
 }
 
+#[allow(clippy::too_many_lines, reason = "one user journey, step by step")]
 async fn forms_answer_with_the_right_status_and_keep_the_username(backend: Backend) {
     let app = spawn_app(backend).await;
     let post = |path: &'static str, name: String, password: String| {

@@ -1209,11 +1209,11 @@ impl CuttableProxy {
         mut server: tokio::net::TcpStream,
         lose: bool,
     ) {
+        use tokio::io::AsyncReadExt;
         if !lose {
             let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
             return;
         }
-        use tokio::io::AsyncReadExt;
         let (mut from_client, _to_client) = client.into_split();
         let (mut from_server, mut to_server) = server.into_split();
         tokio::spawn(async move {

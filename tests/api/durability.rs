@@ -119,7 +119,8 @@ async fn client(
                 Unanswered::Create(title),
             )
         } else if choice < 4 {
-            let (id, (_, order, completed)) = live[n as usize % live.len()].clone();
+            let (id, (_, order, completed)) =
+                live[usize::try_from(n).unwrap() % live.len()].clone();
             let title = format!("{name} edit {n}");
             (
                 http.put(format!("{base}/todos/{id}"))
@@ -127,7 +128,7 @@ async fn client(
                 Unanswered::Update(id, (title, order, !completed)),
             )
         } else {
-            let (id, _) = live.swap_remove(n as usize % live.len());
+            let (id, _) = live.swap_remove(usize::try_from(n).unwrap() % live.len());
             (
                 http.delete(format!("{base}/todos/{id}")),
                 Unanswered::Delete(id),

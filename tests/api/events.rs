@@ -56,7 +56,7 @@ impl EventStream {
             let left = deadline.checked_duration_since(Instant::now())?;
             match tokio::time::timeout(left, self.response.chunk()).await {
                 Ok(Ok(Some(chunk))) => self.buffer.push_str(&String::from_utf8_lossy(&chunk)),
-                Ok(Ok(None)) | Ok(Err(_)) => {
+                Ok(Ok(None) | Err(_)) => {
                     self.ended = true;
                     return None;
                 }

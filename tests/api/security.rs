@@ -81,7 +81,7 @@ async fn symbolic_links_out_of_the_static_folder_are_not_followed() {
     std::os::unix::fs::symlink(outside.path(), static_dir.path().join("dir")).unwrap();
     let dir = static_dir.path().to_path_buf();
     let app = spawn_app_with(Backend::Sqlite, move |settings| {
-        settings.server.static_dir = dir
+        settings.server.static_dir = dir;
     })
     .await;
 

@@ -40,7 +40,7 @@ async fn create_returns_201_the_todo_and_its_location(backend: Backend) {
     assert_eq!(
         app.rows(),
         vec![Row {
-            id: id as i32,
+            id: i32::try_from(id).unwrap(),
             title: "buy milk".into(),
             position: 1,
             completed: false

@@ -10,6 +10,7 @@ fn count(app: &TestApp, sql: &str) -> usize {
     app.database.load::<Name>(sql).len()
 }
 
+#[allow(clippy::too_many_lines, reason = "one user journey, step by step")]
 async fn operators_manage_users_from_the_command_line(backend: Backend) {
     let app = spawn_app_with(backend, |settings| settings.auth.signups = false).await;
     let url = app.database.url.clone();

@@ -224,6 +224,7 @@ async fn focus_is_visible(b: &Browser) -> bool {
 }
 
 #[tokio::test]
+#[allow(clippy::too_many_lines, reason = "one user journey, step by step")]
 async fn the_whole_spec_with_the_keyboard_alone() {
     let app = spawn_app(Backend::Sqlite).await;
     let Some(b) = Browser::open(&app, "keyboard").await else {

@@ -94,6 +94,7 @@ async fn type_edit(b: &Browser, keys: &str) {
 }
 
 #[tokio::test]
+#[allow(clippy::too_many_lines, reason = "one user journey, step by step")]
 async fn the_whole_spec_works_through_the_forms() {
     let app = spawn_app(Backend::Sqlite).await;
     let Some(b) = Browser::open_with(&app, "no_js_spec", false).await else {

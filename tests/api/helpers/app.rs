@@ -144,8 +144,7 @@ impl TestApp {
             )
             .await;
         match response.status().as_u16() {
-            303 => {}
-            409 => {}
+            303 | 409 => {}
             403 => {
                 let hash = todomvc::auth::password::hash(password).expect("hash");
                 let username = todomvc::models::Username::parse(name).expect("a username");

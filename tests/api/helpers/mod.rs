@@ -92,9 +92,9 @@ pub fn postgres_server(test: &str) -> Option<String> {
 /// terminal itself: libtest hides what a passing test prints, so the line is written to the
 /// process's standard error directly, where `cargo test` shows it.
 pub fn skip(message: &str) {
+    use std::io::Write;
     if std::env::var("CI").is_ok_and(|ci| ci == "true") {
         panic!("{message}");
     }
-    use std::io::Write;
     let _ = writeln!(std::io::stderr().lock(), "*** SKIPPED: {message} ***");
 }
