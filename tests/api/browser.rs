@@ -361,8 +361,14 @@ impl Browser {
     /// that lands on an element just replaced is tried again on the new one.
     async fn toggle(&self, title: &str) {
         let deadline = Instant::now() + Duration::from_secs(5);
+        let xpath = format!("//ul[@class='todo-list']/li[.//label[text()='{title}']]");
         loop {
-            let clicked = match self.item(title).await.find(Locator::Css(".toggle")).await {
+            // The item itself gone: an earlier click went through and took the page elsewhere
+            // (to the sign-in page, say).
+            let Ok(item) = self.client.find(Locator::XPath(&xpath)).await else {
+                return;
+            };
+            let clicked = match item.find(Locator::Css(".toggle")).await {
                 Ok(toggle) => toggle.click().await.is_ok(),
                 Err(_) => false,
             };
