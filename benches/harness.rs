@@ -167,6 +167,8 @@ impl Server {
                 url.map_or_else(|| database.display().to_string(), str::to_owned),
             )
             .env("APP__AUTH__MODE", auth_mode)
+            // Several servers run side by side here: each its own metrics port.
+            .env("APP__SERVER__METRICS_ADDR", "127.0.0.1:0")
             .env("HOST", "127.0.0.1")
             .env("PORT", port.to_string())
             // No per-request log lines: nginx runs with access_log off too.

@@ -161,9 +161,17 @@ fn serve(settings: &Settings) -> Result<(), Box<dyn Error>> {
             database.redacted()
         );
         if !settings.server.metrics_addr.is_empty() {
-            let metrics = startup::metrics_server(&settings.server.metrics_addr, &running)?;
-            log::info!("metrics on http://{}/metrics", settings.server.metrics_addr);
-            actix_web::rt::spawn(metrics);
+            // Without its metrics the server still serves: the failure is logged, not fatal.
+            match startup::metrics_server(&settings.server.metrics_addr, &running) {
+                Ok(metrics) => {
+                    log::info!("metrics on http://{}/metrics", settings.server.metrics_addr);
+                    actix_web::rt::spawn(metrics);
+                }
+                Err(err) => log::error!(
+                    "no metrics: cannot listen on server.metrics_addr {}: {err}",
+                    settings.server.metrics_addr
+                ),
+            }
         }
         running.server.await?;
         log::info!("stopped");

@@ -172,3 +172,26 @@ async fn the_binary_serves_metrics_on_their_own_address_and_logs_json() {
         "the request's log line does not name its id:\n{log}"
     );
 }
+
+#[tokio::test]
+async fn a_metrics_address_in_use_does_not_stop_the_server() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let database = TestDatabase::create(Backend::Sqlite);
+    let served = ServerProcess::start_with(
+        Path::new(env!("CARGO_BIN_EXE_todomvc")),
+        &database.url,
+        &[("APP__SERVER__METRICS_ADDR", &address)],
+    );
+    let response = reqwest::get(served.url("/healthz")).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !served.log().contains("no metrics: cannot listen") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no error logged:\n{}",
+            served.log()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
