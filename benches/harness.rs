@@ -536,7 +536,7 @@ local step = 0
 request = function()
   step = step + 1
   local s = step % 5
-  if s == 1 or #ids < 8 then
+  if s == 1 or #ids < 64 then
     return wrk.format("POST", "/todos/", headers, '{"title": "Session todo"}')
   elseif s == 2 then
     return wrk.format("PUT", "/todos/" .. ids[#ids], headers, '{"completed": true}')
@@ -749,7 +749,7 @@ end
 request = function()
   step = step + 1
   local s = step % 5
-  if s == 1 or #ids < 8 then
+  if s == 1 or #ids < 64 then
     return wrk.format("POST", "/todos/", keyed(), '{"title": "Session todo"}')
   elseif s == 2 then
     return wrk.format("PUT", "/todos/" .. ids[#ids], keyed(), '{"completed": true}')
