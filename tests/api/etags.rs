@@ -175,7 +175,7 @@ async fn apply(app: &TestApp, other: &reqwest::Client, step: &Step, n: &mut u32)
 /// a tag seen before gets 304 only while the body it came with is still the body (never stale),
 /// and does get 304 while nothing touched the caller's list (another user's writes and writes
 /// that change nothing keep it). A list that changed and changed back, or whose changes were all
-/// trimmed from the log, may get a new tag: a 200 with the same body.
+/// trimmed from the log (from then on), may get a new tag: a 200 with the same body.
 #[test]
 fn a_tag_gets_304_exactly_while_its_body_is_current() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -193,6 +193,7 @@ fn a_tag_gets_304_exactly_while_its_body_is_current() {
                 // (path, tag, body, whether the list may have moved on since)
                 let mut seen: Vec<(String, String, Vec<u8>, bool)> = Vec::new();
                 let mut n = 0;
+                let mut trimmed = false;
                 for step in &steps {
                     for path in ["/todos/", "/"] {
                         let response = get(&app, path, None).await;
@@ -202,8 +203,10 @@ fn a_tag_gets_304_exactly_while_its_body_is_current() {
                     }
                     let before = app.get_json("/todos/").await;
                     apply(&app, &other, step, &mut n).await;
-                    let touched =
-                        matches!(step, Step::Trim(_)) || app.get_json("/todos/").await != before;
+                    // A trim may change the tag of an untouched list, then or at the next
+                    // rendering (the kept one is served until any list changes).
+                    trimmed |= matches!(step, Step::Trim(_));
+                    let touched = trimmed || app.get_json("/todos/").await != before;
                     for (path, tag, body, moved) in &mut seen {
                         *moved |= touched;
                         let now = get(&app, path, None).await.bytes().await.unwrap().to_vec();
