@@ -243,10 +243,10 @@ pub async fn check_host(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let default = Proxies::default();
     let proxies = req
         .app_data::<web::Data<Proxies>>()
-        .map(|data| data.get_ref().clone())
-        .unwrap_or_default();
+        .map_or(&default, |data| data.get_ref());
     let origin = proxies.origin_of(
         req.peer_addr().map(|addr| addr.ip()),
         req.app_config().secure(),
