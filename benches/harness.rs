@@ -529,23 +529,24 @@ end
 "#;
 
 /// What Backbone does in a session: create, toggle, edit, list, delete.
+/// The Backbone session: create, toggle, edit, list, delete. Each write's headers come from
+/// `headers()`, which the plain and the keyed session define in their own way.
 const SESSION_LUA: &str = r#"
-local headers = { ["Content-Type"] = "application/json" }
 local ids = {}
 local step = 0
 request = function()
   step = step + 1
   local s = step % 5
   if s == 1 or #ids < 64 then
-    return wrk.format("POST", "/todos/", headers, '{"title": "Session todo"}')
+    return wrk.format("POST", "/todos/", headers(), '{"title": "Session todo"}')
   elseif s == 2 then
-    return wrk.format("PUT", "/todos/" .. ids[#ids], headers, '{"completed": true}')
+    return wrk.format("PUT", "/todos/" .. ids[#ids], headers(), '{"completed": true}')
   elseif s == 3 then
-    return wrk.format("PUT", "/todos/" .. ids[#ids], headers, '{"title": "Session todo, edited"}')
+    return wrk.format("PUT", "/todos/" .. ids[#ids], headers(), '{"title": "Session todo, edited"}')
   elseif s == 4 then
     return wrk.format("GET", "/todos/")
   else
-    return wrk.format("DELETE", "/todos/" .. table.remove(ids, 1))
+    return wrk.format("DELETE", "/todos/" .. table.remove(ids, 1), headers())
   end
 end
 response = function(status, headers, body)
@@ -554,6 +555,26 @@ response = function(status, headers, body)
     local id = location:match("/todos/(%d+)$")
     if id then table.insert(ids, id) end
   end
+end
+"#;
+
+/// The plain session's headers.
+const PLAIN_HEADERS_LUA: &str = r#"
+local plain = { ["Content-Type"] = "application/json" }
+function headers() return plain end
+"#;
+
+/// Each write with a key of its own (as the page's queue sends them).
+const KEYED_HEADERS_LUA: &str = r#"
+local threads = 0
+setup = function(thread)
+  threads = threads + 1
+  thread:set("id", threads)
+end
+local writes = 0
+function headers()
+  writes = writes + 1
+  return { ["Content-Type"] = "application/json", ["Idempotency-Key"] = id .. "-" .. writes }
 end
 "#;
 
@@ -734,42 +755,6 @@ fn signed_in_scenarios(
     }
 }
 
-/// The Backbone session, each write with a key of its own (as the page's queue sends them).
-const KEYED_SESSION_LUA: &str = r#"
-local threads = 0
-setup = function(thread)
-  threads = threads + 1
-  thread:set("id", threads)
-end
-local ids = {}
-local step = 0
-local function keyed()
-  return { ["Content-Type"] = "application/json", ["Idempotency-Key"] = id .. "-" .. step }
-end
-request = function()
-  step = step + 1
-  local s = step % 5
-  if s == 1 or #ids < 64 then
-    return wrk.format("POST", "/todos/", keyed(), '{"title": "Session todo"}')
-  elseif s == 2 then
-    return wrk.format("PUT", "/todos/" .. ids[#ids], keyed(), '{"completed": true}')
-  elseif s == 3 then
-    return wrk.format("PUT", "/todos/" .. ids[#ids], keyed(), '{"title": "Session todo, edited"}')
-  elseif s == 4 then
-    return wrk.format("GET", "/todos/")
-  else
-    return wrk.format("DELETE", "/todos/" .. table.remove(ids, 1), keyed())
-  end
-end
-response = function(status, headers, body)
-  local location = headers["location"] or headers["Location"]
-  if location then
-    local id = location:match("/todos/(%d+)$")
-    if id then table.insert(ids, id) end
-  end
-end
-"#;
-
 struct Row {
     scenario: String,
     app: Load,
@@ -891,7 +876,11 @@ fn main() {
     eprintln!("5. Backbone session");
     let session = wrk(
         &server.url("/"),
-        Some(&lua(scripts.path(), "session.lua", SESSION_LUA)),
+        Some(&lua(
+            scripts.path(),
+            "session.lua",
+            &format!("{PLAIN_HEADERS_LUA}{SESSION_LUA}"),
+        )),
         seconds,
         pid,
     );
@@ -906,7 +895,11 @@ fn main() {
     eprintln!("5b. Backbone session with Idempotency-Key");
     let keyed = wrk(
         &server.url("/"),
-        Some(&lua(scripts.path(), "session-keyed.lua", KEYED_SESSION_LUA)),
+        Some(&lua(
+            scripts.path(),
+            "session-keyed.lua",
+            &format!("{KEYED_HEADERS_LUA}{SESSION_LUA}"),
+        )),
         seconds,
         pid,
     );

@@ -101,11 +101,10 @@ async fn submit(
     let answer = as_caller(&pool, caller, move |conn, identity| {
         match action(conn, identity)? {
             Outcome::Done => Ok(None),
-            Outcome::Again(status, state) => {
-                let (todos, change) = Todo::all_at_change(conn, identity.scope)?;
-                let html = page::render(&todos, change, &base, identity, &state)?;
-                Ok::<_, AppError>(Some((status, web::Bytes::from(html))))
-            }
+            Outcome::Again(status, state) => Ok::<_, AppError>(Some((
+                status,
+                page::render_current(conn, identity, &base, &state)?,
+            ))),
         }
     })
     .await;

@@ -84,8 +84,7 @@ pub async fn fresh_page(
     state: PageState,
 ) -> Result<web::Bytes, AppError> {
     as_caller(pool, caller, move |conn, identity| {
-        let (todos, change) = Todo::all_at_change(conn, identity.scope)?;
-        page::render(&todos, change, &base, identity, &state).map(web::Bytes::from)
+        page::render_current(conn, identity, &base, &state)
     })
     .await
 }

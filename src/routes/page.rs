@@ -173,6 +173,17 @@ pub fn render(
         .map_err(|err| AppError::internal(format!("rendering the page: {err}")))
 }
 
+/// The page for the caller's list as it is now, read in one snapshot, with what `state` adds.
+pub fn render_current(
+    conn: &mut crate::db::DbConnection,
+    identity: &Identity,
+    base: &str,
+    state: &PageState,
+) -> Result<actix_web::web::Bytes, AppError> {
+    let (todos, change) = Todo::all_at_change(conn, identity.scope)?;
+    render(&todos, change, base, identity, state).map(actix_web::web::Bytes::from)
+}
+
 /// JSON that cannot end its `<script>` element early or open a comment: `<`, `>` and `&` only occur
 /// inside JSON strings, where their `\uXXXX` escapes mean the same.
 fn script_safe_json(json: &str) -> String {

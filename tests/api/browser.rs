@@ -142,15 +142,7 @@ impl Browser {
 
     /// A browser signed in as the app's user, on the page at `base` (a proxy in front of the app).
     async fn open_at(app: &TestApp, test: &str, base: &str) -> Option<Browser> {
-        let proxied = TestApp {
-            address: base.to_owned(),
-            client: app.client.clone(),
-            anonymous: app.anonymous.clone(),
-            user: app.user.clone(),
-            pool: app.pool.clone(),
-            database: app.database.clone(),
-        };
-        Self::open(&proxied, test).await
+        Self::open(&app.at(base), test).await
     }
 
     async fn open_with(app: &TestApp, test: &str, javascript: bool) -> Option<Browser> {
@@ -218,15 +210,7 @@ impl Browser {
 
     /// A fresh browser with no session, on the sign-in page.
     async fn signed_out(app: &TestApp, test: &str) -> Option<Browser> {
-        let anonymous = TestApp {
-            address: app.address.clone(),
-            client: app.anonymous.clone(),
-            anonymous: app.anonymous.clone(),
-            user: None,
-            pool: app.pool.clone(),
-            database: app.database.clone(),
-        };
-        Self::open(&anonymous, test).await
+        Self::open(&app.signed_out(), test).await
     }
 
     /// A Chrome DevTools Protocol command, through ChromeDriver.

@@ -149,7 +149,7 @@ async fn every_state_without_javascript_passes_axe() {
     assert_accessible(&b, "refused title, without JavaScript").await;
     b.close().await;
 
-    let Some(b) = Browser::open_without_page_scripts(&anonymous(&app), "axe_account_no_js").await
+    let Some(b) = Browser::open_without_page_scripts(&app.signed_out(), "axe_account_no_js").await
     else {
         return;
     };
@@ -157,18 +157,6 @@ async fn every_state_without_javascript_passes_axe() {
     b.goto("/signup").await;
     assert_accessible(&b, "sign-up page, without JavaScript").await;
     b.close().await;
-}
-
-/// The app without a signed-in user.
-fn anonymous(app: &TestApp) -> TestApp {
-    TestApp {
-        address: app.address.clone(),
-        client: app.anonymous.clone(),
-        anonymous: app.anonymous.clone(),
-        user: None,
-        pool: app.pool.clone(),
-        database: app.database.clone(),
-    }
 }
 
 /// What has the keyboard focus: its accessible name (or text), for the tests to aim at.

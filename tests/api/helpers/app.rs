@@ -111,6 +111,30 @@ pub fn session_cookie(response: &reqwest::Response) -> Option<String> {
 }
 
 impl TestApp {
+    /// The same app as nobody: no user, and the credential-less client for both.
+    pub fn signed_out(&self) -> TestApp {
+        TestApp {
+            address: self.address.clone(),
+            client: self.anonymous.clone(),
+            anonymous: self.anonymous.clone(),
+            user: None,
+            pool: self.pool.clone(),
+            database: self.database.clone(),
+        }
+    }
+
+    /// The same app and user, reached at `address` (a proxy in front of it).
+    pub fn at(&self, address: &str) -> TestApp {
+        TestApp {
+            address: address.to_owned(),
+            client: self.client.clone(),
+            anonymous: self.anonymous.clone(),
+            user: self.user.clone(),
+            pool: self.pool.clone(),
+            database: self.database.clone(),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }
