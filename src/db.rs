@@ -204,6 +204,15 @@ static SQLITE_WRITERS: Mutex<()> = Mutex::new(());
 static COMMITS: std::sync::LazyLock<tokio::sync::watch::Sender<u64>> =
     std::sync::LazyLock::new(|| tokio::sync::watch::Sender::new(0));
 
+/// The count of this process's committed write transactions, raised before the writer answers.
+static COMMIT_COUNT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many write transactions this process has committed: a reader that saw one count and sees
+/// it again knows that this process wrote nothing in between.
+pub fn commit_count() -> u64 {
+    COMMIT_COUNT.load(std::sync::atomic::Ordering::Acquire)
+}
+
 /// A receiver that sees every later commit of this process (as a change of its count).
 pub fn commits() -> tokio::sync::watch::Receiver<u64> {
     COMMITS.subscribe()
@@ -246,6 +255,7 @@ where
     match result {
         Ok(value) => {
             DbConnection::commit_transaction(conn)?;
+            COMMIT_COUNT.fetch_add(1, std::sync::atomic::Ordering::Release);
             COMMITS.send_modify(|count| *count = count.wrapping_add(1));
             Ok(value)
         }

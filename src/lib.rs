@@ -8,6 +8,7 @@ pub mod db;
 pub mod drain;
 pub mod error;
 pub mod events;
+pub mod freshness;
 pub mod idempotency;
 pub mod models;
 pub mod proxy;

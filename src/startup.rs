@@ -96,6 +96,7 @@ pub fn run(
     let shared = Shared {
         pool: pool_data.clone(),
         list_cache: web::Data::new(ListCache::default()),
+        freshness: web::Data::new(crate::freshness::Freshness::new(&url)),
         auth: web::Data::new(Auth::new(settings.auth.clone())),
         in_flight: web::Data::new(crate::idempotency::InFlightKeys::default()),
         events: web::Data::from(events.clone()),
@@ -107,6 +108,7 @@ pub fn run(
     };
     crate::telemetry::metrics();
     let cors_settings = settings.cors.clone();
+    let access_log = crate::telemetry::access_log_enabled();
     let mut server = HttpServer::new(move || {
         App::new()
             .configure(|cfg| shared.configure(cfg))
@@ -119,7 +121,10 @@ pub fn run(
             .wrap(ErrorHandlers::new().default_handler(json_error_body))
             .wrap(security_headers())
             .wrap(actix_web::middleware::from_fn(crate::telemetry::observe))
-            .wrap(Logger::new(r#"%a "%r" %s %b %Dms %{x-request-id}o"#))
+            .wrap(actix_web::middleware::Condition::new(
+                access_log,
+                Logger::new(r#"%a "%r" %s %b %Dms %{x-request-id}o"#),
+            ))
     })
     // Live events are small writes that must leave at once: without TCP_NODELAY, Nagle's
     // algorithm held one back until the client's delayed ACK (40 ms) whenever the previous one
@@ -152,6 +157,7 @@ pub fn run(
 struct Shared {
     pool: web::Data<DbPool>,
     list_cache: web::Data<ListCache>,
+    freshness: web::Data<crate::freshness::Freshness>,
     auth: web::Data<Auth>,
     in_flight: web::Data<crate::idempotency::InFlightKeys>,
     events: web::Data<Events>,
@@ -167,6 +173,7 @@ impl Shared {
     fn configure(&self, cfg: &mut web::ServiceConfig) {
         cfg.app_data(self.pool.clone())
             .app_data(self.list_cache.clone())
+            .app_data(self.freshness.clone())
             .app_data(self.auth.clone())
             .app_data(self.in_flight.clone())
             .app_data(self.events.clone())

@@ -259,30 +259,38 @@ impl Caller {
     /// not looked up again.
     pub fn identify(&self, conn: &mut DbConnection) -> Result<Identity, AuthError> {
         let generations = Generations::read(conn)?;
-        let (user_id, username, expires_at) = match &self.credential {
-            Credential::Open => {
-                return Ok(Identity {
-                    scope: ListScope::Shared,
-                    user: None,
-                    todos_generation: generations.todos,
-                    auth_generation: generations.auth,
-                    expires_at: None,
-                });
-            }
+        let user = match &self.credential {
+            Credential::Open => None,
             Credential::Missing => return Err(AuthError::Unauthenticated(MISSING)),
             Credential::Malformed => return Err(AuthError::Unauthenticated(MALFORMED)),
             Credential::Session(secret) | Credential::Bearer(secret) => {
-                self.verify(conn, secret, generations.auth)?
+                Some(self.verify(conn, secret, generations.auth)?)
             }
         };
-        let id = UserId(user_id);
-        Ok(Identity {
-            scope: ListScope::User(id),
-            user: Some(SignedIn { id, username }),
-            todos_generation: generations.todos,
-            auth_generation: generations.auth,
-            expires_at,
-        })
+        Ok(Identity::new(user, generations))
+    }
+
+    /// The caller's identity from memory alone, at `generations` (which the caller knows to be
+    /// current, see `freshness`): `None` when the credential must be looked up in the database or
+    /// its last use written there, and for a request without a credential.
+    pub fn identify_known(&self, generations: Generations) -> Option<Identity> {
+        let user = match &self.credential {
+            Credential::Open => None,
+            Credential::Missing | Credential::Malformed => return None,
+            Credential::Session(secret) | Credential::Bearer(secret) => {
+                let now = now();
+                let known = self
+                    .auth
+                    .known
+                    .get(&token::hash(secret), generations.auth)?;
+                if self.expired(&known.record, now) || touch_due(&known.record, now) {
+                    return None;
+                }
+                let expires_at = self.expires_at(&known.record);
+                Some((known.user_id, known.username, expires_at))
+            }
+        };
+        Some(Identity::new(user, generations))
     }
 
     /// The user behind a session or token secret: from memory while no revocation happened since
@@ -311,24 +319,21 @@ impl Caller {
                 (known, true)
             }
         };
-        let touched = match &mut known.record {
-            Record::Session {
-                id, last_seen_at, ..
-            } if now.saturating_sub(*last_seen_at) >= TOUCH_INTERVAL_SECS => {
-                Session::touch(conn, *id, now)?;
-                *last_seen_at = now;
-                true
+        let touched = touch_due(&known.record, now);
+        if touched {
+            match &mut known.record {
+                Record::Session {
+                    id, last_seen_at, ..
+                } => {
+                    Session::touch(conn, *id, now)?;
+                    *last_seen_at = now;
+                }
+                Record::Token { id, last_used_at } => {
+                    ApiToken::touch(conn, *id, now)?;
+                    *last_used_at = Some(now);
+                }
             }
-            Record::Token { id, last_used_at }
-                if last_used_at
-                    .is_none_or(|used| now.saturating_sub(used) >= TOUCH_INTERVAL_SECS) =>
-            {
-                ApiToken::touch(conn, *id, now)?;
-                *last_used_at = Some(now);
-                true
-            }
-            _ => false,
-        };
+        }
         let answer = (
             known.user_id,
             known.username.clone(),
@@ -407,6 +412,39 @@ impl Caller {
                     || now.saturating_sub(*last_seen_at) >= secs(settings.session_idle_secs)
             }
             Record::Token { .. } => false,
+        }
+    }
+}
+
+/// Whether the credential's last use is due to be written (at most once a minute).
+fn touch_due(record: &Record, now: i64) -> bool {
+    let last = match record {
+        Record::Session { last_seen_at, .. } => Some(*last_seen_at),
+        Record::Token { last_used_at, .. } => *last_used_at,
+    };
+    last.is_none_or(|last| now.saturating_sub(last) >= TOUCH_INTERVAL_SECS)
+}
+
+impl Identity {
+    /// The identity of a verified user (id, name, session expiry), or of open mode's caller.
+    fn new(user: Option<(i32, String, Option<i64>)>, generations: Generations) -> Identity {
+        let (scope, user, expires_at) = match user {
+            Some((id, username, expires_at)) => {
+                let id = UserId(id);
+                (
+                    ListScope::User(id),
+                    Some(SignedIn { id, username }),
+                    expires_at,
+                )
+            }
+            None => (ListScope::Shared, None, None),
+        };
+        Identity {
+            scope,
+            user,
+            todos_generation: generations.todos,
+            auth_generation: generations.auth,
+            expires_at,
         }
     }
 }

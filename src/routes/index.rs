@@ -8,10 +8,11 @@ use serde::Deserialize;
 use super::account::to_sign_in;
 use super::cache::{ListCache, Representation, SharedBody};
 use super::page::{self, Editing, Filter, PageState};
-use super::{as_caller, collection_url, if_none_match, rendered_list};
+use super::{Kept, as_caller, collection_url, if_none_match, rendered_list};
 use crate::auth::{Caller, Identity};
 use crate::db::DbPool;
 use crate::error::AppError;
+use crate::freshness::Freshness;
 use crate::models::Todo;
 
 #[derive(Debug, Deserialize)]
@@ -24,6 +25,7 @@ pub async fn index(
     req: HttpRequest,
     pool: web::Data<DbPool>,
     cache: web::Data<ListCache>,
+    freshness: web::Data<Freshness>,
     caller: Result<Caller, AppError>,
     query: Option<web::Query<PageQuery>>,
 ) -> Result<HttpResponse, AppError> {
@@ -52,7 +54,11 @@ pub async fn index(
                 collection_url(&req),
                 if_none_match(&req),
             );
-            rendered_list(&pool, &cache, caller, request, render_page)
+            let kept = Kept {
+                cache: &cache,
+                freshness: &freshness,
+            };
+            rendered_list(&pool, kept, caller, request, render_page)
                 .await
                 .map(|listed| listed.into_response("text/html; charset=utf-8"))
         }

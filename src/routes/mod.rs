@@ -16,6 +16,7 @@ use actix_web::{HttpRequest, HttpResponse, Route, web};
 use crate::auth::{Caller, Identity};
 use crate::db::{DbConnection, DbPool};
 use crate::error::AppError;
+use crate::freshness::Freshness;
 use crate::models::{Change, Todo};
 use cache::{ListCache, Rendered, Representation, SharedBody, list_etag, none_match_hits};
 
@@ -168,39 +169,55 @@ fn if_none_match(req: &HttpRequest) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// Where kept renderings live, and how to tell on this thread that they are current.
+pub struct Kept<'a> {
+    pub cache: &'a web::Data<ListCache>,
+    pub freshness: &'a web::Data<Freshness>,
+}
+
 /// The caller's list rendered as `representation` for `base`: the kept copy while the database's
 /// generation is unchanged, else read and rendered on the blocking pool, and kept. Concurrent
 /// readers share one buffer instead of each holding a copy of the list. A request whose
-/// `If-None-Match` names the list's present tag gets `NotModified` after one indexed read.
+/// `If-None-Match` names the list's present tag gets `NotModified`.
+///
+/// When this thread can tell that the kept copy is current and who the caller is (see
+/// `freshness`), it is answered here, without the blocking pool.
 async fn rendered_list(
     pool: &web::Data<DbPool>,
-    cache: &web::Data<ListCache>,
+    kept: Kept<'_>,
     caller: Caller,
     request: (Representation, String, Option<String>),
     render: Render,
 ) -> Result<Listed, AppError> {
-    let cache = cache.clone();
     let (representation, base, if_none_match) = request;
+    if let Some(generations) = kept.freshness.generations()
+        && let Some(identity) = caller.identify_known(generations)
+        && let Some(rendered) = kept.cache.get(
+            &(representation, base.clone(), identity.scope),
+            generations.todos,
+        )
+    {
+        return Ok(answer_kept(rendered, if_none_match.as_deref()));
+    }
+    let cache = kept.cache.clone();
     as_caller(pool, caller, move |conn, identity| {
         let key = (representation, base, identity.scope);
-        if let Some(tags) = if_none_match {
+        // The generation was read first, so the list read after it is never older than it.
+        if let Some(rendered) = cache.get(&key, identity.todos_generation) {
+            return Ok(answer_kept(rendered, if_none_match.as_deref()));
+        }
+        if let Some(tags) = &if_none_match {
             let etag = list_etag(Change::list_state(conn, identity.scope)?, &key);
-            if none_match_hits(&tags, &etag) {
+            if none_match_hits(tags, &etag) {
                 kept_lists("not_modified");
                 return Ok(Listed::NotModified(etag));
             }
-        }
-        // The generation was read first, so the list read after it is never older than it.
-        if let Some(rendered) = cache.get(&key, identity.todos_generation) {
-            kept_lists("hit");
-            return Ok(Listed::Fresh(rendered));
         }
         let _rendering = cache.rendering();
         // Whoever held the lock before may have rendered this very generation.
         let generation = Todo::generation(conn)?;
         if let Some(rendered) = cache.get(&key, generation) {
-            kept_lists("hit");
-            return Ok(Listed::Fresh(rendered));
+            return Ok(answer_kept(rendered, if_none_match.as_deref()));
         }
         kept_lists("miss");
         let (todos, change) = Todo::all_at_change(conn, identity.scope)?;
@@ -212,4 +229,15 @@ async fn rendered_list(
         Ok::<_, AppError>(Listed::Fresh(rendered))
     })
     .await
+}
+
+/// A kept rendering, or 304 when the client has its tag.
+fn answer_kept(rendered: Rendered, if_none_match: Option<&str>) -> Listed {
+    if if_none_match.is_some_and(|tags| none_match_hits(tags, &rendered.etag)) {
+        kept_lists("not_modified");
+        Listed::NotModified(rendered.etag)
+    } else {
+        kept_lists("hit");
+        Listed::Fresh(rendered)
+    }
 }

@@ -6,10 +6,11 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::cache::{ListCache, Representation};
-use super::{as_caller, collection_url, if_none_match, rendered_list};
+use super::{Kept, as_caller, collection_url, if_none_match, rendered_list};
 use crate::auth::{Caller, Identity};
 use crate::db::DbPool;
 use crate::error::AppError;
+use crate::freshness::Freshness;
 use crate::idempotency::{self, Answer, InFlightKeys};
 use crate::models::{NewTodo, Todo, TodoChanges, WriteOutcome};
 
@@ -59,6 +60,7 @@ pub async fn list(
     req: HttpRequest,
     pool: web::Data<DbPool>,
     cache: web::Data<ListCache>,
+    freshness: web::Data<Freshness>,
     caller: Caller,
 ) -> Result<HttpResponse, AppError> {
     let request = (
@@ -66,7 +68,11 @@ pub async fn list(
         collection_url(&req),
         if_none_match(&req),
     );
-    let listed = rendered_list(&pool, &cache, caller, request, |todos, _, base, _, _| {
+    let kept = Kept {
+        cache: &cache,
+        freshness: &freshness,
+    };
+    let listed = rendered_list(&pool, kept, caller, request, |todos, _, base, _, _| {
         list_json(todos, base)
     })
     .await?;

@@ -12,6 +12,7 @@ mod errors;
 mod etags;
 mod events;
 mod forms;
+mod freshness;
 mod helpers;
 mod idempotency;
 mod index;

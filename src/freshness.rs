@@ -1,0 +1,143 @@
+//! Whether what is kept in memory (rendered lists, verified credentials) is still current, asked on
+//! the worker's own thread, without a trip to the blocking pool.
+//!
+//! On SQLite each worker thread keeps a read-only connection of its own and asks it
+//! `PRAGMA data_version`, which changes when any other connection (of this process or of another:
+//! `todomvc import`, a second server) has committed. While it is unchanged, the counts of changes
+//! (`Generations`) read earlier on that connection are the database's. That question costs a
+//! look at SQLite's shared memory (two file locks) instead of a thread hop, a pool checkout and a
+//! query. It is asked again whenever this process has committed a write since (`db::commit_count`),
+//! and otherwise at most every [`RECHECK_AFTER`]: this process's own writes are never served
+//! stale, another process's for at most that long.
+//!
+//! PostgreSQL has no such cheap question: there each read asks the database on the blocking pool,
+//! as before.
+
+use std::cell::RefCell;
+use std::time::{Duration, Instant};
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use diesel::sqlite::SqliteConnection;
+
+use crate::db::{DatabaseUrl, DbConnection};
+use crate::models::Generations;
+
+/// How long the answer of one check stands, unless this process writes: the longest that a
+/// change committed by another process can go unseen by a read.
+pub const RECHECK_AFTER: Duration = Duration::from_millis(1);
+
+/// Asks, on the calling thread, whether the database changed.
+#[derive(Debug, Clone)]
+pub struct Freshness {
+    /// What SQLite opens; `None` on PostgreSQL.
+    sqlite: Option<String>,
+}
+
+/// One worker thread's connection, and what it read at which `data_version`.
+struct Watch {
+    url: String,
+    /// Always the SQLite kind, so that the models' queries run on it.
+    conn: DbConnection,
+    seen: Option<Seen>,
+}
+
+/// What one check found, and when.
+#[derive(Clone, Copy)]
+struct Seen {
+    data_version: i64,
+    generations: Generations,
+    at: Instant,
+    commit_count: u64,
+}
+
+thread_local! {
+    static WATCH: RefCell<Option<Watch>> = const { RefCell::new(None) };
+}
+
+#[derive(QueryableByName)]
+struct DataVersion {
+    #[diesel(sql_type = BigInt)]
+    data_version: i64,
+}
+
+impl Freshness {
+    pub fn new(url: &DatabaseUrl) -> Self {
+        Self {
+            sqlite: match url {
+                DatabaseUrl::Sqlite(path) => Some(path.clone()),
+                DatabaseUrl::Postgres(_) => None,
+            },
+        }
+    }
+
+    /// The database's counts of changes as they are now, if this thread can tell without waiting:
+    /// `None` on PostgreSQL, and whenever SQLite is busy or the connection fails (the caller then
+    /// asks on the blocking pool).
+    pub fn generations(&self) -> Option<Generations> {
+        let url = self.sqlite.as_deref()?;
+        WATCH.with_borrow_mut(|watch| {
+            if watch.as_ref().is_none_or(|kept| kept.url != url) {
+                *watch = Watch::open(url)
+                    .inspect_err(|err| log::debug!("freshness: cannot open {url}: {err}"))
+                    .ok();
+            }
+            let result = watch.as_mut()?.check();
+            match result {
+                Ok(generations) => Some(generations),
+                Err(err) => {
+                    // Opened again on the next request: a busy moment or a replaced file.
+                    log::debug!("freshness: {err}");
+                    *watch = None;
+                    None
+                }
+            }
+        })
+    }
+}
+
+impl Watch {
+    fn open(url: &str) -> ConnectionResult<Watch> {
+        let mut conn = SqliteConnection::establish(url)?;
+        // Never wait here: this runs on a worker that serves other connections. A busy database
+        // sends the request the slow way instead.
+        conn.batch_execute("PRAGMA busy_timeout = 0; PRAGMA query_only = ON;")
+            .map_err(ConnectionError::CouldntSetupConfiguration)?;
+        Ok(Watch {
+            url: url.to_owned(),
+            conn: DbConnection::Sqlite(conn),
+            seen: None,
+        })
+    }
+
+    /// The version first, then the counts: a commit between the two leaves counts newer than the
+    /// version, which only makes the next check read them again.
+    fn check(&mut self) -> QueryResult<Generations> {
+        let now = Instant::now();
+        let commit_count = crate::db::commit_count();
+        if let Some(seen) = self.seen
+            && seen.commit_count == commit_count
+            && now.duration_since(seen.at) < RECHECK_AFTER
+        {
+            return Ok(seen.generations);
+        }
+        let DbConnection::Sqlite(sqlite) = &mut self.conn else {
+            return Err(diesel::result::Error::NotFound);
+        };
+        let data_version = diesel::sql_query("PRAGMA data_version")
+            .get_result::<DataVersion>(sqlite)?
+            .data_version;
+        let generations = match self.seen {
+            Some(seen) if seen.data_version == data_version => seen.generations,
+            _ => Generations::read(&mut self.conn)?,
+        };
+        self.seen = Some(Seen {
+            data_version,
+            generations,
+            at: now,
+            commit_count,
+        });
+        Ok(generations)
+    }
+}
