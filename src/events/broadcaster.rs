@@ -36,6 +36,8 @@ pub async fn run(events: Arc<Events>, pool: DbPool, mut woken: mpsc::UnboundedRe
     let mut listening = true;
     loop {
         let mut wakes = Vec::new();
+        // Whether to move the cursor along when no list has streams (see `dispatch_all`).
+        let mut catch_up = false;
         tokio::select! {
             changed = commits.changed() => {
                 if changed.is_err() {
@@ -58,6 +60,7 @@ pub async fn run(events: Arc<Events>, pool: DbPool, mut woken: mpsc::UnboundedRe
                 if events.per_list_cursors {
                     continue;
                 }
+                catch_up = true;
                 wakes.push(Wake::All);
             }
             _ = trim.tick() => {
@@ -76,7 +79,7 @@ pub async fn run(events: Arc<Events>, pool: DbPool, mut woken: mpsc::UnboundedRe
         if events.per_list_cursors {
             dispatch_lists(&events, &pool, wakes).await;
         } else {
-            cursor = dispatch_all(&events, &pool, cursor).await;
+            cursor = dispatch_all(&events, &pool, cursor, catch_up).await;
         }
     }
 }
@@ -107,10 +110,20 @@ where
 }
 
 /// SQLite: every change after the one cursor, in one query, handed to the lists that have streams.
-async fn dispatch_all(events: &Events, pool: &DbPool, cursor: i64) -> i64 {
+///
+/// With no streams at all, a commit costs nothing here; the periodic check (`catch_up`) moves the
+/// cursor along, so that the first stream's first wake-up does not read a long stretch of the log.
+/// An old cursor is never wrong, only slower: streams skip changes they have (by number), and a
+/// new stream reads what came before it from the log itself.
+async fn dispatch_all(events: &Events, pool: &DbPool, cursor: i64, catch_up: bool) -> i64 {
     if !has_channels(events) {
-        // Nobody to tell; move the cursor along for when somebody subscribes.
-        return read(pool, Change::latest).await.unwrap_or(cursor);
+        if !catch_up {
+            return cursor;
+        }
+        // Read before looking again: a list subscribed after the look reads, from the log, every
+        // change up to at least this one.
+        let latest = read(pool, Change::latest).await.unwrap_or(cursor);
+        return if has_channels(events) { cursor } else { latest };
     }
     let Some(changes) = read(pool, move |conn| Change::all_since(conn, cursor)).await else {
         return cursor;
