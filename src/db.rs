@@ -164,11 +164,7 @@ pub fn connect(settings: &DatabaseSettings) -> Result<DbPool, DbError> {
     };
     // For SQLite this also switches the file to WAL once: the switch takes an exclusive lock, which
     // the pool's connections, opened in parallel, would otherwise race for.
-    let mut first = establish(&url, &connection_string).map_err(connect_error)?;
-    setup
-        .apply(&mut first)
-        .map_err(|err| connect_error(err.to_string()))?;
-    drop(first);
+    drop(open(settings)?);
 
     Pool::builder()
         .max_size(settings.pool_size)
@@ -180,6 +176,22 @@ pub fn connect(settings: &DatabaseSettings) -> Result<DbPool, DbError> {
         .event_handler(Box::new(crate::telemetry::PoolEvents))
         .build(ConnectionManager::new(connection_string))
         .map_err(|err| connect_error(err.to_string()))
+}
+
+/// One connection outside the pool, set up as the pool's are.
+pub fn open(settings: &DatabaseSettings) -> Result<DbConnection, DbError> {
+    let url = DatabaseUrl::parse(settings.url())?;
+    let connect_error = |message: String| DbError::Connect {
+        url: url.redacted(),
+        cause: message.trim().to_owned().into(),
+    };
+    let mut conn = establish(&url, &url.connection_string(settings)).map_err(connect_error)?;
+    ConnectionSetup {
+        busy_timeout_ms: settings.busy_timeout_ms,
+    }
+    .apply(&mut conn)
+    .map_err(|err| connect_error(err.to_string()))?;
+    Ok(conn)
 }
 
 fn establish(url: &DatabaseUrl, connection_string: &str) -> Result<DbConnection, String> {
@@ -231,10 +243,11 @@ where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
-    // Nested inside another write transaction of this thread: already atomic and already holding
-    // the turn, which is not reentrant.
+    // Nested inside another write transaction of this thread: already holding the turn, which is
+    // not reentrant. A savepoint undoes this part alone if it fails, whatever the outer work does
+    // with the error.
     if IN_WRITE_TRANSACTION.get() {
-        return work(conn);
+        return in_savepoint(conn, work);
     }
     let _turn = matches!(conn, DbConnection::Sqlite(_)).then(|| {
         SQLITE_WRITERS
@@ -257,6 +270,26 @@ where
             DbConnection::commit_transaction(conn)?;
             COMMIT_COUNT.fetch_add(1, std::sync::atomic::Ordering::Release);
             COMMITS.send_modify(|count| *count = count.wrapping_add(1));
+            Ok(value)
+        }
+        Err(err) => {
+            DbConnection::rollback_transaction(conn)?;
+            Err(err)
+        }
+    }
+}
+
+/// Runs `work` inside the transaction already open on `conn`, in a savepoint of its own: its
+/// changes are undone if it fails, the rest of the transaction's are kept.
+pub fn in_savepoint<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    DbConnection::begin_transaction(conn)?;
+    match work(conn) {
+        Ok(value) => {
+            DbConnection::commit_transaction(conn)?;
             Ok(value)
         }
         Err(err) => {

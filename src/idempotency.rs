@@ -10,11 +10,11 @@ use std::time::Duration;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::auth::{self, Identity};
+use crate::auth::{self, Caller, Identity};
 use crate::db::{self, DbConnection, DbPool};
 use crate::error::AppError;
 use crate::models::{IdempotencyKey, ListScope, ValidationError};
@@ -114,17 +114,25 @@ impl Answer {
 /// gets 409. (Across instances, the unique key in the database decides: the second to commit is
 /// rolled back and answers what the first kept.)
 #[derive(Debug, Default)]
-pub struct InFlightKeys(Mutex<HashSet<(ListScope, String)>>);
+pub struct InFlightKeys(Mutex<HashSet<(Holder, String)>>);
+
+/// Whose key it is: a list's, once the caller is identified; before that (a write waiting in the
+/// queue of the writing thread), the credential's.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Holder {
+    List(ListScope),
+    Credential(String),
+}
 
 /// A key's place among the requests in flight, until dropped.
 struct InFlight<'a> {
     keys: &'a InFlightKeys,
-    entry: (ListScope, String),
+    entry: (Holder, String),
 }
 
 impl InFlightKeys {
-    fn enter(&self, scope: ListScope, key: &str) -> Option<InFlight<'_>> {
-        let entry = (scope, key.to_owned());
+    fn enter(&self, holder: Holder, key: &str) -> Option<InFlight<'_>> {
+        let entry = (holder, key.to_owned());
         let inserted = self
             .0
             .lock()
@@ -146,6 +154,48 @@ impl Drop for InFlight<'_> {
             .unwrap_or_else(PoisonError::into_inner)
             .remove(&self.entry);
     }
+}
+
+/// A key claimed for a write that is queued (see `writer`) and not yet identified: a repeat with
+/// the same credential gets 409 while it waits, as it would while the write runs.
+pub struct Claim {
+    keys: web::Data<InFlightKeys>,
+    entry: (Holder, String),
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        self.keys
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&self.entry);
+    }
+}
+
+/// Claims `key` (if the request has one) for the caller's credential until the claim is dropped;
+/// 409 if a request with the same key and credential holds it.
+pub fn claim(
+    keys: &web::Data<InFlightKeys>,
+    caller: &Caller,
+    key: Option<&(String, String)>,
+) -> Result<Option<Claim>, AppError> {
+    let Some((key, _)) = key else {
+        return Ok(None);
+    };
+    let entry = (Holder::Credential(caller.credential_hash()), key.clone());
+    let inserted = keys
+        .0
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(entry.clone());
+    if !inserted {
+        return Err(still_processing());
+    }
+    Ok(Some(Claim {
+        keys: keys.clone(),
+        entry,
+    }))
 }
 
 fn still_processing() -> AppError {
@@ -174,7 +224,9 @@ where
         return write(conn, who);
     };
     let scope = who.scope;
-    let _in_flight = in_flight.enter(scope, &key).ok_or_else(still_processing)?;
+    let _in_flight = in_flight
+        .enter(Holder::List(scope), &key)
+        .ok_or_else(still_processing)?;
     let result = db::write_transaction(conn, |conn| {
         let answer = write(conn, who)?;
         let headers = serde_json::to_string(&answer.headers).map_err(AppError::internal)?;

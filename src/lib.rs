@@ -16,3 +16,4 @@ pub mod routes;
 pub mod schema;
 pub mod startup;
 pub mod telemetry;
+pub mod writer;

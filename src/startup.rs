@@ -97,6 +97,7 @@ pub fn run(
         pool: pool_data.clone(),
         list_cache: web::Data::new(ListCache::default()),
         freshness: web::Data::new(crate::freshness::Freshness::new(&url)),
+        writer: web::Data::new(crate::writer::Writer::start(&settings.database)?),
         auth: web::Data::new(Auth::new(settings.auth.clone())),
         in_flight: web::Data::new(crate::idempotency::InFlightKeys::default()),
         events: web::Data::from(events.clone()),
@@ -158,6 +159,7 @@ struct Shared {
     pool: web::Data<DbPool>,
     list_cache: web::Data<ListCache>,
     freshness: web::Data<crate::freshness::Freshness>,
+    writer: web::Data<crate::writer::Writer>,
     auth: web::Data<Auth>,
     in_flight: web::Data<crate::idempotency::InFlightKeys>,
     events: web::Data<Events>,
@@ -174,6 +176,7 @@ impl Shared {
         cfg.app_data(self.pool.clone())
             .app_data(self.list_cache.clone())
             .app_data(self.freshness.clone())
+            .app_data(self.writer.clone())
             .app_data(self.auth.clone())
             .app_data(self.in_flight.clone())
             .app_data(self.events.clone())

@@ -248,6 +248,16 @@ impl Caller {
         }
     }
 
+    /// What tells this credential apart from others without showing it: the hash of its secret
+    /// ("open" in open mode, empty without one).
+    pub fn credential_hash(&self) -> String {
+        match &self.credential {
+            Credential::Open => "open".to_owned(),
+            Credential::Missing | Credential::Malformed => String::new(),
+            Credential::Session(secret) | Credential::Bearer(secret) => token::hash(secret),
+        }
+    }
+
     /// Whether the request came with the session cookie (rather than a token, or nothing).
     pub fn has_session_cookie(&self) -> bool {
         matches!(self.credential, Credential::Session(_))

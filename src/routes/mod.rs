@@ -18,6 +18,7 @@ use crate::db::{DbConnection, DbPool};
 use crate::error::AppError;
 use crate::freshness::Freshness;
 use crate::models::{Change, Todo};
+use crate::writer::Writer;
 use cache::{ListCache, Rendered, Representation, SharedBody, list_etag, none_match_hits};
 
 /// Every route of the application.
@@ -119,6 +120,31 @@ where
         })
     })
     .await?
+}
+
+/// Like `as_caller`, for work that writes: on SQLite it runs on the writing thread, committed
+/// together with the writes queued with it (see `writer`); elsewhere as `as_caller` does.
+async fn as_writer<T, E, F>(
+    pool: &web::Data<DbPool>,
+    writer: &web::Data<Writer>,
+    caller: Caller,
+    work: F,
+) -> Result<T, AppError>
+where
+    F: FnOnce(&mut DbConnection, &Identity) -> Result<T, E> + Send + 'static,
+    E: Into<AppError>,
+    T: Send + 'static,
+{
+    if !writer.groups() {
+        return as_caller(pool, caller, work).await;
+    }
+    caller.require_credential()?;
+    writer
+        .write(move |conn| {
+            let identity = caller.identify(conn)?;
+            work(conn, &identity).map_err(Into::into)
+        })
+        .await
 }
 
 /// The absolute URL of the collection, ending in `/`; each todo's URL is this plus its id. The

@@ -6,13 +6,14 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::cache::{ListCache, Representation};
-use super::{Kept, as_caller, collection_url, if_none_match, rendered_list};
+use super::{Kept, as_caller, as_writer, collection_url, if_none_match, rendered_list};
 use crate::auth::{Caller, Identity};
 use crate::db::DbPool;
 use crate::error::AppError;
 use crate::freshness::Freshness;
 use crate::idempotency::{self, Answer, InFlightKeys};
 use crate::models::{NewTodo, Todo, TodoChanges, WriteOutcome};
+use crate::writer::Writer;
 
 type JsonObject = web::Json<Map<String, Value>>;
 
@@ -110,12 +111,14 @@ pub async fn create(
     pool: web::Data<DbPool>,
     caller: Caller,
     in_flight: web::Data<InFlightKeys>,
+    writer: web::Data<Writer>,
     body: JsonObject,
 ) -> Result<HttpResponse, AppError> {
     let new = NewTodo::from_json(&body)?;
     let key = idempotency_key(&req, &canonical(&body))?;
     let base = collection_url(&req);
-    let answer = as_caller(&pool, caller, move |conn, who: &Identity| {
+    let _claim = idempotency::claim(&in_flight, &caller, key.as_ref())?;
+    let answer = as_writer(&pool, &writer, caller, move |conn, who: &Identity| {
         idempotency::once(conn, who, &in_flight, key, |conn, who| {
             let todo = Todo::create(conn, who.scope, new)?;
             let location = todo.to_json(&base).url;
@@ -155,6 +158,7 @@ pub async fn update(
     pool: web::Data<DbPool>,
     caller: Caller,
     in_flight: web::Data<InFlightKeys>,
+    writer: web::Data<Writer>,
     id: web::Path<i32>,
     body: JsonObject,
 ) -> Result<HttpResponse, AppError> {
@@ -163,7 +167,8 @@ pub async fn update(
     let expected = expected_versions(&req);
     let key = idempotency_key(&req, &canonical(&body))?;
     let base = collection_url(&req);
-    let answer = as_caller(&pool, caller, move |conn, who| {
+    let _claim = idempotency::claim(&in_flight, &caller, key.as_ref())?;
+    let answer = as_writer(&pool, &writer, caller, move |conn, who| {
         idempotency::once(conn, who, &in_flight, key, |conn, who| {
             let outcome = Todo::update(conn, who.scope, id, &changes, expected.as_deref())?;
             todo_answer(StatusCode::OK, &refused(outcome, id, &base)?, &base)
@@ -179,13 +184,15 @@ pub async fn delete(
     pool: web::Data<DbPool>,
     caller: Caller,
     in_flight: web::Data<InFlightKeys>,
+    writer: web::Data<Writer>,
     id: web::Path<i32>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let expected = expected_versions(&req);
     let key = idempotency_key(&req, b"")?;
     let base = collection_url(&req);
-    let answer = as_caller(&pool, caller, move |conn, who| {
+    let _claim = idempotency::claim(&in_flight, &caller, key.as_ref())?;
+    let answer = as_writer(&pool, &writer, caller, move |conn, who| {
         idempotency::once(conn, who, &in_flight, key, |conn, who| {
             let outcome = Todo::delete(conn, who.scope, id, expected.as_deref())?;
             refused(outcome, id, &base)?;
@@ -207,11 +214,13 @@ pub async fn delete_all(
     pool: web::Data<DbPool>,
     caller: Caller,
     in_flight: web::Data<InFlightKeys>,
+    writer: web::Data<Writer>,
     query: web::Query<DeleteAllQuery>,
 ) -> Result<HttpResponse, AppError> {
     let completed = query.completed;
     let key = idempotency_key(&req, b"")?;
-    let answer = as_caller(&pool, caller, move |conn, who| {
+    let _claim = idempotency::claim(&in_flight, &caller, key.as_ref())?;
+    let answer = as_writer(&pool, &writer, caller, move |conn, who| {
         idempotency::once(conn, who, &in_flight, key, |conn, who| {
             Todo::delete_all(conn, who.scope, completed)?;
             Ok(Answer::new(StatusCode::NO_CONTENT))

@@ -13,6 +13,7 @@ mod etags;
 mod events;
 mod forms;
 mod freshness;
+mod group_commit;
 mod helpers;
 mod idempotency;
 mod index;

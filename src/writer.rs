@@ -1,0 +1,154 @@
+//! Group commit for SQLite: the API's writes of this process are done by one thread on one
+//! connection, and the writes that queued up while one transaction ran go into the next one
+//! together, each in a savepoint of its own (a failed one is undone alone). SQLite takes one writer
+//! at a time anyway; done this way, many writes share one commit (one pass over the WAL) and no
+//! thread waits on another's lock. Each request still gets its answer only after the commit that
+//! holds its write.
+//!
+//! On PostgreSQL, where writers run side by side, writes go the ordinary way (`Writer::groups` is
+//! false).
+
+use std::panic::AssertUnwindSafe;
+use std::sync::mpsc;
+
+use tokio::sync::oneshot;
+
+use crate::config::DatabaseSettings;
+use crate::db::{self, DatabaseUrl, DbConnection, DbError};
+use crate::error::AppError;
+
+/// Writes one transaction takes at most.
+const MAX_GROUP: usize = 64;
+
+/// The queue to the writing thread, if there is one.
+#[derive(Debug)]
+pub struct Writer {
+    queue: Option<mpsc::Sender<Box<dyn Job>>>,
+}
+
+/// One queued write, type-erased for the queue.
+trait Job: Send {
+    /// Runs the write inside the group's transaction, in a savepoint that undoes it if it fails.
+    fn run(&mut self, conn: &mut DbConnection);
+    /// Hands the request its answer: its own result if the group committed, else the commit's
+    /// failure.
+    fn answer(self: Box<Self>, committed: Result<(), &diesel::result::Error>);
+}
+
+struct Pending<T, F> {
+    work: Option<F>,
+    result: Option<Result<T, AppError>>,
+    reply: oneshot::Sender<Result<T, AppError>>,
+    request: Option<String>,
+}
+
+impl<T, F> Job for Pending<T, F>
+where
+    T: Send,
+    F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send,
+{
+    fn run(&mut self, conn: &mut DbConnection) {
+        let Some(work) = self.work.take() else {
+            return;
+        };
+        let request = self.request.clone();
+        let run = || crate::telemetry::with_request(request, || db::in_savepoint(conn, work));
+        let result = std::panic::catch_unwind(AssertUnwindSafe(run))
+            .unwrap_or_else(|_| Err(AppError::internal("a write panicked")));
+        self.result = Some(result);
+    }
+
+    fn answer(self: Box<Self>, committed: Result<(), &diesel::result::Error>) {
+        let result = match (self.result, committed) {
+            (Some(Err(err)), _) => Err(err),
+            (Some(Ok(value)), Ok(())) => Ok(value),
+            (Some(Ok(_)) | None, Err(err)) => Err(not_committed(err)),
+            (None, Ok(())) => Err(AppError::internal("a write was never run")),
+        };
+        // The request may have gone (client disconnected): nothing to tell.
+        let _ = self.reply.send(result);
+    }
+}
+
+/// A group whose transaction could not start or commit: nothing of it was written, and the same
+/// request can succeed when sent again (503).
+fn not_committed(err: &diesel::result::Error) -> AppError {
+    AppError::Unavailable(format!("the write was not committed: {err}").into())
+}
+
+impl Writer {
+    /// On SQLite, opens the writing connection and starts its thread; on PostgreSQL, nothing.
+    pub fn start(settings: &DatabaseSettings) -> Result<Writer, DbError> {
+        if !matches!(DatabaseUrl::parse(settings.url())?, DatabaseUrl::Sqlite(_)) {
+            return Ok(Writer { queue: None });
+        }
+        let conn = db::open(settings)?;
+        let (queue, jobs) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || write_groups(conn, &jobs))
+            .map_err(|err| DbError::Connect {
+                url: settings.url().to_owned(),
+                cause: Box::new(err),
+            })?;
+        Ok(Writer { queue: Some(queue) })
+    }
+
+    /// Whether writes go through the writing thread.
+    pub fn groups(&self) -> bool {
+        self.queue.is_some()
+    }
+
+    /// Runs `work` in a write transaction on the writing thread, together with the writes queued
+    /// with it, and returns its result once that transaction has committed.
+    pub async fn write<T, F>(&self, work: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let queue = self
+            .queue
+            .as_ref()
+            .ok_or_else(|| AppError::internal("no writing thread on this engine"))?;
+        let (reply, answer) = oneshot::channel();
+        let job = Pending {
+            work: Some(work),
+            result: None,
+            reply,
+            request: crate::telemetry::current_request(),
+        };
+        queue
+            .send(Box::new(job))
+            .map_err(|_| AppError::internal("the writing thread has stopped"))?;
+        answer
+            .await
+            .map_err(|_| AppError::internal("the writing thread dropped a write"))?
+    }
+}
+
+/// The writing thread: waits for a write, takes whatever else is queued (up to `MAX_GROUP`), runs
+/// them all in one transaction, and answers each. Ends when every `Writer` is gone.
+fn write_groups(mut conn: DbConnection, jobs: &mpsc::Receiver<Box<dyn Job>>) {
+    while let Ok(first) = jobs.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP
+            && let Ok(job) = jobs.try_recv()
+        {
+            group.push(job);
+        }
+        #[allow(clippy::cast_precision_loss, reason = "at most MAX_GROUP")]
+        metrics::histogram!("db_write_group_size").record(group.len() as f64);
+        let committed = db::write_transaction(&mut conn, |conn| {
+            for job in &mut group {
+                job.run(conn);
+            }
+            Ok::<_, diesel::result::Error>(())
+        });
+        if let Err(err) = &committed {
+            log::warn!("a group of {} writes was not committed: {err}", group.len());
+        }
+        for job in group {
+            job.answer(committed.as_ref().map(|_| ()));
+        }
+    }
+}
