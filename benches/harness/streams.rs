@@ -142,7 +142,8 @@ impl Drop for Streams {
 
 /// The change number the page of this list is rendered at (its `data-change`).
 fn current_change(port: u16, headers: &str) -> i64 {
-    let (status, _, body) = super::http_with(port, "GET", "/", headers, None).expect("the page");
+    let (status, _, body) =
+        crate::http::http_with(port, "GET", "/", headers, None).expect("the page");
     assert_eq!(status, 200, "the page");
     let page = String::from_utf8_lossy(&body);
     page.split("data-change=\"")
@@ -210,13 +211,13 @@ fn seed_sessions(database: &std::path::Path, count: usize) -> Vec<String> {
 }
 
 fn wrk_post(
-    server: &super::Server,
+    server: &crate::processes::Server,
     scripts: &std::path::Path,
     seconds: u64,
     headers: &str,
     name: &str,
-) -> super::Load {
-    let script = super::lua(
+) -> crate::wrk::Load {
+    let script = crate::wrk::lua(
         scripts,
         name,
         &format!(
@@ -224,7 +225,7 @@ fn wrk_post(
          wrk.headers[\"Content-Type\"] = \"application/json\"\n{headers}"
         ),
     );
-    super::wrk(
+    crate::wrk::wrk(
         &server.url("/todos/"),
         Some(&script),
         seconds,
@@ -236,7 +237,7 @@ fn post_marker(port: u16, headers: &str, marker: &str) -> Instant {
     let body = format!(r#"{{"title": "{marker}"}}"#);
     let headers = format!("Content-Type: application/json\r\n{headers}");
     let (status, _, _) =
-        super::http_with(port, "POST", "/todos/", &headers, Some(&body)).expect("write");
+        crate::http::http_with(port, "POST", "/todos/", &headers, Some(&body)).expect("write");
     assert_eq!(status, 201);
     Instant::now()
 }
@@ -245,17 +246,31 @@ fn post_marker(port: u16, headers: &str, marker: &str) -> Instant {
 pub fn scenarios(
     binary: &std::path::Path,
     scripts: &std::path::Path,
-    options: &super::Options,
+    options: &crate::options::Options,
     notes: &mut Vec<String>,
 ) -> Vec<String> {
     let mut table = vec![
         "| scenario | result | target |".to_owned(),
         "|---|---|---|".to_owned(),
     ];
+    one_server(binary, scripts, options, (&mut table, notes));
+    other_users(binary, scripts, options, (&mut table, notes));
+    across_instances(binary, options, (&mut table, notes));
+    table
+}
+
+/// Idle streams (1,000, then 10,000), the fan-out of a write to 1,000 of them, and writes to the
+/// list they watch, on one server in open mode.
+fn one_server(
+    binary: &std::path::Path,
+    scripts: &std::path::Path,
+    options: &crate::options::Options,
+    (table, notes): (&mut Vec<String>, &mut Vec<String>),
+) {
     let mib = |kib: u64| kib as f64 / 1024.0;
 
     // Idle streams, open mode, on a list of 100 todos: 1,000, then 9,000 more.
-    let (server, _) = super::Server::start(binary);
+    let (server, _) = crate::processes::Server::start(binary);
     let pid = server.child.id();
     server.seed(binary, 100);
     thread_settle();
@@ -285,7 +300,7 @@ pub fn scenarios(
     let extra = idle(10_000, &more);
     notes.push(format!(
         "- 10,000 idle streams: {extra:.1} MiB extra RSS (target at most 80): {}",
-        super::met(extra <= 80.0)
+        crate::report::met(extra <= 80.0)
     ));
     drop(more);
     // The server learns that the 9,000 are gone when it next writes to them: one write, then a
@@ -308,7 +323,7 @@ pub fn scenarios(
     ));
     notes.push(format!(
         "- fan-out to 1,000 streams, p99: {p99:.1} ms (target at most 50): {}",
-        super::met(p99 <= 50.0)
+        crate::report::met(p99 <= 50.0)
     ));
 
     // Writes with the 1,000 streams watching the very list written: every write is 1,000 events.
@@ -316,7 +331,7 @@ pub fn scenarios(
     let same_list = wrk_post(&server, scripts, options.seconds, "", "post-watched.lua");
     drop(thousand);
     drop(server);
-    let (server, _) = super::Server::start(binary);
+    let (server, _) = crate::processes::Server::start(binary);
     server.seed(binary, 100);
     let alone = wrk_post(&server, scripts, options.seconds, "", "post-alone.lua");
     table.push(format!(
@@ -326,10 +341,17 @@ pub fn scenarios(
         100.0 * same_list.requests_per_second / alone.requests_per_second
     ));
     drop(server);
+}
 
-    // Writes with 1,000 streams of 1,000 other users connected: what the writer pays for them.
+/// Writes with 1,000 streams of 1,000 other users connected: what the writer pays for them.
+fn other_users(
+    binary: &std::path::Path,
+    scripts: &std::path::Path,
+    options: &crate::options::Options,
+    (table, notes): (&mut Vec<String>, &mut Vec<String>),
+) {
     eprintln!("L. writes with 1,000 other users' streams");
-    let (server, _) = super::Server::start_in(binary, "accounts");
+    let (server, _) = crate::processes::Server::start_in(binary, "accounts");
     let writer = server.sign_up("writer");
     let cookie = format!(
         "wrk.headers[\"Cookie\"] = \"todomvc_session={}\"\nwrk.headers[\"Origin\"] = \"http://127.0.0.1:{}\"\n",
@@ -353,17 +375,23 @@ pub fn scenarios(
     ));
     notes.push(format!(
         "- writes with 1,000 streams connected: {kept:.0}% of the throughput without (target at least 90%): {}",
-        super::met(kept >= 90.0)
+        crate::report::met(kept >= 90.0)
     ));
     drop(server);
+}
 
-    // Across instances, on PostgreSQL: streams on one server, writes through another.
+/// Across instances, on PostgreSQL: streams on one server, writes through another.
+fn across_instances(
+    binary: &std::path::Path,
+    options: &crate::options::Options,
+    (table, notes): (&mut Vec<String>, &mut Vec<String>),
+) {
     match std::env::var("TEST_POSTGRES_URL") {
         Ok(admin) => {
             eprintln!("L. fan-out across instances (PostgreSQL)");
             let url = create_database(&admin);
-            let (first, _) = super::Server::start_on(binary, "open", Some(&url));
-            let (second, _) = super::Server::start_on(binary, "open", Some(&url));
+            let (first, _) = crate::processes::Server::start_on(binary, "open", Some(&url));
+            let (second, _) = crate::processes::Server::start_on(binary, "open", Some(&url));
             let streams = Streams::open(second.port, 1_000, |_| String::new());
             let mut latencies = streams.fan_out(options.fan_out_writes, |marker| {
                 post_marker(first.port, "", marker)
@@ -377,14 +405,13 @@ pub fn scenarios(
             ));
             notes.push(format!(
                 "- fan-out across instances, p99: {p99:.1} ms (target at most 100): {}",
-                super::met(p99 <= 100.0)
+                crate::report::met(p99 <= 100.0)
             ));
         }
         Err(_) => {
             table.push("| fan-out across instances on PostgreSQL | not measured: run under `scripts/with-postgres` | p99 at most 100 ms |".to_owned());
         }
     }
-    table
 }
 
 /// Lets a just-started or just-loaded server settle before its memory is read.

@@ -1,0 +1,70 @@
+//! The benchmark: the release server under wrk, next to what this machine can do at best (nginx
+//! serving the same bytes; diesel doing the same writes directly), written to BENCHMARKS.md.
+//!
+//! Run it with `benches/run.sh` (which installs wrk and nginx and builds the release binary), or
+//! `benches/run.sh --quick` for the one-second smoke run that CI does.
+//!
+//! Each concern has its file: `options` (what a run measures), `http` (plain requests), `processes`
+//! (the server, nginx, memory), `wrk` (the load and its Lua scripts in `benches/lua/`), `ceilings`
+//! (diesel alone), `scenarios` and `streams` (what is measured), `report` and `plot` (the output).
+
+mod ceilings;
+mod http;
+mod options;
+mod plot;
+mod processes;
+mod report;
+mod scenarios;
+mod streams;
+mod wrk;
+
+use std::path::PathBuf;
+
+use processes::{Nginx, Server};
+use report::{Memory, Report};
+use scenarios::Bench;
+
+fn main() {
+    let options = options::options();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let binary = root.join("target/release/todomvc");
+    assert!(binary.exists(), "build it first: cargo build --release");
+    let scripts = tempfile::tempdir().expect("temp dir");
+
+    let startup = scenarios::startup(&binary);
+    let (server, _) = Server::start(&binary);
+    let idle_kib = server.rss_kib();
+    let nginx = Nginx::start();
+    let bench = Bench {
+        binary: &binary,
+        server: &server,
+        nginx: &nginx,
+        scripts: scripts.path(),
+        seconds: options.seconds,
+    };
+    let reads = scenarios::reads(&bench);
+    let writes = scenarios::writes(&bench);
+    let sessions = scenarios::sessions(&bench);
+    let signed_in =
+        scenarios::signed_in(&binary, scripts.path(), options.seconds, (&reads, &writes));
+    let mut live_targets = Vec::new();
+    let live = streams::scenarios(&binary, scripts.path(), &options, &mut live_targets);
+    let growth = scenarios::growth(&bench, &options.list_sizes, &reads);
+    let report = Report {
+        seconds: options.seconds,
+        startup,
+        reads,
+        writes,
+        sessions,
+        signed_in,
+        growth,
+        memory: Memory {
+            idle_kib,
+            after_kib: server.rss_kib(),
+        },
+        live,
+        live_targets,
+    };
+    drop(nginx);
+    report::write(&report, &root, &options);
+}
