@@ -3,15 +3,18 @@
 //! body of that request), and log lines as text or JSON.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::io::Write;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use actix_web::body::{self, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::{HttpMessage, HttpResponse, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use metrics::{Counter, Histogram};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 use crate::db::DbPool;
@@ -127,6 +130,67 @@ fn new_request_id() -> String {
     format!("{:016x}{count:016x}", *PREFIX)
 }
 
+/// Paths whose route pattern a worker keeps; beyond this many it forgets them all (ids make the
+/// paths of `/todos/{id}` many).
+const MAX_KEPT_PATHS: usize = 4096;
+
+/// One worker's route patterns by path (for each app's routes), and its metric handles by route,
+/// method and status: counting a request neither matches its path against the routes a second
+/// time nor looks its labels up in the registry.
+#[derive(Default)]
+struct RouteMetrics {
+    patterns: HashMap<usize, HashMap<String, Arc<str>>>,
+    handles: HashMap<(Arc<str>, Method, u16), (Counter, Histogram)>,
+}
+
+thread_local! {
+    static ROUTE_METRICS: RefCell<RouteMetrics> = RefCell::new(RouteMetrics::default());
+}
+
+/// The request counter (by route pattern, method and status) and the latency histogram (by route
+/// pattern and method) of a request.
+fn route_metrics(req: &HttpRequest, method: &Method, status: StatusCode) -> (Counter, Histogram) {
+    ROUTE_METRICS.with_borrow_mut(|kept| {
+        // The app's routes, told apart by where they live.
+        let routes = std::ptr::from_ref(req.resource_map()) as usize;
+        let patterns = kept.patterns.entry(routes).or_default();
+        let route = match patterns.get(req.path()) {
+            Some(route) => route.clone(),
+            None => {
+                let route: Arc<str> = req
+                    .match_pattern()
+                    .unwrap_or_else(|| "unmatched".to_owned())
+                    .into();
+                if patterns.len() >= MAX_KEPT_PATHS {
+                    patterns.clear();
+                }
+                patterns.insert(req.path().to_owned(), route.clone());
+                route
+            }
+        };
+        kept.handles
+            .entry((route.clone(), method.clone(), status.as_u16()))
+            .or_insert_with(|| {
+                let route = route.to_string();
+                let method = method.to_string();
+                (
+                    metrics::counter!(
+                        "http_requests_total",
+                        "route" => route.clone(),
+                        "method" => method.clone(),
+                        "status" => status.as_u16().to_string()
+                    ),
+                    metrics::histogram!(
+                        "http_request_duration_seconds",
+                        "route" => route,
+                        "method" => method
+                    ),
+                )
+            })
+            .clone()
+    })
+}
+
 /// Whether access log lines would be printed: actix's logger formats every request's line up
 /// front, so without this it costs its work even when the line is filtered out.
 pub fn access_log_enabled() -> bool {
@@ -142,22 +206,11 @@ pub async fn observe(
     let started = Instant::now();
     let id = request_id(&req);
     req.extensions_mut().insert(RequestId(id.clone()));
-    let method = req.method().to_string();
+    let method = req.method().clone();
     let response = TASK_REQUEST.scope(id.clone(), next.call(req)).await?;
-    let route = response
-        .request()
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".to_owned());
-    let status = response.status();
-    metrics::counter!(
-        "http_requests_total",
-        "route" => route.clone(),
-        "method" => method.clone(),
-        "status" => status.as_u16().to_string()
-    )
-    .increment(1);
-    metrics::histogram!("http_request_duration_seconds", "route" => route, "method" => method)
-        .record(started.elapsed().as_secs_f64());
+    let (requests, duration) = route_metrics(response.request(), &method, response.status());
+    requests.increment(1);
+    duration.record(started.elapsed().as_secs_f64());
     let mut response = with_id_in_error(response, &id).await;
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID, value);

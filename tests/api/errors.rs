@@ -5,14 +5,16 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, on_both_backends, send_raw, spawn_app, spawn_app_with};
+use crate::helpers::{Backend, ErrorBody, on_both_backends, send_raw, spawn_app, spawn_app_with};
 
+/// Checks a JSON error answer (status, content type, a message) and returns its body, typed: any
+/// field besides `error`, `field`, `current` and `request_id` fails the parse.
 fn assert_json_error(
     status: u16,
     expected: u16,
     headers: &reqwest::header::HeaderMap,
     body: &Value,
-) {
+) -> ErrorBody {
     assert_eq!(status, expected, "body {body}");
     assert!(
         headers["content-type"]
@@ -22,12 +24,9 @@ fn assert_json_error(
         "content type {:?}",
         headers["content-type"]
     );
-    assert!(
-        body["error"]
-            .as_str()
-            .is_some_and(|message| !message.is_empty()),
-        "no error message in {body}"
-    );
+    let error: ErrorBody = serde_json::from_value(body.clone()).expect("an error body");
+    assert!(!error.error.is_empty(), "no error message in {body}");
+    error
 }
 
 async fn unknown_and_non_numeric_ids_are_404(backend: Backend) {
@@ -262,9 +261,13 @@ async fn invalid_fields_are_422_naming_the_field_and_change_nothing(backend: Bac
                 body.to_string(),
             )
             .await;
-            assert_json_error(status, 422, &headers, &json);
-            assert_eq!(json["field"], field, "{method} {path} {body}");
-            assert!(json["error"].as_str().unwrap().contains(field), "{json}");
+            let error = assert_json_error(status, 422, &headers, &json);
+            assert_eq!(
+                error.field.as_deref(),
+                Some(field),
+                "{method} {path} {body}"
+            );
+            assert!(error.error.contains(field), "{json}");
         }
     }
     let rows = app.rows();
@@ -278,8 +281,8 @@ async fn invalid_fields_are_422_naming_the_field_and_change_nothing(backend: Bac
 async fn a_title_of_exactly_1000_characters_is_accepted(backend: Backend) {
     let app = spawn_app(backend).await;
     let title = "ü".repeat(1000);
-    let todo = app.create(json!({"title": title})).await;
-    assert_eq!(todo["title"], title);
+    let todo = app.create_todo(json!({"title": title})).await;
+    assert_eq!(todo.title, title);
 }
 
 async fn bad_query_value_is_400_and_deletes_nothing(backend: Backend) {

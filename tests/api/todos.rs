@@ -1,8 +1,8 @@
 //! The /todos API as Backbone.sync and Todo-Backend clients use it.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::helpers::{Backend, Row, on_both_backends, spawn_app};
+use crate::helpers::{Backend, Row, TodoBody, on_both_backends, spawn_app};
 
 async fn empty_list_on_both_collection_paths(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -14,7 +14,11 @@ async fn empty_list_on_both_collection_paths(backend: Backend) {
             "application/json",
             "{path}"
         );
-        assert_eq!(response.json::<Value>().await.unwrap(), json!([]), "{path}");
+        assert_eq!(
+            response.json::<Vec<TodoBody>>().await.unwrap(),
+            vec![],
+            "{path}"
+        );
     }
 }
 
@@ -29,18 +33,25 @@ async fn create_returns_201_the_todo_and_its_location(backend: Backend) {
         .unwrap();
     assert_eq!(response.status(), 201);
     let location = response.headers()["location"].to_str().unwrap().to_owned();
-    let todo: Value = response.json().await.unwrap();
-    let id = todo["id"].as_i64().unwrap();
+    let todo: TodoBody = response.json().await.unwrap();
+    let id = todo.id;
     let url = format!("{}/todos/{id}", app.address);
     assert_eq!(
         todo,
-        json!({"id": id, "title": "buy milk", "order": 1, "completed": false, "url": url, "version": 1})
+        TodoBody {
+            id,
+            title: "buy milk".into(),
+            order: 1,
+            completed: false,
+            url: url.clone(),
+            version: 1
+        }
     );
     assert_eq!(location, url);
     assert_eq!(
         app.rows(),
         vec![Row {
-            id: i32::try_from(id).unwrap(),
+            id,
             title: "buy milk".into(),
             position: 1,
             completed: false
@@ -48,7 +59,7 @@ async fn create_returns_201_the_todo_and_its_location(backend: Backend) {
     );
 
     // The URL it gave works.
-    let fetched: Value = app
+    let fetched: TodoBody = app
         .client
         .get(&url)
         .send()
@@ -70,57 +81,45 @@ async fn create_without_slash_and_with_every_field(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(response.status(), 201);
-    let todo: Value = response.json().await.unwrap();
-    assert_eq!(
-        (todo["order"].clone(), todo["completed"].clone()),
-        (json!(7), json!(true))
-    );
+    let todo: TodoBody = response.json().await.unwrap();
+    assert_eq!((todo.order, todo.completed), (7, true));
 }
 
 async fn create_ignores_client_id_url_and_unknown_keys(backend: Backend) {
     let app = spawn_app(backend).await;
+    // A body with any field besides the API's own would not parse as a TodoBody.
     let todo = app
-        .create(json!({"id": 4242, "url": "http://evil/x", "title": "t", "colour": "red"}))
+        .create_todo(json!({"id": 4242, "url": "http://evil/x", "title": "t", "colour": "red"}))
         .await;
-    assert_ne!(todo["id"], json!(4242));
-    assert_eq!(
-        todo["url"],
-        json!(format!("{}/todos/{}", app.address, todo["id"]))
-    );
-    assert!(todo.get("colour").is_none());
+    assert_ne!(todo.id, 4242);
+    assert_eq!(todo.url, format!("{}/todos/{}", app.address, todo.id));
     assert_eq!(app.rows().len(), 1);
     assert_ne!(app.rows()[0].id, 4242);
 }
 
 async fn order_defaults_to_one_more_than_the_highest(backend: Backend) {
     let app = spawn_app(backend).await;
-    assert_eq!(app.create(json!({"title": "a"})).await["order"], 1);
-    assert_eq!(
-        app.create(json!({"title": "b", "order": 10})).await["order"],
-        10
-    );
-    assert_eq!(app.create(json!({"title": "c"})).await["order"], 11);
-    assert_eq!(
-        app.create(json!({"title": "d", "order": -5})).await["order"],
-        -5
-    );
-    assert_eq!(app.create(json!({"title": "e"})).await["order"], 12);
+    let mut orders = Vec::new();
+    for body in [
+        json!({"title": "a"}),
+        json!({"title": "b", "order": 10}),
+        json!({"title": "c"}),
+        json!({"title": "d", "order": -5}),
+        json!({"title": "e"}),
+    ] {
+        orders.push(app.create_todo(body).await.order);
+    }
+    assert_eq!(orders, [1, 10, 11, -5, 12]);
 }
 
 async fn order_at_the_top_of_the_range_does_not_overflow(backend: Backend) {
     let app = spawn_app(backend).await;
     app.create(json!({"title": "last", "order": i32::MAX}))
         .await;
-    let next = app.create(json!({"title": "after"})).await;
-    assert_eq!(next["order"], i32::MAX);
-    let list: Value = app.get_json("/todos/").await;
-    let titles: Vec<_> = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["title"].clone())
-        .collect();
-    assert_eq!(titles, vec![json!("last"), json!("after")]);
+    let next = app.create_todo(json!({"title": "after"})).await;
+    assert_eq!(next.order, i32::MAX);
+    let titles: Vec<_> = app.list().await.into_iter().map(|t| t.title).collect();
+    assert_eq!(titles, ["last", "after"]);
 }
 
 async fn list_is_sorted_by_order_then_id(backend: Backend) {
@@ -128,33 +127,22 @@ async fn list_is_sorted_by_order_then_id(backend: Backend) {
     for (title, order) in [("c", 3), ("a1", 1), ("b", 2), ("a2", 1)] {
         app.create(json!({"title": title, "order": order})).await;
     }
-    let list: Value = app.get_json("/todos").await;
-    let titles: Vec<_> = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["title"].as_str().unwrap().to_owned())
-        .collect();
+    let titles: Vec<_> = app.list().await.into_iter().map(|t| t.title).collect();
     assert_eq!(titles, ["a1", "a2", "b", "c"]);
 }
 
 async fn get_one_todo(backend: Backend) {
     let app = spawn_app(backend).await;
-    let todo = app.create(json!({"title": "x"})).await;
-    let response = app
-        .client
-        .get(app.url(&format!("/todos/{}", todo["id"])))
-        .send()
-        .await
-        .unwrap();
+    let todo = app.create_todo(json!({"title": "x"})).await;
+    let response = app.client.get(app.url(&todo.path())).send().await.unwrap();
     assert_eq!(response.status(), 200);
-    assert_eq!(response.json::<Value>().await.unwrap(), todo);
+    assert_eq!(response.json::<TodoBody>().await.unwrap(), todo);
 }
 
 async fn put_and_patch_change_only_the_fields_present(backend: Backend) {
     let app = spawn_app(backend).await;
-    let todo = app.create(json!({"title": "first", "order": 5})).await;
-    let url = app.url(&format!("/todos/{}", todo["id"]));
+    let todo = app.create_todo(json!({"title": "first", "order": 5})).await;
+    let url = app.url(&todo.path());
 
     let response = app
         .client
@@ -164,14 +152,10 @@ async fn put_and_patch_change_only_the_fields_present(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    let patched: Value = response.json().await.unwrap();
+    let patched: TodoBody = response.json().await.unwrap();
     assert_eq!(
-        (
-            patched["title"].clone(),
-            patched["order"].clone(),
-            patched["completed"].clone()
-        ),
-        (json!("first"), json!(5), json!(true))
+        (patched.title.as_str(), patched.order, patched.completed),
+        ("first", 5, true)
     );
 
     let response = app
@@ -182,14 +166,10 @@ async fn put_and_patch_change_only_the_fields_present(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    let put: Value = response.json().await.unwrap();
+    let put: TodoBody = response.json().await.unwrap();
     assert_eq!(
-        (
-            put["title"].clone(),
-            put["order"].clone(),
-            put["completed"].clone()
-        ),
-        (json!("second"), json!(5), json!(true))
+        (put.title.as_str(), put.order, put.completed),
+        ("second", 5, true)
     );
     let row = &app.rows()[0];
     assert_eq!(
@@ -200,14 +180,18 @@ async fn put_and_patch_change_only_the_fields_present(backend: Backend) {
 
 async fn put_of_the_whole_backbone_model_ignores_id_and_url(backend: Backend) {
     let app = spawn_app(backend).await;
-    let todo = app.create(json!({"title": "keep"})).await;
-    let other = app.create(json!({"title": "other"})).await;
-    let mut model = todo.clone();
-    model["id"] = other["id"].clone();
-    model["url"] = json!("http://elsewhere/todos/1");
-    model["order"] = json!(9);
-    let url = app.url(&format!("/todos/{}", todo["id"]));
-    let updated: Value = app
+    let todo = app.create_todo(json!({"title": "keep"})).await;
+    let other = app.create_todo(json!({"title": "other"})).await;
+    let model = json!({
+        "id": other.id,
+        "url": "http://elsewhere/todos/1",
+        "order": 9,
+        "title": todo.title,
+        "completed": todo.completed,
+        "version": todo.version,
+    });
+    let url = app.url(&todo.path());
+    let updated: TodoBody = app
         .client
         .put(&url)
         .json(&model)
@@ -217,9 +201,10 @@ async fn put_of_the_whole_backbone_model_ignores_id_and_url(backend: Backend) {
         .json()
         .await
         .unwrap();
-    assert_eq!(updated["id"], todo["id"]);
-    assert_eq!(updated["url"], todo["url"]);
-    assert_eq!(updated["order"], 9);
+    assert_eq!(
+        (updated.id, &updated.url, updated.order),
+        (todo.id, &todo.url, 9)
+    );
     let rows = app.rows();
     assert_eq!(
         (rows[0].position, rows[1].title.as_str(), rows[1].position),
@@ -229,18 +214,18 @@ async fn put_of_the_whole_backbone_model_ignores_id_and_url(backend: Backend) {
 
 async fn put_with_an_empty_object_changes_nothing(backend: Backend) {
     let app = spawn_app(backend).await;
-    let todo = app.create(json!({"title": "same"})).await;
-    let url = app.url(&format!("/todos/{}", todo["id"]));
+    let todo = app.create_todo(json!({"title": "same"})).await;
+    let url = app.url(&todo.path());
     let response = app.client.put(&url).json(&json!({})).send().await.unwrap();
     assert_eq!(response.status(), 200);
-    assert_eq!(response.json::<Value>().await.unwrap(), todo);
+    assert_eq!(response.json::<TodoBody>().await.unwrap(), todo);
 }
 
 async fn delete_one_todo(backend: Backend) {
     let app = spawn_app(backend).await;
-    let gone = app.create(json!({"title": "gone"})).await;
-    let kept = app.create(json!({"title": "kept"})).await;
-    let url = app.url(&format!("/todos/{}", gone["id"]));
+    let gone = app.create_todo(json!({"title": "gone"})).await;
+    let kept = app.create_todo(json!({"title": "kept"})).await;
+    let url = app.url(&gone.path());
     let response = app.client.delete(&url).send().await.unwrap();
     assert_eq!(response.status(), 204);
     assert!(response.bytes().await.unwrap().is_empty());
@@ -248,19 +233,19 @@ async fn delete_one_todo(backend: Backend) {
     assert_eq!(app.client.delete(&url).send().await.unwrap().status(), 404);
     let rows = app.rows();
     assert_eq!(rows.len(), 1);
-    assert_eq!(i64::from(rows[0].id), kept["id"].as_i64().unwrap());
+    assert_eq!(rows[0].id, kept.id);
 }
 
 async fn ids_of_deleted_todos_are_not_reused(backend: Backend) {
     let app = spawn_app(backend).await;
-    let first = app.create(json!({"title": "a"})).await;
+    let first = app.create_todo(json!({"title": "a"})).await;
     app.client
-        .delete(app.url(&format!("/todos/{}", first["id"])))
+        .delete(app.url(&first.path()))
         .send()
         .await
         .unwrap();
-    let second = app.create(json!({"title": "b"})).await;
-    assert_ne!(first["id"], second["id"]);
+    let second = app.create_todo(json!({"title": "b"})).await;
+    assert_ne!(first.id, second.id);
 }
 
 async fn delete_collection_clears_everything(backend: Backend) {
@@ -312,20 +297,21 @@ async fn urls_follow_the_host_the_client_used(backend: Backend) {
         .send()
         .await
         .unwrap();
-    let todo: Value = response.json().await.unwrap();
+    let todo: TodoBody = response.json().await.unwrap();
     assert_eq!(
-        todo["url"],
-        format!("http://todo.example:9000/todos/{}", todo["id"])
+        todo.url,
+        format!("http://todo.example:9000/todos/{}", todo.id)
     );
 }
 
 /// The list and the page are kept between requests, but never outlive a change to the database,
-/// whoever makes it.
+/// whoever makes it, by more than the documented bound (`freshness::RECHECK_AFTER`).
 async fn the_list_follows_changes_made_outside_the_server(backend: Backend) {
     let app = spawn_app(backend).await;
     app.create(json!({"title": "as created"})).await;
     let read = || async {
-        let list: Value = app.get_json("/todos/").await;
+        tokio::time::sleep(todomvc::freshness::RECHECK_AFTER * 2).await;
+        let list = app.list().await;
         let page = app
             .client
             .get(app.url("/"))
@@ -338,7 +324,7 @@ async fn the_list_follows_changes_made_outside_the_server(backend: Backend) {
         (list, page)
     };
     let (list, page) = read().await;
-    assert_eq!(list[0]["title"], "as created");
+    assert_eq!(list[0].title, "as created");
     assert!(page.contains("<label>as created</label>"));
 
     for (sql, title) in [
@@ -358,16 +344,13 @@ async fn the_list_follows_changes_made_outside_the_server(backend: Backend) {
         match title {
             Some(title) => {
                 assert!(
-                    list.as_array()
-                        .unwrap()
-                        .iter()
-                        .any(|todo| todo["title"] == title),
-                    "{sql}: {list}"
+                    list.iter().any(|todo| todo.title == title),
+                    "{sql}: {list:?}"
                 );
                 assert!(page.contains(&format!("<label>{title}</label>")), "{sql}");
             }
             None => {
-                assert_eq!(list, json!([]), "{sql}");
+                assert_eq!(list, vec![], "{sql}");
                 let list = &page[page.find(r#"<ul class="todo-list">"#).unwrap()..];
                 let list = &list[..list.find("</ul>").unwrap()];
                 assert!(!list.contains("<label>"), "{sql}");

@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, on_both_backends, spawn_app};
+use crate::helpers::{Backend, ErrorBody, TestApp, TodoBody, on_both_backends, spawn_app};
 
 async fn send(
     app: &TestApp,
@@ -45,13 +45,14 @@ async fn every_write_raises_the_etag(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(response.headers()["etag"], r#""1""#);
-    let todo: Value = response.json().await.unwrap();
-    let path = format!("/todos/{}", todo["id"]);
+    let todo: TodoBody = response.json().await.unwrap();
+    let path = todo.path();
 
     let (status, etag, body) = send(&app, Method::GET, &path, None, None).await;
+    let body: TodoBody = serde_json::from_value(body).unwrap();
     assert_eq!(
-        (status, etag.as_deref(), body["version"].clone()),
-        (200, Some(r#""1""#), json!(1))
+        (status, etag.as_deref(), body.version),
+        (200, Some(r#""1""#), 1)
     );
     let (_, etag, body) = send(
         &app,
@@ -61,10 +62,8 @@ async fn every_write_raises_the_etag(backend: Backend) {
         Some(json!({"completed": true})),
     )
     .await;
-    assert_eq!(
-        (etag.as_deref(), body["version"].clone()),
-        (Some(r#""2""#), json!(2))
-    );
+    let body: TodoBody = serde_json::from_value(body).unwrap();
+    assert_eq!((etag.as_deref(), body.version), (Some(r#""2""#), 2));
     let (_, etag, _) = send(
         &app,
         Method::PUT,
@@ -81,8 +80,8 @@ async fn every_write_raises_the_etag(backend: Backend) {
 
 async fn a_stale_if_match_is_412_and_changes_nothing(backend: Backend) {
     let app = spawn_app(backend).await;
-    let todo = app.create(json!({"title": "original"})).await;
-    let path = format!("/todos/{}", todo["id"]);
+    let todo = app.create_todo(json!({"title": "original"})).await;
+    let path = todo.path();
     // Another client edits it: version 2.
     let (status, _, _) = send(
         &app,
@@ -103,12 +102,10 @@ async fn a_stale_if_match_is_412_and_changes_nothing(backend: Backend) {
         let (status, etag, answer) = send(&app, method.clone(), &path, Some(r#""1""#), body).await;
         assert_eq!(status, 412, "{method}");
         assert_eq!(etag.as_deref(), Some(r#""2""#), "{method}");
-        assert!(
-            answer["error"].as_str().unwrap().contains("theirs"),
-            "{answer}"
-        );
-        assert_eq!(answer["current"]["title"], "theirs");
-        assert_eq!(answer["current"]["version"], 2);
+        let answer: ErrorBody = serde_json::from_value(answer).unwrap();
+        assert!(answer.error.contains("theirs"), "{answer:?}");
+        let current = answer.current.expect("the todo as it is now");
+        assert_eq!((current.title.as_str(), current.version), ("theirs", 2));
     }
     let rows = app.rows();
     assert_eq!(
@@ -125,7 +122,8 @@ async fn a_stale_if_match_is_412_and_changes_nothing(backend: Backend) {
         Some(json!({"completed": true})),
     )
     .await;
-    assert_eq!((status, body["version"].clone()), (200, json!(3)));
+    let body: TodoBody = serde_json::from_value(body).unwrap();
+    assert_eq!((status, body.version), (200, 3));
     let (status, _, _) = send(
         &app,
         Method::PATCH,

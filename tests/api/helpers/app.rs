@@ -267,6 +267,16 @@ impl TestApp {
         response.json().await.expect("JSON body")
     }
 
+    /// Creates a todo through the API and returns it, typed.
+    pub async fn create_todo(&self, body: Value) -> super::TodoBody {
+        serde_json::from_value(self.create(body).await).expect("a todo")
+    }
+
+    /// The caller's list, typed.
+    pub async fn list(&self) -> Vec<super::TodoBody> {
+        serde_json::from_value(self.get_json("/todos/").await).expect("a list of todos")
+    }
+
     /// GETs `path` and returns its JSON body.
     pub async fn get_json(&self, path: &str) -> Value {
         self.get_json_with(&self.client, path).await

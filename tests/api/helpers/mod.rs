@@ -1,13 +1,15 @@
 //! What the tests share: which engine and credential a test runs with, the macros that run a test
 //! on each, and skipping (visibly) when a component is missing. The rest is by concern:
-//! `database` (a test's own database, read directly), `app` (the real app on a free port, and
+//! `database` (a test's own database, read directly), `bodies` (the API's answers, typed), `app` (the real app on a free port, and
 //! clients), `process` (the `todomvc` binary as a child process).
 
 mod app;
+mod bodies;
 mod database;
 mod process;
 
 pub use app::*;
+pub use bodies::*;
 pub use database::*;
 pub use process::*;
 
