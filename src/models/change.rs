@@ -24,6 +24,9 @@ pub struct Change {
     pub version: Option<i32>,
 }
 
+/// Changes deleted in one transaction when the log is trimmed.
+const TRIM_BATCH: i64 = 2_000;
+
 impl Change {
     /// The list the change belongs to.
     pub fn scope(&self) -> ListScope {
@@ -111,13 +114,23 @@ impl Change {
 
     /// Deletes all but the newest `keep` changes (always keeping the newest one, so that the log
     /// says how far it was trimmed, and a list state of 0 means only "never changed"); returns how
-    /// many went.
+    /// many went. In transactions of at most `TRIM_BATCH` rows: after a busy minute the log can
+    /// hold a million changes, and deleting them at once held every writer up for a quarter of a
+    /// second.
     pub fn trim(conn: &mut DbConnection, keep: i64) -> QueryResult<usize> {
         let keep = keep.max(1);
-        crate::db::write_transaction(conn, |conn| {
-            let latest = Self::latest(conn)?;
-            diesel::delete(todo_changes::table.filter(todo_changes::id.le(latest - keep)))
-                .execute(conn)
-        })
+        let mut trimmed = 0;
+        loop {
+            let deleted = crate::db::write_transaction(conn, |conn| {
+                let through =
+                    (Self::latest(conn)? - keep).min(Self::trimmed_through(conn)? + TRIM_BATCH);
+                diesel::delete(todo_changes::table.filter(todo_changes::id.le(through)))
+                    .execute(conn)
+            })?;
+            trimmed += deleted;
+            if deleted < usize::try_from(TRIM_BATCH).unwrap_or(usize::MAX) {
+                return Ok(trimmed);
+            }
+        }
     }
 }

@@ -346,6 +346,36 @@ async fn a_reconnect_replays_exactly_what_was_missed(backend: Backend) {
     assert_eq!(replica.list(), list(&app).await);
 }
 
+/// A long log is trimmed in several short transactions, to exactly the newest changes kept.
+async fn a_long_log_is_trimmed_to_the_newest_changes(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.database.execute(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4500) \
+         INSERT INTO todos (title, position, user_id) \
+         SELECT 'bulk', i, (SELECT id FROM users) FROM n",
+    );
+    let ids = |app: &crate::helpers::TestApp| -> Vec<i64> {
+        app.database
+            .load::<crate::helpers::Name>(
+                "SELECT CAST(id AS TEXT) AS name FROM todo_changes ORDER BY id",
+            )
+            .into_iter()
+            .map(|row| row.name.parse().unwrap())
+            .collect()
+    };
+    let before = ids(&app);
+    assert_eq!(before.len(), 4500);
+    let pool = app.pool.clone();
+    let trimmed = tokio::task::spawn_blocking(move || {
+        todomvc::models::Change::trim(&mut pool.get().unwrap(), 10)
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(trimmed, 4490);
+    assert_eq!(ids(&app), before[4490..]);
+}
+
 async fn a_client_older_than_the_log_gets_a_reset(backend: Backend) {
     let app = spawn_app_with(backend, |settings| {
         settings.events.keep_changes = 5;
@@ -517,6 +547,7 @@ mod per_engine {
     use super::*;
     on_both_engines!(
         a_client_older_than_the_log_gets_a_reset,
+        a_long_log_is_trimmed_to_the_newest_changes,
         two_users_never_see_each_others_changes,
         streams_need_a_credential_and_close_when_it_ends,
         streams_are_capped_per_instance_and_per_user,
