@@ -24,8 +24,10 @@ pub struct Change {
     pub version: Option<i32>,
 }
 
-/// Changes deleted in one transaction when the log is trimmed.
-const TRIM_BATCH: i64 = 2_000;
+/// Changes deleted in one transaction when the log is trimmed, and the pause between two such
+/// transactions.
+const TRIM_BATCH: i64 = 1_000;
+const TRIM_PAUSE: std::time::Duration = std::time::Duration::from_millis(2);
 
 impl Change {
     /// The list the change belongs to.
@@ -114,7 +116,7 @@ impl Change {
 
     /// Deletes all but the newest `keep` changes (always keeping the newest one, so that the log
     /// says how far it was trimmed, and a list state of 0 means only "never changed"); returns how
-    /// many went. In transactions of at most `TRIM_BATCH` rows: after a busy minute the log can
+    /// many went. In transactions of at most `TRIM_BATCH` rows, with a pause between them: after a busy minute the log can
     /// hold a million changes, and deleting them at once held every writer up for a quarter of a
     /// second.
     pub fn trim(conn: &mut DbConnection, keep: i64) -> QueryResult<usize> {
@@ -131,6 +133,9 @@ impl Change {
             if deleted < usize::try_from(TRIM_BATCH).unwrap_or(usize::MAX) {
                 return Ok(trimmed);
             }
+            // The writers' turn: the lock is not fair, and the next batch would often take it
+            // again at once.
+            std::thread::sleep(TRIM_PAUSE);
         }
     }
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, on_both_engines, spawn_app};
+use crate::helpers::{Backend, ErrorBody, TestApp, TodoBody, on_both_engines, spawn_app};
 
 async fn post(
     app: &TestApp,
@@ -30,7 +30,7 @@ async fn a_repeated_create_makes_one_todo_and_the_same_answer(backend: Backend) 
         first.headers()["etag"].clone(),
     );
     assert!(first.headers().get("idempotent-replayed").is_none());
-    let body: Value = first.json().await.unwrap();
+    let body: TodoBody = first.json().await.unwrap();
     for _ in 0..3 {
         let again = post(&app, &app.client, "k-1", json!({"title": "once"})).await;
         assert_eq!(again.status(), 201);
@@ -38,7 +38,7 @@ async fn a_repeated_create_makes_one_todo_and_the_same_answer(backend: Backend) 
         assert_eq!(again.headers()["location"], location);
         assert_eq!(again.headers()["etag"], etag);
         assert_eq!(again.headers()["content-type"], "application/json");
-        assert_eq!(again.json::<Value>().await.unwrap(), body);
+        assert_eq!(again.json::<TodoBody>().await.unwrap(), body);
     }
     assert_eq!(app.rows().len(), 1);
     // A new key is a new request.
@@ -53,11 +53,11 @@ async fn a_repeated_create_makes_one_todo_and_the_same_answer(backend: Backend) 
 
 async fn a_repeated_delete_answers_204_both_times(backend: Backend) {
     let app = spawn_app(backend).await;
-    let todo = app.create(json!({"title": "to delete"})).await;
+    let todo = app.create_todo(json!({"title": "to delete"})).await;
     for _ in 0..2 {
         let response = app
             .client
-            .delete(app.url(&format!("/todos/{}", todo["id"])))
+            .delete(app.url(&todo.path()))
             .header("idempotency-key", "delete-1")
             .send()
             .await
@@ -67,19 +67,19 @@ async fn a_repeated_delete_answers_204_both_times(backend: Backend) {
     // Without the key, the same delete is a new request and finds nothing.
     let plain = app
         .client
-        .delete(app.url(&format!("/todos/{}", todo["id"])))
+        .delete(app.url(&todo.path()))
         .send()
         .await
         .unwrap();
     assert_eq!(plain.status(), 404);
     // PUT and "clear completed" too.
     let kept = app
-        .create(json!({"title": "kept", "completed": true}))
+        .create_todo(json!({"title": "kept", "completed": true}))
         .await;
     for _ in 0..2 {
         let response = app
             .client
-            .put(app.url(&format!("/todos/{}", kept["id"])))
+            .put(app.url(&kept.path()))
             .header("idempotency-key", "put-1")
             .json(&json!({"title": "renamed"}))
             .send()
@@ -87,7 +87,7 @@ async fn a_repeated_delete_answers_204_both_times(backend: Backend) {
             .unwrap();
         assert_eq!(response.status(), 200);
         assert_eq!(
-            response.json::<Value>().await.unwrap()["version"],
+            response.json::<TodoBody>().await.unwrap().version,
             2,
             "applied once"
         );
@@ -110,8 +110,8 @@ async fn misuse_of_a_key_is_refused(backend: Backend) {
     )
     .await;
     assert_eq!(other.status(), 422);
-    let body: Value = other.json().await.unwrap();
-    assert_eq!(body["field"], "Idempotency-Key");
+    let body: ErrorBody = other.json().await.unwrap();
+    assert_eq!(body.field.as_deref(), Some("Idempotency-Key"));
     assert_eq!(app.rows().len(), 1, "nothing was done");
 
     for bad in ["", "\"\"", &"x".repeat(256), "caf\u{e9}"] {
@@ -171,7 +171,7 @@ async fn keys_belong_to_their_list(backend: Backend) {
     );
     let bobs = post(&app, &bob, "shared-key", json!({"title": "bob's"})).await;
     assert_eq!(bobs.status(), 201, "bob's key is his own");
-    assert_eq!(bobs.json::<Value>().await.unwrap()["title"], "bob's");
+    assert_eq!(bobs.json::<TodoBody>().await.unwrap().title, "bob's");
     assert_eq!(app.rows().len(), 2);
 }
 
@@ -277,8 +277,8 @@ async fn a_replay_after_a_crash_does_nothing_twice() {
             .await
             .unwrap();
         assert_eq!(response.status(), 201, "{key}");
-        let todo: Value = response.json().await.unwrap();
-        assert_eq!(todo["title"], key.as_str());
+        let todo: TodoBody = response.json().await.unwrap();
+        assert_eq!(todo.title, key.as_str());
     }
     let mut titles: Vec<String> = database.rows().into_iter().map(|row| row.title).collect();
     titles.sort();
