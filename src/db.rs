@@ -299,6 +299,25 @@ where
     }
 }
 
+/// How many transactions and savepoints are open on `conn` (an error if diesel found the
+/// connection's transaction state broken).
+pub fn transaction_depth(conn: &mut DbConnection) -> QueryResult<u32> {
+    let status =
+        <DbConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn);
+    Ok(status
+        .transaction_depth()?
+        .map_or(0, std::num::NonZero::get))
+}
+
+/// Rolls back the savepoints (and transactions) open on `conn` above `depth`: what a write that
+/// panicked left open.
+pub fn roll_back_to(conn: &mut DbConnection, depth: u32) -> QueryResult<()> {
+    while transaction_depth(conn)? > depth {
+        DbConnection::rollback_transaction(conn)?;
+    }
+    Ok(())
+}
+
 /// SQLite could not start a write: another process held the write lock past the busy timeout
 /// (or the file cannot be written). Reported as a serialization failure, the kind of error whose
 /// request can succeed when sent again (503 with Retry-After), instead of as a plain database error

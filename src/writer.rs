@@ -52,9 +52,15 @@ where
             return;
         };
         let request = self.request.clone();
-        let run = || crate::telemetry::with_request(request, || db::in_savepoint(conn, work));
-        let result = std::panic::catch_unwind(AssertUnwindSafe(run))
-            .unwrap_or_else(|_| Err(AppError::internal("a write panicked")));
+        let depth = db::transaction_depth(conn).unwrap_or(1);
+        let run = || crate::telemetry::with_request(request, || db::in_savepoint(&mut *conn, work));
+        let result = std::panic::catch_unwind(AssertUnwindSafe(run)).unwrap_or_else(|_| {
+            // Its savepoints are still open: undo what it did, keep the group's other writes.
+            if let Err(err) = db::roll_back_to(conn, depth) {
+                log::error!("a write panicked and could not be undone: {err}");
+            }
+            Err(AppError::internal("a write panicked"))
+        });
         self.result = Some(result);
     }
 
@@ -84,9 +90,10 @@ impl Writer {
         }
         let conn = db::open(settings)?;
         let (queue, jobs) = mpsc::channel();
+        let kept = settings.clone();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || write_groups(conn, &jobs))
+            .spawn(move || write_groups(conn, &jobs, &kept))
             .map_err(|err| DbError::Connect {
                 url: settings.url().to_owned(),
                 cause: Box::new(err),
@@ -128,8 +135,23 @@ impl Writer {
 
 /// The writing thread: waits for a write, takes whatever else is queued (up to `MAX_GROUP`), runs
 /// them all in one transaction, and answers each. Ends when every `Writer` is gone.
-fn write_groups(mut conn: DbConnection, jobs: &mpsc::Receiver<Box<dyn Job>>) {
+fn write_groups(
+    mut conn: DbConnection,
+    jobs: &mpsc::Receiver<Box<dyn Job>>,
+    settings: &DatabaseSettings,
+) {
     while let Ok(first) = jobs.recv() {
+        // A connection left inside a transaction (a failed rollback) would refuse every later
+        // write: start again on a new one.
+        if db::transaction_depth(&mut conn).map_or(true, |depth| depth > 0) {
+            match db::open(settings) {
+                Ok(fresh) => {
+                    log::warn!("the writing connection was left in a transaction; opened anew");
+                    conn = fresh;
+                }
+                Err(err) => log::error!("the writing connection cannot be opened anew: {err}"),
+            }
+        }
         let mut group = vec![first];
         while group.len() < MAX_GROUP
             && let Ok(job) = jobs.try_recv()
@@ -150,5 +172,76 @@ fn write_groups(mut conn: DbConnection, jobs: &mpsc::Receiver<Box<dyn Job>>) {
         for job in group {
             job.answer(committed.as_ref().map(|_| ()));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::connection::SimpleConnection;
+    use diesel::prelude::*;
+    use diesel::sql_types::Integer;
+
+    use super::Writer;
+    use crate::config::DatabaseSettings;
+    use crate::db::{self, DbConnection};
+    use crate::error::AppError;
+
+    #[derive(QueryableByName)]
+    struct Number {
+        #[diesel(sql_type = Integer)]
+        n: i32,
+    }
+
+    fn insert(conn: &mut DbConnection, n: i32) -> Result<(), AppError> {
+        conn.batch_execute(&format!("INSERT INTO numbers VALUES ({n})"))
+            .map_err(AppError::from)
+    }
+
+    /// A write that panics is undone alone: the writes before and after it are kept, and the
+    /// writing thread goes on.
+    #[tokio::test]
+    async fn a_write_that_panics_is_undone_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = DatabaseSettings {
+            url: Some(dir.path().join("writer.db").display().to_string()),
+            pool_size: 1,
+            connection_timeout_ms: 1000,
+            busy_timeout_ms: 1000,
+            run_migrations: false,
+        };
+        let writer = Writer::start(&settings).unwrap();
+        assert!(writer.groups());
+        writer
+            .write(|conn| {
+                conn.batch_execute("CREATE TABLE numbers (n INTEGER NOT NULL)")
+                    .map_err(AppError::from)?;
+                insert(conn, 1)
+            })
+            .await
+            .unwrap();
+        let panicked = writer
+            .write(|conn| {
+                insert(conn, 2)?;
+                // A nested write transaction is a savepoint of its own, left open by the panic.
+                db::write_transaction(conn, |conn| -> Result<(), AppError> {
+                    insert(conn, 3)?;
+                    panic!("a bug in a write");
+                })
+            })
+            .await;
+        assert!(
+            matches!(panicked, Err(AppError::Internal(_))),
+            "{panicked:?}"
+        );
+        writer.write(|conn| insert(conn, 4)).await.unwrap();
+
+        let mut conn = db::open(&settings).unwrap();
+        let numbers: Vec<i32> = diesel::sql_query("SELECT n FROM numbers ORDER BY n")
+            .load::<Number>(&mut conn)
+            .unwrap()
+            .into_iter()
+            .map(|row| row.n)
+            .collect();
+        assert_eq!(numbers, [1, 4]);
     }
 }
