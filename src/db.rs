@@ -265,11 +265,23 @@ where
     IN_WRITE_TRANSACTION.set(true);
     let result = work(conn);
     IN_WRITE_TRANSACTION.set(false);
+    let result = finish(conn, result);
+    if result.is_ok() {
+        COMMIT_COUNT.fetch_add(1, std::sync::atomic::Ordering::Release);
+        COMMITS.send_modify(|count| *count = count.wrapping_add(1));
+    }
+    result
+}
+
+/// Ends the transaction (or savepoint) that produced `result`: committed (released) if it
+/// succeeded, rolled back if not.
+fn finish<T, E>(conn: &mut DbConnection, result: Result<T, E>) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
     match result {
         Ok(value) => {
             DbConnection::commit_transaction(conn)?;
-            COMMIT_COUNT.fetch_add(1, std::sync::atomic::Ordering::Release);
-            COMMITS.send_modify(|count| *count = count.wrapping_add(1));
             Ok(value)
         }
         Err(err) => {
@@ -287,16 +299,8 @@ where
     E: From<diesel::result::Error>,
 {
     DbConnection::begin_transaction(conn)?;
-    match work(conn) {
-        Ok(value) => {
-            DbConnection::commit_transaction(conn)?;
-            Ok(value)
-        }
-        Err(err) => {
-            DbConnection::rollback_transaction(conn)?;
-            Err(err)
-        }
-    }
+    let result = work(conn);
+    finish(conn, result)
 }
 
 /// How many transactions and savepoints are open on `conn` (an error if diesel found the
@@ -376,16 +380,8 @@ where
             "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
         )?,
     }
-    match work(conn) {
-        Ok(value) => {
-            DbConnection::commit_transaction(conn)?;
-            Ok(value)
-        }
-        Err(err) => {
-            DbConnection::rollback_transaction(conn)?;
-            Err(err)
-        }
-    }
+    let result = work(conn);
+    finish(conn, result)
 }
 
 /// A consistent copy of a SQLite database, taken while it is in use, into a new file at `path`.
