@@ -198,15 +198,7 @@ async fn the_stream_starts_with_a_reset_equal_to_the_list(backend: Backend) {
     assert_eq!(reset.data, list(&app).await);
     assert_eq!(stream.retry, Some(2000), "a retry hint comes first");
     // Its id is the list's change number, which the page embeds as well.
-    let page = app
-        .client
-        .get(app.url("/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.get_text("/").await;
     assert!(
         page.contains(&format!(r#"data-change="{}""#, reset.id)),
         "{page}"

@@ -323,14 +323,8 @@ async fn filters_and_the_edit_view_are_rendered_by_the_server(backend: Backend) 
     );
 
     let editing = app
-        .client
-        .get(app.url(&format!("/active?edit={}", active["id"])))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .get_text(&format!("/active?edit={}", active["id"]))
+        .await;
     assert!(editing.contains(r#"class="editing""#));
     assert!(
         editing.contains(&format!(

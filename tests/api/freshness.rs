@@ -44,12 +44,9 @@ async fn another_process_s_writes_show_within_the_bound(backend: Backend) {
             format!("written elsewhere {round}"),
             "round {round}"
         );
-        let page = app.client.get(app.url("/")).send().await.unwrap();
+        let page = app.get_text("/").await;
         assert!(
-            page.text()
-                .await
-                .unwrap()
-                .contains(&format!("written elsewhere {round}")),
+            page.contains(&format!("written elsewhere {round}")),
             "round {round}: the page"
         );
     }

@@ -195,15 +195,7 @@ async fn vendor_files_keep_their_licence_headers(backend: Backend) {
             "jquery.com/license",
         ),
     ] {
-        let body = app
-            .client
-            .get(app.url(asset))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let body = app.get_text(asset).await;
         let head: String = body.chars().take(2000).collect();
         assert!(head.contains(licence), "{asset}");
     }

@@ -133,15 +133,7 @@ async fn every_response_carries_the_security_headers() {
         assert_eq!(headers["x-frame-options"], "DENY", "{path}");
     }
     // The page has no inline script for the policy to forbid: only files and the JSON data block.
-    let html = app
-        .client
-        .get(app.url("/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.get_text("/").await;
     let inline_scripts = html
         .match_indices("<script")
         .filter(|(at, _)| {

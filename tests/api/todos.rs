@@ -312,15 +312,7 @@ async fn the_list_follows_changes_made_outside_the_server(backend: Backend) {
     let read = || async {
         tokio::time::sleep(todomvc::freshness::RECHECK_AFTER * 2).await;
         let list = app.list().await;
-        let page = app
-            .client
-            .get(app.url("/"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = app.get_text("/").await;
         (list, page)
     };
     let (list, page) = read().await;

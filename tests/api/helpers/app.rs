@@ -187,29 +187,27 @@ impl TestApp {
 
     /// Signs a new user up through the form, and returns their session.
     pub async fn sign_up(&self, name: &str, password: &str) -> TestUser {
-        let response = self
-            .post_form(
-                &self.anonymous,
-                "/signup",
-                &[("username", name), ("password", password)],
-            )
-            .await;
-        assert_eq!(response.status(), 303, "signing up {name}");
         TestUser {
-            session: session_cookie(&response).expect("a session cookie"),
+            session: self.session_from_form("/signup", name, password).await,
         }
     }
 
     /// Signs in through the form; returns the new session token.
     pub async fn sign_in(&self, name: &str, password: &str) -> String {
+        self.session_from_form("/login", name, password).await
+    }
+
+    /// Posts a username and password to `path` (sign-up or sign-in), expects 303, and returns the
+    /// session token of the cookie it sets.
+    async fn session_from_form(&self, path: &str, name: &str, password: &str) -> String {
         let response = self
             .post_form(
                 &self.anonymous,
-                "/login",
+                path,
                 &[("username", name), ("password", password)],
             )
             .await;
-        assert_eq!(response.status(), 303, "signing in {name}");
+        assert_eq!(response.status(), 303, "{path} as {name}");
         session_cookie(&response).expect("a session cookie")
     }
 
@@ -275,6 +273,18 @@ impl TestApp {
     /// The caller's list, typed.
     pub async fn list(&self) -> Vec<super::TodoBody> {
         serde_json::from_value(self.get_json("/todos/").await).expect("a list of todos")
+    }
+
+    /// GETs `path` with the test's client and returns its body as text.
+    pub async fn get_text(&self, path: &str) -> String {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+            .text()
+            .await
+            .expect("a text body")
     }
 
     /// GETs `path` and returns its JSON body.
