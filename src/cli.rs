@@ -139,6 +139,7 @@ fn init_logging(settings: &LogSettings) {
 }
 
 fn serve(settings: &Settings) -> Result<(), Box<dyn Error>> {
+    settings.validate_for_serving()?;
     let (host, port) = (&settings.server.host, settings.server.port);
     let listener = TcpListener::bind((host.as_str(), port))
         .map_err(|err| format!("cannot listen on {host}:{port}: {err}"))?;
@@ -190,7 +191,7 @@ fn migrate(settings: &Settings, action: MigrateAction) -> Result<(), Box<dyn Err
     let mut conn = connection(settings)?;
     match action {
         MigrateAction::Run => {
-            let applied = db::run_pending_migrations(&mut conn)?;
+            let applied = crate::models::run_pending_migrations(&mut conn)?;
             if applied.is_empty() {
                 println!("no pending migrations");
             }

@@ -108,6 +108,12 @@ pub struct ServerSettings {
     pub max_connections_per_worker: usize,
     /// Peers (addresses or CIDR ranges) whose forwarded headers are believed.
     pub trusted_proxies: Vec<String>,
+    /// The one header the trusted proxies write; the other kind is ignored.
+    pub proxy_header: ProxyHeader,
+    /// A request's body must have arrived within this long after its head, else 408.
+    pub client_body_timeout_ms: u64,
+    /// `Strict-Transport-Security: max-age=` on answers over HTTPS; 0 sends none.
+    pub hsts_max_age_secs: u64,
     /// Hosts this server answers for (`.example.com`: it and its subdomains); empty: any.
     pub allowed_hosts: Vec<String>,
     /// Where `/metrics` is served: empty for the main listener, else an address of its own
@@ -123,6 +129,23 @@ impl ServerSettings {
     pub fn client_request_timeout(&self) -> Duration {
         Duration::from_millis(self.client_request_timeout_ms)
     }
+
+    pub fn client_body_timeout(&self) -> Duration {
+        Duration::from_millis(self.client_body_timeout_ms)
+    }
+}
+
+/// Which forwarded header the proxies in front of the server write. nginx, Caddy, Traefik, HAProxy
+/// and cloud load balancers write `X-Forwarded-For` (with `-Proto` and `-Host`) and pass a client's
+/// own `Forwarded` through untouched, so believing both would let a client name itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum ProxyHeader {
+    /// `X-Forwarded-For`, `X-Forwarded-Proto`, `X-Forwarded-Host`.
+    #[serde(rename = "x-forwarded-for")]
+    XForwardedFor,
+    /// RFC 7239 `Forwarded`.
+    #[serde(rename = "forwarded")]
+    Forwarded,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -223,11 +246,20 @@ pub struct AuthSettings {
     pub session_idle_secs: u64,
     /// A session is over this long after sign-in, however much it is used.
     pub session_absolute_secs: u64,
-    /// Failed sign-ins for one username within the window before further attempts get 429.
+    /// Failed sign-ins for one username from one client address within the window before that
+    /// address gets 429 for that name.
     pub max_failures_per_user: u32,
     /// Failed sign-ins from one client address within the window before it gets 429.
     pub max_failures_per_client: u32,
     pub failure_window_secs: u64,
+    /// Failed sign-ins for one username, from anywhere, before each attempt for it waits.
+    pub account_slowdown_after: u32,
+    /// The first wait; it doubles with each further `account_slowdown_after` failures.
+    pub account_slowdown_ms: u64,
+    pub max_account_slowdown_ms: u64,
+    /// Sign-ups (new accounts and names found taken) from one client address per window.
+    pub max_signups_per_client: u32,
+    pub signup_window_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -293,6 +325,21 @@ impl Settings {
         Ok(settings)
     }
 
+    /// What serving (not the command-line tools) needs beyond [`Settings::validate`]: in production,
+    /// the hosts to answer for. Without them the server would answer for any `Host` header, write
+    /// it into redirects and take it as its own origin, which is how DNS rebinding gets in.
+    pub fn validate_for_serving(&self) -> Result<(), SettingsError> {
+        if self.environment == Environment::Production && self.server.allowed_hosts.is_empty() {
+            return Err(invalid(
+                "server.allowed_hosts",
+                "must name the hosts this server answers for in production (for example \
+                 APP__SERVER__ALLOWED_HOSTS=todo.example.com); with none it would answer for any \
+                 Host header, and write it into redirects",
+            ));
+        }
+        Ok(())
+    }
+
     /// Checks what the types alone cannot, so that a bad value stops start-up naming its key.
     pub fn validate(&self) -> Result<(), SettingsError> {
         match self.database.url.as_deref().map(str::trim) {
@@ -309,6 +356,12 @@ impl Settings {
                 ));
             }
             Some(_) => {}
+        }
+        if self.server.client_body_timeout_ms == 0 {
+            return Err(invalid(
+                "server.client_body_timeout_ms",
+                "must be at least 1",
+            ));
         }
         if self.server.host.trim().is_empty() {
             return Err(invalid("server.host", "must not be empty"));
@@ -352,6 +405,15 @@ impl Settings {
                 "auth.max_failures_per_client",
                 self.auth.max_failures_per_client.into(),
             ),
+            (
+                "auth.account_slowdown_after",
+                self.auth.account_slowdown_after.into(),
+            ),
+            (
+                "auth.max_signups_per_client",
+                self.auth.max_signups_per_client.into(),
+            ),
+            ("auth.signup_window_secs", self.auth.signup_window_secs),
         ] {
             if value == 0 {
                 return Err(invalid(key, "must be at least 1"));

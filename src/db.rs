@@ -433,15 +433,44 @@ macro_rules! with_migrations {
     };
 }
 
-/// Applies every pending migration; returns the versions applied.
+/// Applies every pending migration; returns the versions applied. Prefer
+/// `models::run_pending_migrations`, which also runs the data steps some migrations need.
 pub fn run_pending_migrations(conn: &mut DbConnection) -> Result<Vec<String>, DbError> {
-    let applied: Vec<String> = with_migrations!(conn, |inner, migrations| inner
-        .run_pending_migrations(migrations)
-        .map_err(migration_error)?
-        .iter()
-        .map(ToString::to_string)
-        .collect());
-    Ok(applied)
+    run_pending_migrations_with(conn, |_, _| Ok(()))
+}
+
+/// Applies every pending migration, one at a time, each followed by `data_step(conn, version)`:
+/// work in Rust that SQL cannot do. A data step that fails reverts its migration, and nothing
+/// after it is applied; its error is returned.
+pub fn run_pending_migrations_with(
+    conn: &mut DbConnection,
+    mut data_step: impl FnMut(&mut DbConnection, &str) -> Result<(), crate::error::Cause>,
+) -> Result<Vec<String>, DbError> {
+    let mut applied = Vec::new();
+    loop {
+        let next: Option<String> = with_migrations!(conn, |inner, migrations| {
+            let pending = inner
+                .pending_migrations(migrations)
+                .map_err(migration_error)?;
+            match pending.first() {
+                Some(migration) => Some(
+                    inner
+                        .run_migration(migration.as_ref())
+                        .map_err(migration_error)?
+                        .to_string(),
+                ),
+                None => None,
+            }
+        });
+        let Some(version) = next else {
+            return Ok(applied);
+        };
+        if let Err(cause) = data_step(conn, &version) {
+            revert_last_migration(conn)?;
+            return Err(DbError::Migration(cause));
+        }
+        applied.push(version);
+    }
 }
 
 /// Reverts the newest applied migration; returns its version, or `None` when none is applied.

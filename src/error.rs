@@ -33,6 +33,9 @@ pub enum AppError {
     /// 409: the request conflicts with what exists.
     #[error("{0}")]
     Conflict(String),
+    /// 408, and the connection closes: the request body did not arrive in time.
+    #[error("{0}")]
+    RequestTimeout(String),
     /// 429, with `Retry-After`.
     #[error("{message}")]
     TooManyRequests { message: String, retry_after: u64 },
@@ -87,6 +90,7 @@ impl ResponseError for AppError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -176,10 +180,12 @@ impl From<AuthError> for AppError {
             }
             AuthError::CrossOrigin | AuthError::SignupsClosed => Self::Forbidden(err.to_string()),
             AuthError::UsernameTaken(_) => Self::Conflict(err.to_string()),
-            AuthError::Throttled { retry_after } => Self::TooManyRequests {
-                message: err.to_string(),
-                retry_after,
-            },
+            AuthError::Throttled { retry_after } | AuthError::SignUpsThrottled { retry_after } => {
+                Self::TooManyRequests {
+                    message: err.to_string(),
+                    retry_after,
+                }
+            }
             AuthError::Invalid { field, message } => {
                 Self::Validation(ValidationError { field, message })
             }

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod deadline;
 pub mod drain;
 pub mod error;
 pub mod events;

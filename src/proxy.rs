@@ -14,7 +14,7 @@ use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpRequest, ResponseError, web};
 use ipnet::IpNet;
 
-use crate::config::ServerSettings;
+use crate::config::{ProxyHeader, ServerSettings};
 use crate::error::AppError;
 
 /// Where a request is addressed and who sent it, as far as this server can trust.
@@ -30,10 +30,25 @@ pub struct Origin {
 }
 
 /// The operator's proxies and hosts, from `server.trusted_proxies` and `server.allowed_hosts`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Proxies {
     trusted: Vec<IpNet>,
     allowed_hosts: Vec<String>,
+    /// The header the trusted proxies write; the other kind is never read.
+    header: ProxyHeader,
+    /// `Strict-Transport-Security` for answers over HTTPS, if any.
+    hsts: Option<header::HeaderValue>,
+}
+
+impl Default for Proxies {
+    fn default() -> Self {
+        Self {
+            trusted: Vec::new(),
+            allowed_hosts: Vec::new(),
+            header: ProxyHeader::XForwardedFor,
+            hsts: None,
+        }
+    }
 }
 
 /// A setting that is not an address, a CIDR range or a host name.
@@ -81,11 +96,11 @@ impl Proxies {
         Ok(Self {
             trusted,
             allowed_hosts,
+            header: settings.proxy_header,
+            hsts: (settings.hsts_max_age_secs > 0)
+                .then(|| format!("max-age={}", settings.hsts_max_age_secs))
+                .and_then(|value| header::HeaderValue::from_str(&value).ok()),
         })
-    }
-
-    pub fn restricts_hosts(&self) -> bool {
-        !self.allowed_hosts.is_empty()
     }
 
     pub fn trusts(&self, address: IpAddr) -> bool {
@@ -119,7 +134,7 @@ impl Proxies {
         let Some(peer) = peer.filter(|peer| self.trusts(*peer)) else {
             return own;
         };
-        let forwarded = Forwarded::parse(headers);
+        let forwarded = Forwarded::parse(headers, self.header);
         Origin {
             scheme: forwarded
                 .proto
@@ -147,8 +162,8 @@ impl Proxies {
     }
 }
 
-/// What the proxy in front of us said: the last `Forwarded` element (or the `X-Forwarded-*`
-/// headers), and the chain of client addresses, nearest last.
+/// What the proxy in front of us said, in the one kind of header it writes: the last `Forwarded`
+/// element, or the `X-Forwarded-*` headers; and the chain of client addresses, nearest last.
 struct Forwarded<'a> {
     proto: Option<&'a str>,
     host: Option<&'a str>,
@@ -156,18 +171,24 @@ struct Forwarded<'a> {
 }
 
 impl<'a> Forwarded<'a> {
-    fn parse(headers: &'a HeaderMap) -> Self {
+    fn parse(headers: &'a HeaderMap, kind: ProxyHeader) -> Self {
+        match kind {
+            ProxyHeader::Forwarded => Self::rfc7239(headers),
+            ProxyHeader::XForwardedFor => Self::x_forwarded(headers),
+        }
+    }
+
+    fn rfc7239(headers: &'a HeaderMap) -> Self {
         let mut forwarded = Forwarded {
             proto: None,
             host: None,
             chain: Vec::new(),
         };
-        let elements: Vec<&str> = headers
+        let elements = headers
             .get_all(header::FORWARDED)
             .filter_map(|value| value.to_str().ok())
-            .flat_map(|value| value.split(','))
-            .collect();
-        for element in &elements {
+            .flat_map(|value| value.split(','));
+        for element in elements {
             for pair in element.split(';') {
                 let Some((name, value)) = pair.split_once('=') else {
                     continue;
@@ -182,21 +203,25 @@ impl<'a> Forwarded<'a> {
                 }
             }
         }
-        if elements.is_empty() {
-            forwarded.proto = header_text(headers, "x-forwarded-proto")
+        forwarded
+    }
+
+    fn x_forwarded(headers: &'a HeaderMap) -> Self {
+        let last = |name| {
+            header_text(headers, name)
                 .and_then(|value| value.rsplit(',').next())
-                .map(str::trim);
-            forwarded.host = header_text(headers, "x-forwarded-host")
-                .and_then(|value| value.rsplit(',').next())
-                .map(str::trim);
-            forwarded.chain = headers
+                .map(str::trim)
+        };
+        Forwarded {
+            proto: last("x-forwarded-proto"),
+            host: last("x-forwarded-host"),
+            chain: headers
                 .get_all("x-forwarded-for")
                 .filter_map(|value| value.to_str().ok())
                 .flat_map(|value| value.split(','))
                 .filter_map(|address| forwarded_address(address.trim()))
-                .collect();
+                .collect(),
         }
-        forwarded
     }
 }
 
@@ -262,10 +287,15 @@ pub async fn check_host(
         let response = error.error_response();
         return Ok(req.into_response(response).map_into_right_body());
     }
+    let hsts = proxies.hsts.clone().filter(|_| origin.scheme == "https");
     req.extensions_mut().insert(origin);
-    next.call(req)
-        .await
-        .map(ServiceResponse::map_into_left_body)
+    let mut response = next.call(req).await?;
+    if let Some(hsts) = hsts {
+        response
+            .headers_mut()
+            .insert(header::STRICT_TRANSPORT_SECURITY, hsts);
+    }
+    Ok(response.map_into_left_body())
 }
 
 /// The request's origin, as the middleware worked it out (or, outside it, from the connection).

@@ -51,6 +51,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    sign_up_attempts (id) {
+        id -> Integer,
+        client -> Text,
+        at -> BigInt,
+    }
+}
+
+diesel::table! {
     todo_changes (id) {
         id -> BigInt,
         user_id -> Nullable<Integer>,
@@ -101,6 +109,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     sessions,
     sign_in_failures,
+    sign_up_attempts,
     todo_changes,
     todos,
     todos_generation,

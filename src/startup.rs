@@ -28,6 +28,8 @@ pub enum StartupError {
     Io(#[from] std::io::Error),
     #[error(transparent)]
     Proxy(#[from] crate::proxy::ProxySettingError),
+    #[error(transparent)]
+    Settings(#[from] crate::config::SettingsError),
 }
 
 /// The server, and its live-update state (which shutdown ends first).
@@ -56,10 +58,11 @@ impl Running {
 /// Opens the database, applies pending migrations (unless turned off), and returns the server
 /// bound to `listener`. Awaiting the server runs it until SIGINT/SIGTERM.
 pub fn build(settings: &Settings, listener: TcpListener) -> Result<Running, StartupError> {
+    settings.validate_for_serving()?;
     let pool = db::connect(&settings.database)?;
     if settings.database.run_migrations {
         let mut conn = pool.get().map_err(DbError::Pool)?;
-        let applied = db::run_pending_migrations(&mut conn)?;
+        let applied = crate::models::run_pending_migrations(&mut conn)?;
         if !applied.is_empty() {
             log::info!("applied migrations {}", applied.join(", "));
         }
@@ -74,15 +77,9 @@ pub fn run(
     pool: DbPool,
     settings: &Settings,
 ) -> Result<Running, StartupError> {
+    settings.validate_for_serving()?;
     let url = DatabaseUrl::parse(settings.database.url())?;
     let proxies = crate::proxy::Proxies::from_settings(&settings.server)?;
-    if settings.environment == crate::config::Environment::Production && !proxies.restricts_hosts()
-    {
-        log::warn!(
-            "server.allowed_hosts is empty: this server answers for any Host header. List the \
-             hosts it serves (APP__SERVER__ALLOWED_HOSTS=todo.example.com)"
-        );
-    }
     let proxies = web::Data::new(proxies);
     let lifecycle = web::Data::new(crate::drain::Lifecycle::default());
     let events = Events::start(
@@ -104,6 +101,9 @@ pub fn run(
         proxies,
         lifecycle: lifecycle.clone(),
         body_limit: settings.server.body_limit,
+        body_timeout: web::Data::new(crate::deadline::BodyTimeout(
+            settings.server.client_body_timeout(),
+        )),
         static_dir: settings.server.static_dir.clone(),
         metrics_here: settings.server.metrics_addr.is_empty(),
     };
@@ -115,6 +115,9 @@ pub fn run(
             .configure(|cfg| shared.configure(cfg))
             .default_service(web::to(routes::not_found))
             .wrap(cors(&cors_settings, shared.proxies.clone()))
+            .wrap(actix_web::middleware::from_fn(
+                crate::deadline::body_deadline,
+            ))
             .wrap(actix_web::middleware::from_fn(crate::proxy::check_host))
             .wrap(actix_web::middleware::from_fn(
                 crate::drain::close_while_draining,
@@ -166,6 +169,7 @@ struct Shared {
     proxies: web::Data<crate::proxy::Proxies>,
     lifecycle: web::Data<crate::drain::Lifecycle>,
     body_limit: usize,
+    body_timeout: web::Data<crate::deadline::BodyTimeout>,
     static_dir: std::path::PathBuf,
     metrics_here: bool,
 }
@@ -182,6 +186,7 @@ impl Shared {
             .app_data(self.events.clone())
             .app_data(self.proxies.clone())
             .app_data(self.lifecycle.clone())
+            .app_data(self.body_timeout.clone())
             .app_data(
                 web::JsonConfig::default()
                     .limit(self.body_limit)
@@ -204,6 +209,7 @@ impl Shared {
                 AppError::BadRequest(format!("invalid query string: {err}")).into()
             }))
             .configure(routes::configure)
+            .service(favicon(&self.static_dir))
             .service(static_files(&self.static_dir));
         if self.metrics_here {
             cfg.service(
@@ -262,6 +268,17 @@ fn static_files(dir: &Path) -> Scope {
                 .wrap(cache("no-cache"))
                 .service(confined_files(dir)),
         )
+}
+
+/// `/favicon.ico`, where browsers look for the site's icon whatever the page says; kept a day.
+fn favicon(dir: &Path) -> impl actix_web::dev::HttpServiceFactory + use<> {
+    let path = dir.join("favicon.ico");
+    web::resource("/favicon.ico")
+        .wrap(DefaultHeaders::new().add((header::CACHE_CONTROL, "public, max-age=86400")))
+        .route(web::get().to(move |req: HttpRequest| {
+            let path = path.clone();
+            async move { actix_files::NamedFile::open(path).map(|file| file.into_response(&req)) }
+        }))
 }
 
 /// `/static/sw.js`, allowed to control the whole site (`Service-Worker-Allowed: /`) although it

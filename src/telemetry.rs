@@ -140,7 +140,7 @@ const MAX_KEPT_PATHS: usize = 4096;
 #[derive(Default)]
 struct RouteMetrics {
     patterns: HashMap<usize, HashMap<String, Arc<str>>>,
-    handles: HashMap<(Arc<str>, Method, u16), (Counter, Histogram)>,
+    handles: HashMap<(Arc<str>, &'static str, u16), (Counter, Histogram)>,
 }
 
 thread_local! {
@@ -168,16 +168,16 @@ fn route_metrics(req: &HttpRequest, method: &Method, status: StatusCode) -> (Cou
                 route
             }
         };
+        let method = method_label(method);
         kept.handles
-            .entry((route.clone(), method.clone(), status.as_u16()))
+            .entry((route.clone(), method, status.as_u16()))
             .or_insert_with(|| {
                 let route = route.to_string();
-                let method = method.to_string();
                 (
                     metrics::counter!(
                         "http_requests_total",
                         "route" => route.clone(),
-                        "method" => method.clone(),
+                        "method" => method,
                         "status" => status.as_u16().to_string()
                     ),
                     metrics::histogram!(
@@ -189,6 +189,26 @@ fn route_metrics(req: &HttpRequest, method: &Method, status: StatusCode) -> (Cou
             })
             .clone()
     })
+}
+
+/// The `method` label: a method of HTTP's own, else `other`. A client may send any token as a
+/// method, and each new label value would be a new series kept for the life of the process.
+fn method_label(method: &Method) -> &'static str {
+    const KNOWN: [(Method, &str); 9] = [
+        (Method::GET, "GET"),
+        (Method::HEAD, "HEAD"),
+        (Method::POST, "POST"),
+        (Method::PUT, "PUT"),
+        (Method::PATCH, "PATCH"),
+        (Method::DELETE, "DELETE"),
+        (Method::OPTIONS, "OPTIONS"),
+        (Method::CONNECT, "CONNECT"),
+        (Method::TRACE, "TRACE"),
+    ];
+    KNOWN
+        .iter()
+        .find(|(known, _)| known == method)
+        .map_or("other", |(_, label)| label)
 }
 
 /// Whether access log lines would be printed: actix's logger formats every request's line up
@@ -254,21 +274,81 @@ async fn with_id_in_error(
     ServiceResponse::new(request, head.set_body(body).map_into_boxed_body())
 }
 
+/// The most of a log line's message that is written: the rest is cut, and the cut marked. A
+/// message may carry text a client chose (a request line, a header, a username).
+pub const MAX_LOG_MESSAGE_BYTES: usize = 1024;
+
+/// `message`, cut to [`MAX_LOG_MESSAGE_BYTES`] at a character boundary, with the cut marked.
+pub fn capped(message: &str) -> std::borrow::Cow<'_, str> {
+    if message.len() <= MAX_LOG_MESSAGE_BYTES {
+        return message.into();
+    }
+    let mut end = MAX_LOG_MESSAGE_BYTES;
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!(
+        "{}… [cut: {} more bytes]",
+        &message[..end],
+        message.len() - end
+    )
+    .into()
+}
+
+/// env_logger, with one change: what actix-http reports about a single connection (a malformed
+/// request line, a URI that is too long, a client that went away) is the client's doing, so it
+/// is logged as a warning, never an error.
+struct ClientErrorsAsWarnings(env_logger::Logger);
+
+impl ClientErrorsAsWarnings {
+    fn is_client_error(record: &log::Record<'_>) -> bool {
+        record.level() == log::Level::Error && record.target().starts_with("actix_http::h1")
+    }
+}
+
+impl log::Log for ClientErrorsAsWarnings {
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        self.0.enabled(metadata)
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        if !Self::is_client_error(record) {
+            return self.0.log(record);
+        }
+        self.0.log(
+            &log::Record::builder()
+                .args(*record.args())
+                .level(log::Level::Warn)
+                .target(record.target())
+                .module_path(record.module_path())
+                .file(record.file())
+                .line(record.line())
+                .build(),
+        );
+    }
+
+    fn flush(&self) {
+        self.0.flush();
+    }
+}
+
 /// env_logger set up from `log.level` (or `RUST_LOG`) and `log.format`: `text` lines with the
-/// request id, or one JSON object per line for log shippers.
+/// request id, or one JSON object per line for log shippers. Messages are capped (see `capped`).
 pub fn init_logging(settings: &crate::config::LogSettings) {
     let json = settings.format == crate::config::LogFormat::Json;
-    let _ = env_logger::Builder::new()
+    let logger = env_logger::Builder::new()
         .parse_filters(&settings.level)
         .parse_default_env()
         .format(move |buf, record| {
             let request = current_request();
+            let message = record.args().to_string();
+            let message = capped(&message);
             if json {
                 let mut line = serde_json::json!({
                     "time": buf.timestamp_millis().to_string(),
                     "level": record.level().as_str(),
                     "target": record.target(),
-                    "message": record.args().to_string(),
+                    "message": message,
                 });
                 if let (Some(id), Some(object)) = (request, line.as_object_mut()) {
                     object.insert("request_id".into(), id.into());
@@ -286,8 +366,26 @@ pub fn init_logging(settings: &crate::config::LogSettings) {
                 if let Some(id) = request {
                     write!(buf, " {id}")?;
                 }
-                writeln!(buf, "] {}", record.args())
+                writeln!(buf, "] {message}")
             }
         })
-        .try_init();
+        .build();
+    let max_level = logger.filter();
+    if log::set_boxed_logger(Box::new(ClientErrorsAsWarnings(logger))).is_ok() {
+        log::set_max_level(max_level);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_messages_are_cut_and_marked() {
+        assert_eq!(capped("short"), "short");
+        let long = "é".repeat(1000);
+        let cut = capped(&long);
+        assert!(cut.len() < MAX_LOG_MESSAGE_BYTES + 40, "{}", cut.len());
+        assert!(cut.ends_with("… [cut: 976 more bytes]"), "{cut}");
+    }
 }

@@ -23,7 +23,8 @@ pub fn diesel_ceiling(seconds: u64, update: bool) -> (f64, u32) {
             run_migrations: true,
         };
         let pool = db::connect(&settings).expect("pool");
-        db::run_pending_migrations(&mut pool.get().expect("conn")).expect("migrations");
+        todomvc::models::run_pending_migrations(&mut pool.get().expect("conn"))
+            .expect("migrations");
         for i in 0..100 {
             let new = NewTodo {
                 title: format!("Todo number {i}"),

@@ -38,6 +38,9 @@ impl Server {
         let started = Instant::now();
         let child = Command::new(binary)
             .env("APP_ENV", "production")
+            .env("APP__SERVER__ALLOWED_HOSTS", "127.0.0.1,localhost")
+            // Plain HTTP on loopback: the session cookie without Secure and its __Host- name.
+            .env("APP__AUTH__SECURE_COOKIES", "false")
             .env(
                 "DATABASE_URL",
                 url.map_or_else(|| database.display().to_string(), str::to_owned),
@@ -114,6 +117,7 @@ impl Server {
         let mut import = Command::new(binary)
             .args(["import", "-"])
             .env("APP_ENV", "production")
+            .env("APP__SERVER__ALLOWED_HOSTS", "127.0.0.1")
             .env("DATABASE_URL", &self.database)
             .env(
                 "APP_CONFIG_DIR",

@@ -1,6 +1,9 @@
 //! Signing up, in and out, and making API tokens: the steps that hand out a secret.
 
-use super::{Auth, AuthError, password, throttle, token};
+use std::sync::Arc;
+
+use super::throttle::{self, ClientKey};
+use super::{Auth, AuthError, password, token};
 use crate::db::{DbConnection, DbPool};
 use crate::models::{AddUserError, ApiToken, Session, User, UserId, Username};
 
@@ -46,60 +49,108 @@ fn start_session(
     })
 }
 
-/// Signs a user in with a new session (never one chosen in advance). Blocking: run it on the
-/// blocking pool. No connection is held while the password is hashed.
-pub fn sign_in(
-    pool: &DbPool,
-    auth: &Auth,
-    username: &str,
-    password: &str,
-    client: &str,
-) -> Result<NewSession, AuthError> {
-    let name = parse(username, password)?;
-    let key = name.key();
-    let now = super::now();
-    let user = {
-        let mut conn = pool.get()?;
-        throttle::check(&mut conn, &auth.settings, &key, client, now)?;
-        User::find_by_name(&mut conn, name.as_str())?
-    };
-    let verified = password::verify(password, user.as_ref().map(|u| u.password_hash.as_str()));
-    let mut conn = pool.get()?;
-    match user {
-        Some(user) if verified => {
-            throttle::succeeded(&mut conn, &key)?;
-            start_session(&mut conn, auth, &user, now)
-        }
-        _ => {
-            throttle::failed(&mut conn, &auth.settings, &key, client, now)?;
-            Err(AuthError::WrongCredentials)
-        }
-    }
+/// Runs blocking database or hashing work off the async workers.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, AuthError> + Send + 'static,
+) -> Result<T, AuthError> {
+    actix_web::web::block(work)
+        .await
+        .map_err(|err| AuthError::Internal(format!("blocking work failed: {err}")))?
 }
 
-/// Adds a user and signs them in. Blocking, like `sign_in`.
-pub fn sign_up(
-    pool: &DbPool,
-    auth: &Auth,
+/// Signs a user in with a new session (never one chosen in advance). The throttle is asked first
+/// (see `throttle`); an account under attack waits here, holding no thread, connection or hashing
+/// turn. No connection is held while the password is hashed.
+pub async fn sign_in(
+    pool: DbPool,
+    auth: Arc<Auth>,
     username: &str,
-    password: &str,
+    password: String,
+    client: ClientKey,
+) -> Result<NewSession, AuthError> {
+    let name = parse(username, &password)?;
+    let key = name.key();
+    let wait = blocking({
+        let (pool, auth, key, client) = (pool.clone(), auth.clone(), key.clone(), client.clone());
+        move || {
+            throttle::check_sign_in(
+                &mut *pool.get()?,
+                &auth.settings,
+                &key,
+                &client,
+                super::now(),
+            )
+        }
+    })
+    .await?;
+    if !wait.is_zero() {
+        tokio::time::sleep(wait).await;
+    }
+    let turn = auth.hashing_turn().await?;
+    let auth_ = auth.clone();
+    let session = blocking(move || {
+        let _turn = turn;
+        let now = super::now();
+        let user = User::find_by_name(&mut *pool.get()?, name.as_str())?;
+        let verified = password::verify(&password, user.as_ref().map(|u| u.password_hash.as_str()));
+        let mut conn = pool.get()?;
+        match user {
+            Some(user) if verified => {
+                throttle::signed_in(&mut conn, &key)?;
+                start_session(&mut conn, &auth_, &user, now)
+            }
+            _ => {
+                throttle::sign_in_failed(&mut conn, &auth_.settings, &key, &client, now)?;
+                Err(AuthError::WrongCredentials)
+            }
+        }
+    });
+    session.await
+}
+
+/// Adds a user and signs them in. A sign-up from a client that has used its allowance is refused
+/// before anything else; one for a name that is taken counts against it too. Its password is
+/// hashed on the sign-ups' share of the hashing turns.
+pub async fn sign_up(
+    pool: DbPool,
+    auth: Arc<Auth>,
+    username: &str,
+    password: String,
+    client: ClientKey,
 ) -> Result<NewSession, AuthError> {
     if !auth.settings.signups {
         return Err(AuthError::SignupsClosed);
     }
-    let name = parse(username, password)?;
-    if User::find_by_name(&mut *pool.get()?, name.as_str())?.is_some() {
-        return Err(AuthError::UsernameTaken(name.as_str().to_owned()));
-    }
-    let hash = password::hash(password)
-        .map_err(|err| AuthError::Internal(format!("cannot make a secret: {err}")))?;
-    let mut conn = pool.get()?;
-    let now = super::now();
-    let user = User::add(&mut conn, &name, &hash, now).map_err(|err| match err {
-        AddUserError::Taken(name) => AuthError::UsernameTaken(name),
-        AddUserError::Database(err) => err.into(),
-    })?;
-    start_session(&mut conn, auth, &user, now)
+    let name = parse(username, &password)?;
+    let checked = blocking({
+        let (pool, auth, name) = (pool.clone(), auth.clone(), name.clone());
+        move || {
+            let mut conn = pool.get()?;
+            throttle::admit_sign_up(&mut conn, &auth.settings, &client, super::now())?;
+            match User::find_by_name(&mut conn, name.as_str())? {
+                Some(_) => Err(AuthError::UsernameTaken(name.as_str().to_owned())),
+                None => Ok(()),
+            }
+        }
+    });
+    checked.await?;
+    let turn = auth.sign_up_turn().await?;
+    let auth_ = auth.clone();
+    let session = blocking(move || {
+        let hash = {
+            let _turn = turn;
+            password::hash(&password)
+                .map_err(|err| AuthError::Internal(format!("cannot make a secret: {err}")))?
+        };
+        let mut conn = pool.get()?;
+        let now = super::now();
+        let user = User::add(&mut conn, &name, &hash, now).map_err(|err| match err {
+            AddUserError::Taken(name) => AuthError::UsernameTaken(name),
+            AddUserError::Database(err) => err.into(),
+        })?;
+        start_session(&mut conn, &auth_, &user, now)
+    });
+    session.await
 }
 
 /// Ends the session whose token the cookie holds, if it is still there.

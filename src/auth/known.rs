@@ -39,12 +39,16 @@ pub struct KnownCredentials {
 const MAX_ENTRIES: usize = 10_000;
 
 impl KnownCredentials {
-    /// The credential with this hash, if it was verified at `generation`.
-    pub fn get(&self, hash: &str, generation: i64) -> Option<Known> {
+    /// The credential with this hash, if it was verified at `generation` as the same kind: a
+    /// session's secret is known only as a session, an API token's only as a token.
+    pub fn get(&self, hash: &str, generation: i64, session: bool) -> Option<Known> {
         let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         entries
             .get(hash)
-            .filter(|known| known.generation == generation)
+            .filter(|known| {
+                known.generation == generation
+                    && matches!(known.record, Record::Session { .. }) == session
+            })
             .cloned()
     }
 

@@ -10,6 +10,7 @@ mod throttle;
 pub mod token;
 
 use std::future::{Ready, ready};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
@@ -17,6 +18,7 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 
 pub use account::{NewSession, create_api_token, sign_in, sign_out, sign_up};
+pub use throttle::ClientKey;
 
 use crate::config::{AuthMode, AuthSettings};
 use crate::db::{DbConnection, DbError};
@@ -24,8 +26,11 @@ use crate::error::AppError;
 use crate::models::{ApiToken, Generations, ListScope, Session, UserId};
 use known::{Known, KnownCredentials, Record};
 
-/// The cookie that carries the session token.
+/// The cookie that carries the session token over plain HTTP (development).
 pub const SESSION_COOKIE: &str = "todomvc_session";
+/// Its name where cookies are `Secure` (production): a `__Host-` cookie is only accepted from a
+/// secure origin, with `Path=/` and no `Domain`, so a sibling subdomain can neither set nor shadow it.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-todomvc_session";
 
 const MISSING: &str = "sign in first, or send Authorization: Bearer <token>";
 const MALFORMED: &str = "the Authorization header must read Bearer <token>";
@@ -48,6 +53,9 @@ pub enum AuthError {
     /// 429: too many failed sign-ins; try again after `retry_after` seconds.
     #[error("Too many failed sign-ins. Try again in {} minutes.", retry_after.div_ceil(60))]
     Throttled { retry_after: u64 },
+    /// 429: too many sign-ups from this client address; try again after `retry_after` seconds.
+    #[error("Too many sign-ups from your network. Try again in {} minutes.", retry_after.div_ceil(60))]
+    SignUpsThrottled { retry_after: u64 },
     /// 409: sign-up with a name that is in use, in any case.
     #[error("The username {0:?} is taken.")]
     UsernameTaken(String),
@@ -86,7 +94,10 @@ pub struct Auth {
     pub settings: AuthSettings,
     /// Password hashes computed at once: one per core. More would only queue inside the CPU while
     /// each holds its 19 MiB; waiting here costs nothing.
-    hashing: tokio::sync::Semaphore,
+    hashing: Arc<tokio::sync::Semaphore>,
+    /// Sign-ups hashing at once: half the cores (at least one). A sign-up takes this turn before
+    /// one of `hashing`'s, so a flood of sign-ups leaves sign-ins the other half.
+    sign_ups: Arc<tokio::sync::Semaphore>,
     known: KnownCredentials,
 }
 
@@ -98,27 +109,55 @@ impl Auth {
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
         Self {
             settings,
-            hashing: tokio::sync::Semaphore::new(cores),
+            // At least two, so that a sign-up's turn never leaves sign-ins none.
+            hashing: Arc::new(tokio::sync::Semaphore::new(cores.max(2))),
+            sign_ups: Arc::new(tokio::sync::Semaphore::new((cores / 2).max(1))),
             known: KnownCredentials::default(),
         }
     }
 
-    /// Waits for a turn to hash a password (sign-in, sign-up); the turn ends when the permit drops.
-    pub async fn hashing_turn(&self) -> Result<tokio::sync::SemaphorePermit<'_>, AuthError> {
-        self.hashing
-            .acquire()
-            .await
-            .map_err(|err| AuthError::Internal(format!("no turn to hash: {err}")))
+    /// Waits for a turn to hash a password for a sign-in; the turn ends when the permit drops.
+    pub async fn hashing_turn(&self) -> Result<HashingTurn, AuthError> {
+        Ok(HashingTurn {
+            _sign_up: None,
+            _hashing: turn(&self.hashing).await?,
+        })
+    }
+
+    /// Waits for a turn to hash a password for a sign-up: one of the sign-ups' own, then one of
+    /// the hashing turns every sign-in also waits for.
+    pub async fn sign_up_turn(&self) -> Result<HashingTurn, AuthError> {
+        let own = turn(&self.sign_ups).await?;
+        Ok(HashingTurn {
+            _sign_up: Some(own),
+            _hashing: turn(&self.hashing).await?,
+        })
     }
 
     pub fn accounts(&self) -> bool {
         self.settings.mode == AuthMode::Accounts
     }
 
-    /// The cookie that hands `token` to the browser: HttpOnly, SameSite=Lax, for the whole site,
-    /// for as long as a session can last.
+    /// The session cookie's name: `__Host-` prefixed when cookies are `Secure`.
+    pub fn cookie_name(&self) -> &'static str {
+        if self.settings.secure_cookies {
+            SECURE_SESSION_COOKIE
+        } else {
+            SESSION_COOKIE
+        }
+    }
+
+    /// The session token the request's cookie carries, if any.
+    pub fn session_token(&self, req: &HttpRequest) -> Option<String> {
+        req.cookie(self.cookie_name())
+            .map(|cookie| cookie.value().to_owned())
+            .filter(|value| !value.is_empty())
+    }
+
+    /// The cookie that hands `token` to the browser: HttpOnly, SameSite=Lax, for the whole site
+    /// (no `Domain`), for as long as a session can last.
     pub fn session_cookie(&self, token: String) -> Cookie<'static> {
-        Cookie::build(SESSION_COOKIE, token)
+        Cookie::build(self.cookie_name(), token)
             .http_only(true)
             .same_site(SameSite::Lax)
             .path("/")
@@ -135,6 +174,23 @@ impl Auth {
         cookie.make_removal();
         cookie
     }
+}
+
+/// A turn to hash a password, held until dropped.
+#[derive(Debug)]
+pub struct HashingTurn {
+    _sign_up: Option<tokio::sync::OwnedSemaphorePermit>,
+    _hashing: tokio::sync::OwnedSemaphorePermit,
+}
+
+async fn turn(
+    semaphore: &Arc<tokio::sync::Semaphore>,
+) -> Result<tokio::sync::OwnedSemaphorePermit, AuthError> {
+    semaphore
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|err| AuthError::Internal(format!("no turn to hash: {err}")))
 }
 
 /// Seconds since the Unix epoch.
@@ -224,16 +280,16 @@ impl Caller {
                     Credential::Bearer(token.trim().to_owned())
                 })
         } else {
-            match req.cookie(SESSION_COOKIE) {
-                Some(cookie) if !cookie.value().is_empty() => {
+            match auth.session_token(req) {
+                Some(token) => {
                     if !req.method().is_safe()
                         && !csrf::is_same_origin(req.headers(), &crate::proxy::origin(req))
                     {
                         return Err(AuthError::CrossOrigin);
                     }
-                    Credential::Session(cookie.value().to_owned())
+                    Credential::Session(token)
                 }
-                _ => Credential::Missing,
+                None => Credential::Missing,
             }
         };
         Ok(Caller { credential, auth })
@@ -289,10 +345,11 @@ impl Caller {
             Credential::Missing | Credential::Malformed => return None,
             Credential::Session(secret) | Credential::Bearer(secret) => {
                 let now = now();
-                let known = self
-                    .auth
-                    .known
-                    .get(&token::hash(secret), generations.auth)?;
+                let known = self.auth.known.get(
+                    &token::hash(secret),
+                    generations.auth,
+                    self.has_session_cookie(),
+                )?;
                 if self.expired(&known.record, now) || touch_due(&known.record, now) {
                     return None;
                 }
@@ -313,8 +370,9 @@ impl Caller {
     ) -> Result<(i32, String, Option<i64>), AuthError> {
         let now = now();
         let hash = token::hash(secret);
-        let is_session = matches!(self.credential, Credential::Session(_));
-        let known = self.auth.known.get(&hash, generation);
+        // A session's secret is good only as the cookie, an API token's only as Bearer.
+        let is_session = self.has_session_cookie();
+        let known = self.auth.known.get(&hash, generation, is_session);
         // A session that looks expired from memory is read again: another instance may have
         // seen it used since.
         let (mut known, fresh) = match known.filter(|known| !self.expired(&known.record, now)) {
@@ -461,4 +519,30 @@ impl Identity {
 
 fn secs(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn sign_ups_leave_sign_ins_a_turn_to_hash() {
+        let settings = crate::config::Settings::load_from(
+            std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/config")),
+            &std::collections::HashMap::new(),
+        )
+        .expect("settings");
+        let auth = Auth::new(settings.auth);
+        let quickly = Duration::from_millis(50);
+        // Every turn sign-ups can get...
+        let mut held = Vec::new();
+        while let Ok(turn) = tokio::time::timeout(quickly, auth.sign_up_turn()).await {
+            held.push(turn.expect("a turn"));
+        }
+        assert!(!held.is_empty(), "sign-ups get a turn");
+        // ...and a sign-in still gets one at once.
+        let sign_in = tokio::time::timeout(quickly, auth.hashing_turn()).await;
+        assert!(sign_in.is_ok(), "{} sign-ups starve sign-ins", held.len());
+    }
 }

@@ -25,7 +25,9 @@ pub enum Start {
 
 impl Start {
     /// A client that has seen change `last_seen` gets the changes since, if the log still has
-    /// them all; anyone else gets the whole list.
+    /// them all; anyone else gets the whole list: a client whose id is older than the trimmed log,
+    /// and one whose id is ahead of the list's newest change (a database restored from a backup
+    /// numbers its changes again from below it, and a replay "after" it would skip them all).
     pub fn read(
         conn: &mut DbConnection,
         scope: ListScope,
@@ -34,6 +36,7 @@ impl Start {
         if let Some(last_seen) = last_seen
             && last_seen >= 0
             && last_seen >= Change::trimmed_through(conn)?
+            && last_seen <= Change::list_state(conn, scope)?
         {
             return Ok(Start::Replay(
                 Change::of_list_since(conn, scope, last_seen)?,

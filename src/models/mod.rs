@@ -4,6 +4,7 @@ mod api_token;
 mod change;
 mod generations;
 mod idempotency_key;
+mod migrations;
 mod scope;
 mod session;
 mod sign_in_failure;
@@ -14,11 +15,14 @@ pub use api_token::{ApiToken, MAX_TOKEN_NAME_CHARS};
 pub use change::Change;
 pub use generations::Generations;
 pub use idempotency_key::IdempotencyKey;
+pub use migrations::run_pending_migrations;
 pub use scope::ListScope;
 pub use session::Session;
-pub use sign_in_failure::{FailureCount, SignInFailure};
+pub use sign_in_failure::{FailureCount, FailureCounts, SignInFailure, SignUpAttempt};
 pub use todo::{
     ImportError, ImportRecord, MAX_TITLE_CHARS, NewTodo, Todo, TodoChanges, TodoJson,
     ValidationError, WriteOutcome,
 };
-pub use user::{AddUserError, MAX_USERNAME_CHARS, User, UserId, Username};
+pub use user::{
+    AddUserError, MAX_USERNAME_CHARS, NormalizeError, User, UserId, Username, UsernameCollisions,
+};

@@ -1,6 +1,10 @@
 //! Users: who may sign in, and under which name. Passwords arrive here already hashed.
 
+use std::collections::BTreeMap;
+
 use diesel::prelude::*;
+use unicode_normalization::UnicodeNormalization;
+use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
 use crate::db::{self, DbConnection};
 use crate::schema::{todos, users};
@@ -40,13 +44,16 @@ pub enum AddUserError {
     Database(#[from] diesel::result::Error),
 }
 
-/// A username, trimmed and checked: 1 to 64 characters, no control characters.
+/// A username, normalised and checked: NFKC (so that `ａｌｉｃｅ` is `alice`), trimmed, 1 to 64
+/// characters, with no control, invisible formatting (zero-width, direction overrides), private
+/// use or unassigned characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Username(String);
 
 impl Username {
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let name = raw.trim();
+        let normalized: String = raw.trim().nfkc().collect();
+        let name = normalized.trim();
         let length = name.chars().count();
         if length == 0 {
             return Err("Enter a username.".into());
@@ -56,8 +63,28 @@ impl Username {
                 "A username is at most {MAX_USERNAME_CHARS} characters long, not {length}."
             ));
         }
-        if name.chars().any(char::is_control) {
-            return Err("A username cannot contain control characters.".into());
+        for c in name.chars() {
+            match c.general_category() {
+                GeneralCategory::Control
+                | GeneralCategory::LineSeparator
+                | GeneralCategory::ParagraphSeparator => {
+                    return Err("A username cannot contain control characters.".into());
+                }
+                GeneralCategory::Format => {
+                    return Err("A username cannot contain invisible formatting characters \
+                                (zero-width spaces, direction marks)."
+                        .into());
+                }
+                GeneralCategory::PrivateUse
+                | GeneralCategory::Surrogate
+                | GeneralCategory::Unassigned => {
+                    return Err(format!(
+                        "A username cannot contain the character U+{:04X}.",
+                        u32::from(c)
+                    ));
+                }
+                _ => {}
+            }
         }
         Ok(Self(name.to_owned()))
     }
@@ -66,16 +93,46 @@ impl Username {
         &self.0
     }
 
-    /// The form in which names are compared: two names that differ only in case are one name.
+    /// The form in which names are compared: two names that differ only in case, width or
+    /// compatibility forms are one name.
     pub fn key(&self) -> String {
         key_of(&self.0)
     }
 }
 
-/// The case-folded form of a name, as stored in `username_key`.
+/// The form of a name that `username_key` stores and compares: NFKC, case-folded, NFKC again,
+/// without invisible formatting characters (which older names may hold).
 pub fn key_of(name: &str) -> String {
-    name.trim().to_lowercase()
+    let visible: String = name
+        .trim()
+        .chars()
+        .filter(|c| c.general_category() != GeneralCategory::Format)
+        .nfkc()
+        .collect();
+    visible.trim().to_lowercase().nfkc().collect()
 }
+
+/// Why usernames could not be given their current keys.
+#[derive(Debug, thiserror::Error)]
+pub enum NormalizeError {
+    #[error(transparent)]
+    Collisions(UsernameCollisions),
+    #[error("database: {0}")]
+    Database(#[from] diesel::result::Error),
+}
+
+/// Names that the current key makes one: every group of two or more, by their stored spelling.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "usernames that would become the same name once normalised (NFKC, case-folded): {}. Nothing was \
+     changed; rename or remove all but one of each group (todomvc users remove NAME), then \
+     migrate again",
+    .0.iter()
+        .map(|group| group.iter().map(|name| format!("{name:?}")).collect::<Vec<_>>().join(" = "))
+        .collect::<Vec<_>>()
+        .join("; ")
+)]
+pub struct UsernameCollisions(pub Vec<Vec<String>>);
 
 impl User {
     pub fn id(&self) -> UserId {
@@ -116,6 +173,57 @@ impl User {
             )) => Err(AddUserError::Taken(name.as_str().to_owned())),
             other => Ok(other?),
         }
+    }
+
+    /// Gives every user the key `key_of` makes now (the data step of the migration that brought
+    /// it in). Where two users would get one key, nothing is changed and the names are returned.
+    /// Returns how many keys changed.
+    pub fn normalize_keys(conn: &mut DbConnection) -> Result<usize, NormalizeError> {
+        db::write_transaction(
+            conn,
+            |conn| -> QueryResult<Result<usize, UsernameCollisions>> {
+                let all: Vec<(i32, String, String)> = users::table
+                    .select((users::id, users::username, users::username_key))
+                    .order(users::id.asc())
+                    .load(conn)?;
+                let mut by_key: BTreeMap<String, Vec<(i32, String, String)>> = BTreeMap::new();
+                for (id, name, old_key) in all {
+                    by_key
+                        .entry(key_of(&name))
+                        .or_default()
+                        .push((id, name, old_key));
+                }
+                let collisions: Vec<Vec<String>> = by_key
+                    .values()
+                    .filter(|users| users.len() > 1)
+                    .map(|users| users.iter().map(|(_, name, _)| name.clone()).collect())
+                    .collect();
+                if !collisions.is_empty() {
+                    return Ok(Err(UsernameCollisions(collisions)));
+                }
+                let changed: Vec<(i32, String)> = by_key
+                    .into_iter()
+                    .filter_map(|(key, mut users)| {
+                        let (id, _, old_key) = users.pop()?;
+                        (old_key != key).then_some((id, key))
+                    })
+                    .collect();
+                // Two steps, so that a key taken from one user and given to another never meets the
+                // unique index twice.
+                for (id, _) in &changed {
+                    diesel::update(users::table.find(id))
+                        .set(users::username_key.eq(format!("\u{0}renaming {id}")))
+                        .execute(conn)?;
+                }
+                for (id, key) in &changed {
+                    diesel::update(users::table.find(id))
+                        .set(users::username_key.eq(key))
+                        .execute(conn)?;
+                }
+                Ok(Ok(changed.len()))
+            },
+        )?
+        .map_err(NormalizeError::Collisions)
     }
 
     /// Every user with the number of todos they own, by name.

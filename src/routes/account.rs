@@ -7,7 +7,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::other_method;
-use crate::auth::{self, Auth, AuthError, Caller, SESSION_COOKIE, csrf};
+use crate::auth::{self, Auth, AuthError, Caller, csrf};
 use crate::db::DbPool;
 use crate::error::AppError;
 use crate::models::MAX_USERNAME_CHARS;
@@ -130,6 +130,9 @@ fn refused(auth: &Auth, form: Form, err: AuthError, fields: &Fields) -> HttpResp
     match &err {
         AuthError::WrongCredentials => metrics::counter!("sign_in_failures_total").increment(1),
         AuthError::Throttled { .. } => metrics::counter!("sign_ins_throttled_total").increment(1),
+        AuthError::SignUpsThrottled { .. } => {
+            metrics::counter!("sign_ups_throttled_total").increment(1);
+        }
         _ => {}
     }
     let field = match &err {
@@ -222,8 +225,8 @@ pub fn to_sign_in_then(req: &HttpRequest, next: &str) -> HttpResponse {
     };
     response.insert_header((header::LOCATION, location));
     response.insert_header((header::CACHE_CONTROL, "no-store"));
-    if req.cookie(SESSION_COOKIE).is_some()
-        && let Some(auth) = req.app_data::<web::Data<Auth>>()
+    if let Some(auth) = req.app_data::<web::Data<Auth>>()
+        && auth.session_token(req).is_some()
     {
         response.cookie(auth.removal_cookie());
     }
@@ -300,33 +303,27 @@ async fn submit(
         return refused(&auth, form, AuthError::CrossOrigin, &fields);
     }
     // The client's address, through trusted proxies only: what throttling counts per client.
-    let client = crate::proxy::origin(&req)
-        .client
-        .map_or_else(|| "unknown".to_owned(), |address| address.to_string());
-    let previous = req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned());
-    let _turn = match auth.hashing_turn().await {
-        Ok(turn) => turn,
+    let client = auth::ClientKey::of(crate::proxy::origin(&req).client);
+    let previous = auth.session_token(&req);
+    let (pool_, auth_) = (pool.get_ref().clone(), auth.clone().into_inner());
+    let password = fields.password.clone();
+    let session = match form {
+        Form::Login => auth::sign_in(pool_, auth_, &fields.username, password, client).await,
+        Form::Signup => auth::sign_up(pool_, auth_, &fields.username, password, client).await,
+    };
+    let session = match session {
+        Ok(session) => session,
         Err(err) => return refused(&auth, form, err, &fields),
     };
-    let (pool_, auth_) = (pool.clone(), auth.clone());
-    let (username, password) = (fields.username.clone(), fields.password.clone());
-    let result = web::block(move || {
-        let session = match form {
-            Form::Login => auth::sign_in(&pool_, &auth_, &username, &password, &client),
-            Form::Signup => auth::sign_up(&pool_, &auth_, &username, &password),
-        }?;
-        // A session the browser held before ends: the new one replaces it.
-        if let Some(previous) = previous {
-            auth::sign_out(&mut *pool_.get()?, &previous)?;
+    // A session the browser held before ends: the new one replaces it.
+    if let Some(previous) = previous {
+        let pool = pool.clone();
+        let ended = web::block(move || auth::sign_out(&mut *pool.get()?, &previous)).await;
+        if let Err(err) = ended.map_err(AppError::from).and_then(|ended| Ok(ended?)) {
+            return err.error_response();
         }
-        Ok::<_, AuthError>(session)
-    })
-    .await;
-    match result {
-        Ok(Ok(session)) => signed_in(&auth, session, &fields.next),
-        Ok(Err(err)) => refused(&auth, form, err, &fields),
-        Err(err) => AppError::from(err).error_response(),
     }
+    signed_in(&auth, session, &fields.next)
 }
 
 /// Ends the session and forgets the cookie: 303 to the sign-in page.
@@ -341,8 +338,7 @@ async fn logout(
     if !csrf::is_same_origin(req.headers(), &crate::proxy::origin(&req)) {
         return Err(AuthError::CrossOrigin.into());
     }
-    if let Some(cookie) = req.cookie(SESSION_COOKIE) {
-        let token = cookie.value().to_owned();
+    if let Some(token) = auth.session_token(&req) {
         let pool = pool.clone();
         web::block(move || -> Result<(), AppError> {
             Ok(auth::sign_out(&mut *pool.get()?, &token)?)

@@ -1,7 +1,6 @@
 //! `GET /`, `/active` and `/completed`: the page, rendered on the server with the current todos;
 //! `?edit=ID` shows one todo in its edit view (the no-JavaScript way to edit).
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
@@ -73,11 +72,12 @@ pub async fn index(
     }
 }
 
-/// The page as HTML that is never stored by a cache (it shows live data).
+/// The page as HTML that no shared cache keeps (it shows one user's live data).
 pub fn page_response(status: actix_web::http::StatusCode, html: web::Bytes) -> HttpResponse {
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header(super::PER_USER.0)
+        .insert_header(super::PER_USER.1)
         .body(SharedBody::new(html))
 }
 

@@ -170,6 +170,13 @@ pub enum Listed {
     NotModified(String),
 }
 
+/// A user's list, as a page or JSON: kept by no shared cache, revalidated by the browser before
+/// every use, and told apart by the credential it was asked with.
+pub const PER_USER: ((header::HeaderName, &str), (header::HeaderName, &str)) = (
+    (header::CACHE_CONTROL, "private, no-cache"),
+    (header::VARY, "Cookie, Authorization"),
+);
+
 impl Listed {
     /// 200 with the body (`content_type`) and its ETag, or 304 with the tag alone.
     pub fn into_response(self, content_type: &str) -> HttpResponse {
@@ -177,11 +184,13 @@ impl Listed {
             Listed::Fresh(rendered) => HttpResponse::Ok()
                 .content_type(content_type)
                 .insert_header((header::ETAG, rendered.etag))
-                .insert_header((header::CACHE_CONTROL, "no-cache"))
+                .insert_header(PER_USER.0)
+                .insert_header(PER_USER.1)
                 .body(SharedBody::new(rendered.body)),
             Listed::NotModified(etag) => HttpResponse::NotModified()
                 .insert_header((header::ETAG, etag))
-                .insert_header((header::CACHE_CONTROL, "no-cache"))
+                .insert_header(PER_USER.0)
+                .insert_header(PER_USER.1)
                 .finish(),
         }
     }

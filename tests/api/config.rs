@@ -39,12 +39,46 @@ fn production_binds_everywhere_and_takes_the_url_from_the_environment_only() {
         "{err}"
     );
 
-    let settings =
-        repo_settings(&[("APP_ENV", "production"), ("DATABASE_URL", "/srv/todos.db")]).unwrap();
+    let err = repo_settings(&[("APP_ENV", "production"), ("DATABASE_URL", "/srv/todos.db")])
+        .unwrap()
+        .validate_for_serving()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("server.allowed_hosts") && err.contains("APP__SERVER__ALLOWED_HOSTS"),
+        "production refuses to answer for any host: {err}"
+    );
+
+    let settings = repo_settings(&[
+        ("APP_ENV", "production"),
+        ("DATABASE_URL", "/srv/todos.db"),
+        ("APP__SERVER__ALLOWED_HOSTS", "todo.example.com"),
+    ])
+    .unwrap();
     assert_eq!(settings.environment, Environment::Production);
+    assert_eq!(settings.server.allowed_hosts, ["todo.example.com"]);
     assert_eq!(settings.server.host, "0.0.0.0");
     assert_eq!(settings.database.url(), "/srv/todos.db");
     assert!(!settings.cors.allows_any_origin());
+}
+
+#[test]
+fn production_without_allowed_hosts_does_not_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_todomvc"))
+        .env("APP_ENV", "production")
+        .env("DATABASE_URL", dir.path().join("todos.db"))
+        .env("HOST", "127.0.0.1")
+        .env("PORT", "0")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("server.allowed_hosts"), "{stderr}");
+    assert!(
+        !dir.path().join("todos.db").exists(),
+        "refused before opening the database"
+    );
 }
 
 #[test]

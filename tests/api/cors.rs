@@ -122,10 +122,14 @@ async fn listed_origins_only_when_configured(backend: Backend) {
 async fn production_allows_only_the_pages_own_origin() {
     let production = todomvc::config::Settings::load_from(
         std::path::Path::new("config"),
-        &[("APP_ENV", "production"), ("DATABASE_URL", "unused.db")]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect(),
+        &[
+            ("APP_ENV", "production"),
+            ("DATABASE_URL", "unused.db"),
+            ("APP__SERVER__ALLOWED_HOSTS", "127.0.0.1"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect(),
     )
     .unwrap();
     assert!(production.cors.allowed_origins.is_empty());

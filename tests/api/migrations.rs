@@ -20,7 +20,7 @@ async fn up_down_and_redo_keep_data_where_the_migration_allows(backend: Backend)
     let status = db::migration_status(&mut conn).unwrap();
     assert!(status.len() >= 2 && status.iter().all(|m| !m.applied));
 
-    let applied = db::run_pending_migrations(&mut conn).unwrap();
+    let applied = todomvc::models::run_pending_migrations(&mut conn).unwrap();
     assert_eq!(applied.len(), status.len());
     assert!(
         db::migration_status(&mut conn)
@@ -29,7 +29,9 @@ async fn up_down_and_redo_keep_data_where_the_migration_allows(backend: Backend)
             .all(|m| m.applied)
     );
     assert!(
-        db::run_pending_migrations(&mut conn).unwrap().is_empty(),
+        todomvc::models::run_pending_migrations(&mut conn)
+            .unwrap()
+            .is_empty(),
         "nothing left to apply"
     );
     let full_schema = database.schema_objects();
@@ -62,7 +64,7 @@ async fn up_down_and_redo_keep_data_where_the_migration_allows(backend: Backend)
     assert!(database.schema_objects().is_empty());
     assert_eq!(db::revert_last_migration(&mut conn).unwrap(), None);
 
-    db::run_pending_migrations(&mut conn).unwrap();
+    todomvc::models::run_pending_migrations(&mut conn).unwrap();
     assert_eq!(database.schema_objects(), full_schema);
 }
 

@@ -175,6 +175,7 @@ async fn open_mode_in_production_warns_loudly() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_todomvc"))
         .env("APP_ENV", "production")
+        .env("APP__SERVER__ALLOWED_HOSTS", "todo.example.com")
         .env("APP__AUTH__MODE", "open")
         .env("DATABASE_URL", dir.path().join("todos.db"))
         .env("HOST", "127.0.0.1")

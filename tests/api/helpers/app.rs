@@ -61,7 +61,8 @@ pub async fn spawn_app_on(
     customize(&mut settings);
 
     let pool = db::connect(&settings.database).expect("database opens");
-    db::run_pending_migrations(&mut pool.get().expect("connection")).expect("migrations");
+    todomvc::models::run_pending_migrations(&mut pool.get().expect("connection"))
+        .expect("migrations");
     let listener = TcpListener::bind("127.0.0.1:0").expect("free port");
     let port = listener.local_addr().expect("bound").port();
     let running = todomvc::startup::run(listener, pool.clone(), &settings).expect("server");
