@@ -382,12 +382,55 @@ mod tests {
                 "for=9.9.9.9;proto=http, for=\"[2001:db8::7]:4711\";proto=https;host=todo.example",
             ),
         ]);
+        let proxies = Proxies {
+            header: ProxyHeader::Forwarded,
+            ..proxies
+        };
         let origin = proxies.origin_of(PROXY.parse().ok(), false, &rfc);
         assert_eq!(origin.client, "2001:db8::7".parse().ok());
         assert_eq!(
             (origin.scheme, origin.host.as_str()),
             ("https", "todo.example")
         );
+    }
+
+    #[test]
+    fn only_the_header_the_proxies_write_is_read() {
+        let x_forwarded = proxies(&["10.0.0.0/8"], &[]);
+        let forwarded = Proxies {
+            header: ProxyHeader::Forwarded,
+            ..x_forwarded.clone()
+        };
+        // nginx appends the peer to X-Forwarded-For and passes the client's own Forwarded on.
+        let sent = headers(&[
+            ("host", "todo.example"),
+            ("forwarded", "for=6.6.6.6;proto=https;host=evil.example"),
+            ("x-forwarded-for", "203.0.113.7"),
+            ("x-forwarded-proto", "http"),
+        ]);
+        let origin = x_forwarded.origin_of(PROXY.parse().ok(), false, &sent);
+        assert_eq!(origin.client, "203.0.113.7".parse().ok());
+        assert_eq!(
+            (origin.scheme, origin.host.as_str()),
+            ("http", "todo.example")
+        );
+        // A proxy that writes Forwarded: X-Forwarded-* are the client's and are ignored.
+        let sent = headers(&[
+            ("host", "todo.example"),
+            ("forwarded", "for=203.0.113.8;proto=https"),
+            ("x-forwarded-for", "6.6.6.6"),
+            ("x-forwarded-host", "evil.example"),
+        ]);
+        let origin = forwarded.origin_of(PROXY.parse().ok(), false, &sent);
+        assert_eq!(origin.client, "203.0.113.8".parse().ok());
+        assert_eq!(
+            (origin.scheme, origin.host.as_str()),
+            ("https", "todo.example")
+        );
+        // Without its header, the client is the proxy itself.
+        let none = headers(&[("host", "todo.example"), ("x-forwarded-for", "6.6.6.6")]);
+        let origin = forwarded.origin_of(PROXY.parse().ok(), false, &none);
+        assert_eq!(origin.client, PROXY.parse().ok());
     }
 
     #[test]

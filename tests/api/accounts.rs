@@ -186,12 +186,28 @@ async fn sign_up_sets_a_session_cookie_and_shows_the_user(backend: Backend) {
             &[("username", "dave"), ("password", PASSWORD)],
         )
         .await;
-    assert!(
-        response.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .contains("Secure")
-    );
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    // `__Host-`: only from a secure origin, for the whole site, and no sibling subdomain can set
+    // or shadow it.
+    assert!(cookie.starts_with("__Host-todomvc_session="), "{cookie}");
+    for attribute in ["Secure", "Path=/", "HttpOnly"] {
+        assert!(cookie.contains(attribute), "{attribute} in {cookie}");
+    }
+    assert!(!cookie.contains("Domain"), "{cookie}");
+    let token = session_cookie(&response).unwrap();
+    // That name only: the same token under the development name is no session here.
+    let with = |name: &str| {
+        secure
+            .anonymous
+            .get(secure.url("/todos/"))
+            .header("cookie", format!("{name}={token}"))
+            .send()
+    };
+    assert_eq!(with("__Host-todomvc_session").await.unwrap().status(), 200);
+    assert_eq!(with("todomvc_session").await.unwrap().status(), 401);
 }
 
 #[allow(clippy::too_many_lines, reason = "one user journey, step by step")]

@@ -28,7 +28,7 @@ async fn a_present_tag_gets_304_and_a_change_a_new_one(backend: Backend) {
         let again = get(&app, path, Some(&tag)).await;
         assert_eq!(again.status(), 304, "{path}");
         assert_eq!(etag(&again), tag);
-        assert_eq!(again.headers()["cache-control"], "no-cache");
+        assert_eq!(again.headers()["cache-control"], "private, no-cache");
         assert!(again.bytes().await.unwrap().is_empty(), "a 304 has no body");
         // In a list of tags, or weak, or `*`.
         for header in [format!("\"x\", {tag}"), format!("W/{tag}"), "*".to_owned()] {

@@ -11,7 +11,16 @@ async fn page(app: &TestApp) -> String {
         response.headers()["content-type"],
         "text/html; charset=utf-8"
     );
-    assert_eq!(response.headers()["cache-control"], "no-cache");
+    // One user's page: no shared cache keeps it, and a cache that does keys it by the cookie.
+    assert_eq!(response.headers()["cache-control"], "private, no-cache");
+    assert!(
+        response.headers()["vary"]
+            .to_str()
+            .unwrap()
+            .contains("Cookie"),
+        "{:?}",
+        response.headers()["vary"]
+    );
     response.text().await.unwrap()
 }
 

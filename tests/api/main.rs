@@ -14,6 +14,7 @@ mod events;
 mod forms;
 mod freshness;
 mod group_commit;
+mod hardening;
 mod helpers;
 mod idempotency;
 mod index;

@@ -107,7 +107,11 @@ pub fn session_cookie(response: &reqwest::Response) -> Option<String> {
         .get_all("set-cookie")
         .iter()
         .filter_map(|value| value.to_str().ok())
-        .find_map(|value| value.strip_prefix("todomvc_session="))
+        .find_map(|value| {
+            value
+                .strip_prefix("todomvc_session=")
+                .or_else(|| value.strip_prefix("__Host-todomvc_session="))
+        })
         .map(|rest| rest.split(';').next().unwrap_or_default().to_owned())
 }
 
