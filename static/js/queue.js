@@ -16,6 +16,8 @@ var app = app || {};
   var RETRY_FIRST_MS = 1000;
   var RETRY_MAX_MS = 30000;
   var SAVING_SHOWN_AFTER_MS = 400;
+  // How long after a "clear completed" is answered its deletions may still come down the stream.
+  var OWN_ECHO_MS = 5000;
 
   var store = null;
   var tab = newKey();
@@ -28,6 +30,7 @@ var app = app || {};
   var stopped = false;
   var savingTimer = null;
   var saveServerTimer = null;
+  var lastClearAnswered = -Infinity;
 
   var statusLine = document.querySelector('.sync-status');
 
@@ -295,7 +298,7 @@ var app = app || {};
     serverRemove: function (id, change) {
       var known = server.todos[id];
       delete server.todos[id];
-      if (known && change && !changesFor(id).length) {
+      if (known && change && !deletedHere(id, known)) {
         app.announce('“' + known.title + '” was deleted elsewhere');
       }
       serverChanged(change);
@@ -347,6 +350,21 @@ var app = app || {};
       });
     }
   };
+
+  /*
+   * Whether this page's own changes account for the deletion of `todo`, whatever the order in
+   * which the stream and the answers arrive: a change of it is queued (its delete, or an edit the
+   * delete overtook), or a "clear completed" of this page is queued or was answered a moment ago
+   * and the todo was completed.
+   */
+  function deletedHere(id, todo) {
+    if (changesFor(id).length) {
+      return true;
+    }
+    var clearing = changes.some(function (change) { return change.kind === 'clear'; }) ||
+      Date.now() - lastClearAnswered < OWN_ECHO_MS;
+    return clearing && todo.completed;
+  }
 
   /* Tells screen readers what someone else changed (the page shows it already). */
   function announceChange(before, after) {
@@ -573,6 +591,7 @@ var app = app || {};
     } else if (change.kind === 'delete') {
       delete server.todos[id];
     } else {
+      lastClearAnswered = Date.now();
       Object.keys(server.todos).forEach(function (key) {
         if (server.todos[key].completed) {
           delete server.todos[key];

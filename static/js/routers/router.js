@@ -25,4 +25,17 @@ var app = app || {};
   });
 
   app.TodoRouter = TodoRouter;
+
+  /*
+   * A #/, #/active or #/completed typed into the address bar of an open page (or followed from an
+   * old link) is a change of the hash alone, which the pushState router does not see: it goes to
+   * the same view as /, /active or /completed, and the address says so.
+   */
+  app.followHashRoute = function () {
+    var match = /^#\/(active|completed)?$/.exec(window.location.hash);
+    if (match && app.router) {
+      app.router.navigate(match[1] || '', { trigger: true, replace: true });
+    }
+  };
+  window.addEventListener('hashchange', app.followHashRoute);
 })();
