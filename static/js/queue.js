@@ -431,8 +431,12 @@ var app = app || {};
     return openPages().then(function (held) {
       var mine = {};
       changes.forEach(function (change) { mine[change.key] = true; });
+      // Never this page's own: a change of it that is not in `changes` has been answered already
+      // (and is being deleted from the store). Taken over, it would be sent again beside the
+      // todo's next change, and its old answer would become that change's base (a 412).
       var orphans = kept.filter(function (change) {
-        return !mine[change.key] && (!held || !held['todomvc-page-' + change.tab]);
+        return change.tab !== tab && !mine[change.key] &&
+          (!held || !held['todomvc-page-' + change.tab]);
       });
       if (!orphans.length) {
         return;
@@ -463,7 +467,14 @@ var app = app || {};
     if (stopped || retryTimer) {
       return;
     }
+    // A todo with a change out waits, wherever that change stands in the queue: one request per
+    // todo at a time, each made against the version its predecessor's answer gave.
     var busy = {};
+    changes.forEach(function (change) {
+      if (inFlight[change.key]) {
+        busy[change.id] = true;
+      }
+    });
     var earlier = false;
     var creating = false;
     var barrier = false;
