@@ -36,27 +36,50 @@ impl Lifecycle {
     }
 }
 
+/// What `/healthz` and `/readyz` say.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Health {
+    /// `ok` or `ready`; `unavailable` or `draining` with 503.
+    pub status: &'static str,
+    /// Why not, with 503.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+fn health(status: &'static str, error: Option<String>) -> Health {
+    Health { status, error }
+}
+
 /// `GET /healthz`: 200 while the process is up and the database answers; 503 with the reason.
+#[utoipa::path(get, path = "/healthz", tag = "operations", security(()),
+    responses(
+        (status = 200, description = "The process is up and its database answers.", body = Health),
+        (status = 503, description = "The database does not answer.", body = Health),
+    ))]
 pub async fn healthz(pool: web::Data<DbPool>) -> HttpResponse {
     match database_answers(pool).await {
-        Ok(()) => HttpResponse::Ok().json(json!({"status": "ok"})),
+        Ok(()) => HttpResponse::Ok().json(health("ok", None)),
         Err(reason) => HttpResponse::ServiceUnavailable()
             .insert_header(("Retry-After", "1"))
-            .json(json!({"status": "unavailable", "error": reason})),
+            .json(health("unavailable", Some(reason))),
     }
 }
 
 /// `GET /readyz`: 200 while this instance should get traffic; 503 once it is stopping, or while
 /// its database does not answer.
+#[utoipa::path(get, path = "/readyz", tag = "operations", security(()),
+    responses(
+        (status = 200, description = "This instance takes traffic.", body = Health),
+        (status = 503, description = "It is stopping, or its database does not answer.", body = Health),
+    ))]
 pub async fn readyz(pool: web::Data<DbPool>, lifecycle: web::Data<Lifecycle>) -> HttpResponse {
     if lifecycle.is_draining() {
         return HttpResponse::ServiceUnavailable()
-            .json(json!({"status": "draining", "error": "this instance is stopping"}));
+            .json(health("draining", Some("this instance is stopping".into())));
     }
     match database_answers(pool).await {
-        Ok(()) => HttpResponse::Ok().json(json!({"status": "ready"})),
-        Err(reason) => HttpResponse::ServiceUnavailable()
-            .json(json!({"status": "unavailable", "error": reason})),
+        Ok(()) => HttpResponse::Ok().json(health("ready", None)),
+        Err(reason) => HttpResponse::ServiceUnavailable().json(health("unavailable", Some(reason))),
     }
 }
 

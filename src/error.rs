@@ -7,7 +7,6 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpResponse, ResponseError};
-use serde_json::json;
 
 use crate::auth::AuthError;
 use crate::db::DbError;
@@ -102,40 +101,63 @@ impl ResponseError for AppError {
 
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status_code());
-        let body = match self {
-            Self::Validation(err) => json!({ "error": err.message, "field": err.field }),
+        let mut body = ErrorBody::new(self.to_string());
+        match self {
+            Self::Validation(err) => body.field = Some(err.field),
             Self::PreconditionFailed { etag, current, .. } => {
                 response.insert_header((header::ETAG, etag.as_str()));
-                json!({ "error": self.to_string(), "current": current })
+                body.current = Some(current.clone());
             }
             Self::Unauthorized(_) => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
-                json!({ "error": self.to_string() })
             }
             Self::TooManyRequests { retry_after, .. } => {
                 response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
-                json!({ "error": self.to_string() })
             }
             Self::MethodNotAllowed { allow, .. } => {
                 response.insert_header((header::ALLOW, *allow));
-                json!({ "error": self.to_string() })
             }
             Self::Overloaded(_) => {
                 response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS));
-                json!({ "error": self.to_string() })
             }
             Self::Unavailable(cause) => {
                 log::warn!("answering 503: {cause}");
                 response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS));
-                json!({ "error": self.to_string() })
             }
             Self::Internal(cause) => {
                 log::error!("answering 500: {cause}");
-                json!({ "error": self.to_string() })
             }
-            _ => json!({ "error": self.to_string() }),
-        };
+            _ => {}
+        }
         response.json(body)
+    }
+}
+
+/// The JSON body of every error answer, whatever its status.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong, in words a person can act on.
+    pub error: String,
+    /// 422: the request field the message is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<&'static str>,
+    /// 412: the todo as it is now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::models::TodoJson<'static>>)]
+    pub current: Option<serde_json::Value>,
+    /// The request's id, as in its `X-Request-Id` answer header and the server's logs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+impl ErrorBody {
+    pub fn new(error: String) -> Self {
+        Self {
+            error,
+            field: None,
+            current: None,
+            request_id: None,
+        }
     }
 }
 
@@ -247,7 +269,7 @@ pub fn json_error_body<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHan
         _ => status.canonical_reason().unwrap_or("error").to_lowercase(),
     };
     let (req, res) = res.into_parts();
-    let mut res = res.set_body(json!({ "error": message }).to_string());
+    let mut res = res.set_body(serde_json::to_string(&ErrorBody::new(message)).unwrap_or_default());
     res.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),

@@ -11,11 +11,12 @@ use crate::schema::{api_tokens, users};
 pub const MAX_TOKEN_NAME_CHARS: usize = 100;
 
 /// A token as listed: never its secret, which is not stored.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = api_tokens)]
 pub struct ApiToken {
     pub id: i32,
     #[serde(skip)]
+    #[schema(ignore)]
     pub user_id: i32,
     pub name: String,
     pub created_at: i64,

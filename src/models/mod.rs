@@ -20,8 +20,8 @@ pub use scope::ListScope;
 pub use session::Session;
 pub use sign_in_failure::{FailureCount, FailureCounts, SignInFailure, SignUpAttempt};
 pub use todo::{
-    ImportError, ImportRecord, MAX_TITLE_CHARS, NewTodo, Todo, TodoChanges, TodoJson,
-    ValidationError, WriteOutcome,
+    ImportError, ImportRecord, MAX_TITLE_CHARS, NewTodo, NewTodoFields, Todo, TodoChanges,
+    TodoFields, TodoJson, ValidationError, WriteOutcome,
 };
 pub use user::{
     AddUserError, MAX_USERNAME_CHARS, NormalizeError, User, UserId, Username, UsernameCollisions,

@@ -11,7 +11,8 @@ use crate::error::AppError;
 use crate::events::Events;
 use crate::events::stream::{LiveStream, Start};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EventsQuery {
     /// Where a page's first connection starts: the change number it was rendered at.
     last_event_id: Option<String>,
@@ -29,6 +30,36 @@ fn last_seen(req: &HttpRequest, query: &EventsQuery) -> Option<i64> {
         .and_then(|id| id.trim().parse().ok())
 }
 
+/// One event of the stream, as an EventSource reads it.
+#[derive(utoipa::ToSchema)]
+#[allow(
+    dead_code,
+    reason = "a description of the stream; `events::stream` writes it"
+)]
+pub struct LiveEvent {
+    /// `reset` (`data`: the whole list, as `GET /todos/` shows it), `upsert` (`data`: a todo)
+    /// or `delete` (`data`: `{"id": ...}`).
+    #[schema(pattern = "^(reset|upsert|delete)$")]
+    event: Option<String>,
+    /// The change number: sent back as `Last-Event-ID` on reconnecting.
+    #[schema(pattern = "^[0-9]+$")]
+    id: Option<String>,
+    /// JSON.
+    data: Option<String>,
+    /// The reconnection delay suggested, in milliseconds (the first event).
+    retry: Option<u64>,
+}
+
+/// `GET /todos/events`: the caller's list as it changes.
+#[utoipa::path(get, path = "/todos/events", tag = "todos",
+    params(EventsQuery, ("Last-Event-ID" = Option<String>, Header,
+        description = "The last event's id, which EventSource sends when it reconnects: the \
+            changes since are replayed, or a `reset` sent.")),
+    responses(
+        (status = 200, description = "Server-Sent Events, each with the change number as its \
+            id.", content_type = "text/event-stream", body = LiveEvent),
+        super::openapi::Refusals,
+    ))]
 pub async fn stream(
     req: HttpRequest,
     pool: web::Data<DbPool>,

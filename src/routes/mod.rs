@@ -6,6 +6,7 @@ pub mod cache;
 mod events;
 mod forms;
 mod index;
+mod openapi;
 mod page;
 pub(crate) mod todos;
 mod tokens;
@@ -32,6 +33,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .configure(forms::configure)
     .service(web::resource("/healthz").route(web::get().to(crate::drain::healthz)))
+    .service(
+        web::resource("/openapi.json")
+            .route(web::get().to(openapi::serve))
+            .default_service(other_method("GET")),
+    )
     .service(web::resource("/readyz").route(web::get().to(crate::drain::readyz)))
     .service(
         web::resource(["/todos", "/todos/"])

@@ -57,6 +57,16 @@ fn refused<T>(outcome: WriteOutcome<T>, id: i32, base: &str) -> Result<T, AppErr
     }
 }
 
+/// `GET /todos/`: the caller's list, by `order` then `id`.
+#[utoipa::path(method(get, head), path = "/todos/", tag = "todos",
+    params(("If-None-Match" = Option<String>, Header,
+        description = "The list's ETag from an earlier answer: 304 while it is unchanged.")),
+    responses(
+        (status = 200, description = "The caller's todos.", body = Vec<crate::models::TodoJson<'static>>,
+            headers(("ETag" = String, description = "The list's version."))),
+        (status = 304, description = "Unchanged since the ETag sent in `If-None-Match`."),
+        super::openapi::Refusals,
+    ))]
 pub async fn list(
     req: HttpRequest,
     pool: web::Data<DbPool>,
@@ -106,6 +116,16 @@ fn todo_answer(status: StatusCode, todo: &Todo, base: &str) -> Result<Answer, Ap
         .json(&todo.to_json(base))
 }
 
+/// `POST /todos/`: a new todo at the end of the list (or at `order`).
+#[utoipa::path(post, path = "/todos/", tag = "todos",
+    params(super::openapi::IdempotencyKey),
+    request_body = crate::models::NewTodoFields,
+    responses(
+        (status = 201, description = "Created.", body = crate::models::TodoJson<'static>,
+            headers(("Location" = String, description = "The new todo's URL."),
+                    ("ETag" = String, description = "Its version."))),
+        super::openapi::Refusals, super::openapi::BodyRefusals, super::openapi::KeyRefusals,
+    ))]
 pub async fn create(
     req: HttpRequest,
     pool: web::Data<DbPool>,
@@ -129,6 +149,14 @@ pub async fn create(
     Ok(answer.into_response())
 }
 
+/// `GET /todos/{id}`: one todo of the caller's list.
+#[utoipa::path(method(get, head), path = "/todos/{id}", tag = "todos",
+    params(("id" = i32, Path, description = "The todo's id.")),
+    responses(
+        (status = 200, description = "The todo.", body = crate::models::TodoJson<'static>,
+            headers(("ETag" = String, description = "Its version, for `If-Match`."))),
+        super::openapi::Refusals,
+    ))]
 pub async fn get(
     req: HttpRequest,
     pool: web::Data<DbPool>,
@@ -153,6 +181,19 @@ fn with_todo(mut response: HttpResponseBuilder, todo: &Todo, req: &HttpRequest) 
 
 /// PUT and PATCH alike: only the known fields present in the body change. With `If-Match`, only
 /// if the todo is still at that version (else 412, and nothing changes).
+/// `PUT` and `PATCH /todos/{id}` alike: only the fields present change.
+#[utoipa::path(method(put, patch), path = "/todos/{id}", tag = "todos",
+    params(("id" = i32, Path, description = "The todo's id."),
+        super::openapi::IfMatch, super::openapi::IdempotencyKey),
+    request_body = crate::models::TodoFields,
+    responses(
+        (status = 200, description = "Changed.", body = crate::models::TodoJson<'static>,
+            headers(("ETag" = String, description = "Its new version."))),
+        (status = 412, description = "`If-Match` names a version the todo no longer has: nothing \
+            changed, and `current` holds the todo as it is.", body = crate::error::ErrorBody,
+            headers(("ETag" = String, description = "Its current version."))),
+        super::openapi::Refusals, super::openapi::BodyRefusals, super::openapi::KeyRefusals,
+    ))]
 pub async fn update(
     req: HttpRequest,
     pool: web::Data<DbPool>,
@@ -179,6 +220,15 @@ pub async fn update(
 }
 
 /// With `If-Match`, only if the todo is still at that version (else 412, and nothing changes).
+#[utoipa::path(delete, path = "/todos/{id}", tag = "todos",
+    params(("id" = i32, Path, description = "The todo's id."),
+        super::openapi::IfMatch, super::openapi::IdempotencyKey),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 412, description = "`If-Match` names a version the todo no longer has: nothing \
+            was deleted.", body = crate::error::ErrorBody),
+        super::openapi::Refusals, super::openapi::KeyRefusals,
+    ))]
 pub async fn delete(
     req: HttpRequest,
     pool: web::Data<DbPool>,
@@ -203,12 +253,20 @@ pub async fn delete(
     Ok(answer.into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeleteAllQuery {
     /// `true` clears completed todos, `false` active ones; absent clears all.
     completed: Option<bool>,
 }
 
+/// `DELETE /todos/`: clears the list, or its completed (`?completed=true`) or active todos.
+#[utoipa::path(delete, path = "/todos/", tag = "todos",
+    params(DeleteAllQuery, super::openapi::IdempotencyKey),
+    responses(
+        (status = 204, description = "Cleared."),
+        super::openapi::Refusals, super::openapi::KeyRefusals,
+    ))]
 pub async fn delete_all(
     req: HttpRequest,
     pool: web::Data<DbPool>,

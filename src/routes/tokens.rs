@@ -3,7 +3,7 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::as_caller;
 use crate::auth::{self, Caller, Identity, SignedIn};
@@ -37,12 +37,16 @@ fn token_name(req: &HttpRequest, body: &[u8]) -> Result<String, AppError> {
         let value: Value = serde_json::from_slice(body).map_err(|err| {
             AppError::BadRequest(format!("the request body is not valid JSON: {err}"))
         })?;
-        let Value::Object(mut object) = value else {
-            return Err(AppError::BadRequest(
-                "the request body must be a JSON object".into(),
-            ));
-        };
-        object.remove("name")
+        match value {
+            // `null`: no fields, as no body at all.
+            Value::Null => None,
+            Value::Object(mut object) => object.remove("name"),
+            _ => {
+                return Err(AppError::BadRequest(
+                    "the request body must be a JSON object".into(),
+                ));
+            }
+        }
     } else {
         return Err(AppError::UnsupportedMediaType);
     };
@@ -69,7 +73,37 @@ fn token_name(req: &HttpRequest, body: &[u8]) -> Result<String, AppError> {
     Ok(name)
 }
 
+/// A new token's name, as JSON or a urlencoded form (or no body at all).
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(
+    dead_code,
+    reason = "a description of the body; the body is read by `token_name`"
+)]
+pub struct NewTokenFields {
+    /// At most 100 characters, no control characters.
+    #[schema(max_length = 100, pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*$")]
+    name: Option<String>,
+}
+
+/// A new token, with its secret: shown this once, never stored.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct NewToken {
+    pub id: i32,
+    pub name: String,
+    /// Send it as `Authorization: Bearer <token>`.
+    pub token: String,
+    /// Seconds since the Unix epoch.
+    pub created_at: i64,
+}
+
 /// `POST /tokens`: 201 with the new token, whose secret is shown this once.
+#[utoipa::path(post, path = "/tokens", tag = "tokens",
+    request_body(content = Option<NewTokenFields>, content_type = "application/json",
+        description = "Optional; a urlencoded form with `name` works too."),
+    responses(
+        (status = 201, description = "The new token, its secret shown this once.", body = NewToken),
+        super::openapi::Refusals, super::openapi::BodyRefusals,
+    ))]
 pub async fn create(
     req: HttpRequest,
     pool: web::Data<DbPool>,
@@ -84,15 +118,21 @@ pub async fn create(
     .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(json!({
-            "id": record.id,
-            "name": record.name,
-            "token": secret,
-            "created_at": record.created_at,
-        })))
+        .json(NewToken {
+            id: record.id,
+            name: record.name,
+            token: secret,
+            created_at: record.created_at,
+        }))
 }
 
 /// `GET /tokens`: the caller's tokens, without their secrets.
+#[utoipa::path(get, path = "/tokens", tag = "tokens",
+    responses(
+        (status = 200, description = "The caller's tokens, never their secrets.",
+            body = Vec<crate::models::ApiToken>),
+        super::openapi::Refusals,
+    ))]
 pub async fn list(pool: web::Data<DbPool>, caller: Caller) -> Result<HttpResponse, AppError> {
     let tokens = as_caller(&pool, caller, move |conn, who| {
         let user = user(who)?;
@@ -103,6 +143,12 @@ pub async fn list(pool: web::Data<DbPool>, caller: Caller) -> Result<HttpRespons
 }
 
 /// `DELETE /tokens/{id}`: 204; a token that is not the caller's is 404, like a missing one.
+#[utoipa::path(delete, path = "/tokens/{id}", tag = "tokens",
+    params(("id" = i32, Path, description = "The token's id.")),
+    responses(
+        (status = 204, description = "Revoked: it works nowhere from now on."),
+        super::openapi::Refusals,
+    ))]
 pub async fn revoke(
     pool: web::Data<DbPool>,
     caller: Caller,

@@ -19,6 +19,7 @@ mod helpers;
 mod idempotency;
 mod index;
 mod migrations;
+mod openapi;
 mod operators;
 mod postgres;
 mod proxies;

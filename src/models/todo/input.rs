@@ -25,6 +25,40 @@ pub struct TodoChanges {
     pub completed: Option<bool>,
 }
 
+/// What `NewTodo::from_json` reads, as the API's description gives it: `title` is required, and
+/// any other key (`id`, `url`, the rest of a Backbone model) is ignored.
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(
+    dead_code,
+    reason = "a description of the body; the body is read by `from_json`"
+)]
+pub struct NewTodoFields {
+    /// Trimmed; then 1 to 1,000 characters, without NUL.
+    #[schema(min_length = 1, max_length = 1000, pattern = "^[^\\x00]*\\S[^\\x00]*$")]
+    title: String,
+    /// Where it goes in the list; without it, after the last todo.
+    #[schema(minimum = -2147483648, maximum = 2147483647)]
+    order: Option<i32>,
+    #[schema(default = false)]
+    completed: Option<bool>,
+}
+
+/// What `TodoChanges::from_json` reads: only the fields present change; any other key is
+/// ignored.
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(
+    dead_code,
+    reason = "a description of the body; the body is read by `from_json`"
+)]
+pub struct TodoFields {
+    /// Trimmed; then 1 to 1,000 characters, without NUL.
+    #[schema(min_length = 1, max_length = 1000, pattern = "^[^\\x00]*\\S[^\\x00]*$")]
+    title: Option<String>,
+    #[schema(minimum = -2147483648, maximum = 2147483647)]
+    order: Option<i32>,
+    completed: Option<bool>,
+}
+
 /// A field of a request body that cannot be accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]

@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::schema::todos;
 
 pub use export::{ImportError, ImportRecord};
-pub use input::{NewTodo, TodoChanges, ValidationError};
+pub use input::{NewTodo, NewTodoFields, TodoChanges, TodoFields, ValidationError};
 pub use queries::{after_explicit_ids, lock_todos_for_append};
 
 /// The longest title accepted, in characters.
@@ -33,13 +33,18 @@ pub struct Todo {
 }
 
 /// The JSON form of a todo, as Backbone and Todo-Backend clients expect it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = Todo)]
 pub struct TodoJson<'a> {
     pub id: i32,
+    /// Trimmed, 1 to 1,000 characters.
     pub title: &'a str,
+    /// Its place in the list: todos are listed by `order`, then `id`.
     pub order: i32,
     pub completed: bool,
+    /// The todo's own absolute URL.
     pub url: String,
+    /// Raised by every write; the todo's `ETag`, for `If-Match`.
     pub version: i32,
 }
 
