@@ -58,7 +58,7 @@ pub struct LiveEvent {
     responses(
         (status = 200, description = "Server-Sent Events, each with the change number as its \
             id.", content_type = "text/event-stream", body = LiveEvent),
-        super::openapi::Refusals,
+        super::described::Refusals,
     ))]
 pub async fn stream(
     req: HttpRequest,

@@ -3,6 +3,7 @@
 
 mod account;
 pub mod cache;
+mod described;
 mod events;
 mod forms;
 mod index;

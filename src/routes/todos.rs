@@ -65,7 +65,7 @@ fn refused<T>(outcome: WriteOutcome<T>, id: i32, base: &str) -> Result<T, AppErr
         (status = 200, description = "The caller's todos.", body = Vec<crate::models::TodoJson<'static>>,
             headers(("ETag" = String, description = "The list's version."))),
         (status = 304, description = "Unchanged since the ETag sent in `If-None-Match`."),
-        super::openapi::Refusals,
+        super::described::Refusals,
     ))]
 pub async fn list(
     req: HttpRequest,
@@ -118,13 +118,13 @@ fn todo_answer(status: StatusCode, todo: &Todo, base: &str) -> Result<Answer, Ap
 
 /// `POST /todos/`: a new todo at the end of the list (or at `order`).
 #[utoipa::path(post, path = "/todos/", tag = "todos",
-    params(super::openapi::IdempotencyKey),
+    params(super::described::IdempotencyKey),
     request_body = crate::models::NewTodoFields,
     responses(
         (status = 201, description = "Created.", body = crate::models::TodoJson<'static>,
             headers(("Location" = String, description = "The new todo's URL."),
                     ("ETag" = String, description = "Its version."))),
-        super::openapi::Refusals, super::openapi::BodyRefusals, super::openapi::KeyRefusals,
+        super::described::Refusals, super::described::BodyRefusals, super::described::KeyRefusals,
     ))]
 pub async fn create(
     req: HttpRequest,
@@ -155,7 +155,7 @@ pub async fn create(
     responses(
         (status = 200, description = "The todo.", body = crate::models::TodoJson<'static>,
             headers(("ETag" = String, description = "Its version, for `If-Match`."))),
-        super::openapi::Refusals,
+        super::described::Refusals,
     ))]
 pub async fn get(
     req: HttpRequest,
@@ -184,7 +184,7 @@ fn with_todo(mut response: HttpResponseBuilder, todo: &Todo, req: &HttpRequest) 
 /// `PUT` and `PATCH /todos/{id}` alike: only the fields present change.
 #[utoipa::path(method(put, patch), path = "/todos/{id}", tag = "todos",
     params(("id" = i32, Path, description = "The todo's id."),
-        super::openapi::IfMatch, super::openapi::IdempotencyKey),
+        super::described::IfMatch, super::described::IdempotencyKey),
     request_body = crate::models::TodoFields,
     responses(
         (status = 200, description = "Changed.", body = crate::models::TodoJson<'static>,
@@ -192,7 +192,7 @@ fn with_todo(mut response: HttpResponseBuilder, todo: &Todo, req: &HttpRequest) 
         (status = 412, description = "`If-Match` names a version the todo no longer has: nothing \
             changed, and `current` holds the todo as it is.", body = crate::error::ErrorBody,
             headers(("ETag" = String, description = "Its current version."))),
-        super::openapi::Refusals, super::openapi::BodyRefusals, super::openapi::KeyRefusals,
+        super::described::Refusals, super::described::BodyRefusals, super::described::KeyRefusals,
     ))]
 pub async fn update(
     req: HttpRequest,
@@ -222,12 +222,12 @@ pub async fn update(
 /// With `If-Match`, only if the todo is still at that version (else 412, and nothing changes).
 #[utoipa::path(delete, path = "/todos/{id}", tag = "todos",
     params(("id" = i32, Path, description = "The todo's id."),
-        super::openapi::IfMatch, super::openapi::IdempotencyKey),
+        super::described::IfMatch, super::described::IdempotencyKey),
     responses(
         (status = 204, description = "Deleted."),
         (status = 412, description = "`If-Match` names a version the todo no longer has: nothing \
             was deleted.", body = crate::error::ErrorBody),
-        super::openapi::Refusals, super::openapi::KeyRefusals,
+        super::described::Refusals, super::described::KeyRefusals,
     ))]
 pub async fn delete(
     req: HttpRequest,
@@ -262,10 +262,10 @@ pub struct DeleteAllQuery {
 
 /// `DELETE /todos/`: clears the list, or its completed (`?completed=true`) or active todos.
 #[utoipa::path(delete, path = "/todos/", tag = "todos",
-    params(DeleteAllQuery, super::openapi::IdempotencyKey),
+    params(DeleteAllQuery, super::described::IdempotencyKey),
     responses(
         (status = 204, description = "Cleared."),
-        super::openapi::Refusals, super::openapi::KeyRefusals,
+        super::described::Refusals, super::described::KeyRefusals,
     ))]
 pub async fn delete_all(
     req: HttpRequest,

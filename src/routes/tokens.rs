@@ -102,7 +102,7 @@ pub struct NewToken {
         description = "Optional; a urlencoded form with `name` works too."),
     responses(
         (status = 201, description = "The new token, its secret shown this once.", body = NewToken),
-        super::openapi::Refusals, super::openapi::BodyRefusals,
+        super::described::Refusals, super::described::BodyRefusals,
     ))]
 pub async fn create(
     req: HttpRequest,
@@ -131,7 +131,7 @@ pub async fn create(
     responses(
         (status = 200, description = "The caller's tokens, never their secrets.",
             body = Vec<crate::models::ApiToken>),
-        super::openapi::Refusals,
+        super::described::Refusals,
     ))]
 pub async fn list(pool: web::Data<DbPool>, caller: Caller) -> Result<HttpResponse, AppError> {
     let tokens = as_caller(&pool, caller, move |conn, who| {
@@ -147,7 +147,7 @@ pub async fn list(pool: web::Data<DbPool>, caller: Caller) -> Result<HttpRespons
     params(("id" = i32, Path, description = "The token's id.")),
     responses(
         (status = 204, description = "Revoked: it works nowhere from now on."),
-        super::openapi::Refusals,
+        super::described::Refusals,
     ))]
 pub async fn revoke(
     pool: web::Data<DbPool>,
