@@ -133,7 +133,7 @@ async fn open_mode_describes_no_credentials_and_no_tokens() {
     assert!(doc["paths"]["/todos/"].is_object());
     // And production's cookie name where cookies are Secure.
     let secure = spawn_app_with(Backend::Sqlite, |settings| {
-        settings.auth.secure_cookies = true
+        settings.auth.secure_cookies = true;
     })
     .await;
     let doc: Value = secure.get_json("/openapi.json").await;
