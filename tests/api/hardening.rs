@@ -236,59 +236,58 @@ async fn many_addresses_against_one_account_are_slowed_not_locked() {
     assert!(left.is_empty(), "{} failures kept", left.len());
 }
 
+/// Four wrong passwords for alice through the proxy, which writes `proxy_value` in its header
+/// `proxy_header`; the client writes another address of its own choosing each time in `own_header`.
+async fn wrong_passwords_through(
+    header: todomvc::config::ProxyHeader,
+    (proxy_header, proxy_value): (&str, &str),
+    (own_header, own_prefix): (&str, &str),
+) -> Vec<u16> {
+    let app = spawn_app_with(Backend::Sqlite, |settings| {
+        behind_a_proxy(settings);
+        settings.server.proxy_header = header;
+        settings.auth.max_failures_per_client = 3;
+        settings.auth.max_failures_per_user = 100;
+    })
+    .await;
+    let mut statuses = Vec::new();
+    for i in 0..4 {
+        let response = app
+            .anonymous
+            .post(app.url("/login"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header(proxy_header, proxy_value)
+            .header(own_header, format!("{own_prefix}10.9.9.{i}"))
+            .body(
+                serde_urlencoded::to_string([("username", "alice"), ("password", "wrong guess")])
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+    }
+    statuses
+}
+
 #[tokio::test]
 async fn a_clients_own_forwarded_header_does_not_change_who_it_is() {
-    let app = spawn_app_with(Backend::Sqlite, |settings| {
-        behind_a_proxy(settings);
-        settings.auth.max_failures_per_client = 3;
-        settings.auth.max_failures_per_user = 100;
-    })
-    .await;
+    use todomvc::config::ProxyHeader;
     // Behind nginx: X-Forwarded-For is the proxy's, Forwarded is whatever the client sent.
-    let mut statuses = Vec::new();
-    for i in 0..4 {
-        let response = app
-            .anonymous
-            .post(app.url("/login"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("x-forwarded-for", "203.0.113.77")
-            .header("forwarded", format!("for=10.9.9.{i}"))
-            .body(
-                serde_urlencoded::to_string([("username", "alice"), ("password", "wrong guess")])
-                    .unwrap(),
-            )
-            .send()
-            .await
-            .unwrap();
-        statuses.push(response.status().as_u16());
-    }
-    assert_eq!(statuses, [401, 401, 401, 429]);
-
-    // A proxy that writes Forwarded: X-Forwarded-For is now the client's and is ignored.
-    let app = spawn_app_with(Backend::Sqlite, |settings| {
-        behind_a_proxy(settings);
-        settings.server.proxy_header = todomvc::config::ProxyHeader::Forwarded;
-        settings.auth.max_failures_per_client = 3;
-        settings.auth.max_failures_per_user = 100;
-    })
+    let statuses = wrong_passwords_through(
+        ProxyHeader::XForwardedFor,
+        ("x-forwarded-for", "203.0.113.77"),
+        ("forwarded", "for="),
+    )
     .await;
-    let mut statuses = Vec::new();
-    for i in 0..4 {
-        let response = app
-            .anonymous
-            .post(app.url("/login"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("forwarded", "for=203.0.113.78")
-            .header("x-forwarded-for", format!("10.9.9.{i}"))
-            .body(
-                serde_urlencoded::to_string([("username", "alice"), ("password", "wrong guess")])
-                    .unwrap(),
-            )
-            .send()
-            .await
-            .unwrap();
-        statuses.push(response.status().as_u16());
-    }
+    assert_eq!(statuses, [401, 401, 401, 429]);
+    // A proxy that writes Forwarded: X-Forwarded-For is now the client's and is ignored.
+    let statuses = wrong_passwords_through(
+        ProxyHeader::Forwarded,
+        ("forwarded", "for=203.0.113.78"),
+        ("x-forwarded-for", ""),
+    )
+    .await;
     assert_eq!(statuses, [401, 401, 401, 429]);
 }
 
