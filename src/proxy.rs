@@ -287,7 +287,11 @@ pub async fn check_host(
         let response = error.error_response();
         return Ok(req.into_response(response).map_into_right_body());
     }
-    let hsts = proxies.hsts.clone().filter(|_| origin.scheme == "https");
+    let hsts = proxies
+        .hsts
+        .as_ref()
+        .filter(|_| origin.scheme == "https")
+        .cloned();
     req.extensions_mut().insert(origin);
     let mut response = next.call(req).await?;
     if let Some(hsts) = hsts {
