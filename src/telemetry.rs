@@ -133,6 +133,9 @@ fn new_request_id() -> String {
 /// Paths whose route pattern a worker keeps; beyond this many it forgets them all (ids make the
 /// paths of `/todos/{id}` many).
 const MAX_KEPT_PATHS: usize = 4096;
+/// Longer paths are matched again each time rather than kept: a client chooses them, and 4,096 of
+/// 64 KiB each would hold a quarter of a gigabyte per worker.
+const MAX_KEPT_PATH_BYTES: usize = 256;
 
 /// One worker's route patterns by path (for each app's routes), and its metric handles by route,
 /// method and status: counting a request neither matches its path against the routes a second
@@ -161,10 +164,12 @@ fn route_metrics(req: &HttpRequest, method: &Method, status: StatusCode) -> (Cou
                     .match_pattern()
                     .unwrap_or_else(|| "unmatched".to_owned())
                     .into();
-                if patterns.len() >= MAX_KEPT_PATHS {
-                    patterns.clear();
+                if req.path().len() <= MAX_KEPT_PATH_BYTES {
+                    if patterns.len() >= MAX_KEPT_PATHS {
+                        patterns.clear();
+                    }
+                    patterns.insert(req.path().to_owned(), route.clone());
                 }
-                patterns.insert(req.path().to_owned(), route.clone());
                 route
             }
         };
