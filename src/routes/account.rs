@@ -319,7 +319,8 @@ async fn submit(
     if let Some(previous) = previous {
         let pool = pool.clone();
         let ended = web::block(move || auth::sign_out(&mut *pool.get()?, &previous)).await;
-        if let Err(err) = ended.map_err(AppError::from).and_then(|ended| Ok(ended?)) {
+        let ended = ended.map_err(AppError::from);
+        if let Err(err) = ended.and_then(|ended| ended.map_err(AppError::from)) {
             return err.error_response();
         }
     }
