@@ -19,14 +19,14 @@ async fn form_from(
     name: &str,
     password: &str,
 ) -> reqwest::Response {
-    app.anonymous
-        .post(app.url(path))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("x-forwarded-for", address)
-        .body(serde_urlencoded::to_string([("username", name), ("password", password)]).unwrap())
-        .send()
-        .await
-        .unwrap()
+    let fields = [("username", name), ("password", password)];
+    app.post_form_with(
+        &app.anonymous,
+        path,
+        &fields,
+        &[("x-forwarded-for", address)],
+    )
+    .await
 }
 
 fn behind_a_proxy(settings: &mut todomvc::config::Settings) {
@@ -252,19 +252,12 @@ async fn wrong_passwords_through(
     .await;
     let mut statuses = Vec::new();
     for i in 0..4 {
+        let own = format!("{own_prefix}10.9.9.{i}");
+        let fields = [("username", "alice"), ("password", "wrong guess")];
+        let headers = [(proxy_header, proxy_value), (own_header, own.as_str())];
         let response = app
-            .anonymous
-            .post(app.url("/login"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header(proxy_header, proxy_value)
-            .header(own_header, format!("{own_prefix}10.9.9.{i}"))
-            .body(
-                serde_urlencoded::to_string([("username", "alice"), ("password", "wrong guess")])
-                    .unwrap(),
-            )
-            .send()
-            .await
-            .unwrap();
+            .post_form_with(&app.anonymous, "/login", &fields, &headers)
+            .await;
         statuses.push(response.status().as_u16());
     }
     statuses

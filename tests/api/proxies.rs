@@ -155,21 +155,11 @@ async fn a_forwarded_host_must_be_allowed_too() {
 async fn wrong_passwords(app: &TestApp, clients: &[&str]) -> Vec<u16> {
     let mut statuses = Vec::new();
     for client in clients {
+        let fields = [("username", "alice"), ("password", "not the password")];
+        let headers = [("x-forwarded-for", *client)];
         let response = app
-            .anonymous
-            .post(app.url("/login"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("x-forwarded-for", *client)
-            .body(
-                serde_urlencoded::to_string([
-                    ("username", "alice"),
-                    ("password", "not the password"),
-                ])
-                .unwrap(),
-            )
-            .send()
-            .await
-            .unwrap();
+            .post_form_with(&app.anonymous, "/login", &fields, &headers)
+            .await;
         statuses.push(response.status().as_u16());
     }
     statuses

@@ -151,14 +151,26 @@ impl TestApp {
         path: &str,
         fields: &[(&str, &str)],
     ) -> reqwest::Response {
-        client
+        self.post_form_with(client, path, fields, &[]).await
+    }
+
+    /// Like `post_form`, with more headers (what a proxy in front would add, say).
+    pub async fn post_form_with(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        fields: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut request = client
             .post(self.url(path))
             .header("content-type", "application/x-www-form-urlencoded")
             .header("origin", &self.address)
-            .body(serde_urlencoded::to_string(fields).expect("form"))
-            .send()
-            .await
-            .expect("request")
+            .body(serde_urlencoded::to_string(fields).expect("form"));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.expect("request")
     }
 
     /// The test user `alice`, signed up through the form; signed in instead where she exists (a
