@@ -70,16 +70,14 @@ pub async fn sign_in(
 ) -> Result<NewSession, AuthError> {
     let name = parse(username, &password)?;
     let key = name.key();
-    let wait = blocking({
+    // The throttle's answer and the user, on one connection, before any waiting.
+    let (wait, user) = blocking({
         let (pool, auth, key, client) = (pool.clone(), auth.clone(), key.clone(), client.clone());
         move || {
-            throttle::check_sign_in(
-                &mut *pool.get()?,
-                &auth.settings,
-                &key,
-                &client,
-                super::now(),
-            )
+            let mut conn = pool.get()?;
+            let wait =
+                throttle::check_sign_in(&mut conn, &auth.settings, &key, &client, super::now())?;
+            Ok((wait, User::find_by_name(&mut conn, name.as_str())?))
         }
     })
     .await?;
@@ -89,10 +87,11 @@ pub async fn sign_in(
     let turn = auth.hashing_turn().await?;
     let auth_ = auth.clone();
     let session = blocking(move || {
-        let _turn = turn;
+        let verified = {
+            let _turn = turn;
+            password::verify(&password, user.as_ref().map(|u| u.password_hash.as_str()))
+        };
         let now = super::now();
-        let user = User::find_by_name(&mut *pool.get()?, name.as_str())?;
-        let verified = password::verify(&password, user.as_ref().map(|u| u.password_hash.as_str()));
         let mut conn = pool.get()?;
         match user {
             Some(user) if verified => {

@@ -22,7 +22,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use super::AuthError;
+use super::{AuthError, secs};
 use crate::config::AuthSettings;
 use crate::db::{self, DbConnection};
 use crate::models::{FailureCount, SignInFailure, SignUpAttempt};
@@ -50,10 +50,6 @@ impl ClientKey {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-}
-
-fn secs(value: u64) -> i64 {
-    i64::try_from(value).unwrap_or(i64::MAX)
 }
 
 /// Refuses a sign-in while the name's limit for this client, or the client's own, is reached;
