@@ -154,7 +154,7 @@ fn serve(settings: &Settings) -> Result<(), Box<dyn Error>> {
     actix_web::rt::System::new().block_on(async {
         let running = startup::build(settings, listener)?;
         running.stop_on_signal(copy, settings.server.drain());
-        let database = db::DatabaseUrl::parse(settings.database.url())?;
+        let database = &settings.database.url;
         log::info!(
             "serving http://{address} (environment {}, {} database {})",
             settings.environment,

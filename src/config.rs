@@ -12,6 +12,12 @@ use actix_web::http::header::HeaderName;
 use config::{Config, File, FileFormat};
 use serde::Deserialize;
 
+mod database_url;
+mod networks;
+
+pub use database_url::{DatabaseUrl, UnsupportedUrl};
+pub use networks::ProxyNetwork;
+
 /// The deployment environments; each has its own `config/<name>.toml`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Environment {
@@ -107,7 +113,7 @@ pub struct ServerSettings {
     /// Open connections each worker serves at once; more wait until one closes.
     pub max_connections_per_worker: usize,
     /// Peers (addresses or CIDR ranges) whose forwarded headers are believed.
-    pub trusted_proxies: Vec<String>,
+    pub trusted_proxies: Vec<ProxyNetwork>,
     /// The one header the trusted proxies write; the other kind is ignored.
     pub proxy_header: ProxyHeader,
     /// A request's body must have arrived within this long after its head, else 408.
@@ -148,11 +154,11 @@ pub enum ProxyHeader {
     Forwarded,
 }
 
+/// `[database]`: the URL is parsed once, as the settings load (see [`DatabaseUrl`]).
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "RawDatabaseSettings")]
 pub struct DatabaseSettings {
-    /// A SQLite file path (or `sqlite://path`). No committed default for production.
-    pub url: Option<String>,
+    pub url: DatabaseUrl,
     pub pool_size: u32,
     /// How long a request waits for a pooled connection before it gets 503.
     pub connection_timeout_ms: u64,
@@ -162,14 +168,56 @@ pub struct DatabaseSettings {
     pub run_migrations: bool,
 }
 
+/// `[database]` as written, before its URL is parsed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDatabaseSettings {
+    /// A SQLite file path (or `sqlite://path`). No committed default for production.
+    url: Option<String>,
+    pool_size: u32,
+    connection_timeout_ms: u64,
+    busy_timeout_ms: u64,
+    run_migrations: bool,
+}
+
+impl TryFrom<RawDatabaseSettings> for DatabaseSettings {
+    type Error = SettingsError;
+
+    fn try_from(raw: RawDatabaseSettings) -> Result<Self, SettingsError> {
+        let url = match raw.url.as_deref().map(str::trim) {
+            None | Some("") => {
+                return Err(invalid(
+                    "database.url",
+                    "not set; set DATABASE_URL (for example DATABASE_URL=todos.db)",
+                ));
+            }
+            Some(":memory:") => {
+                return Err(invalid(
+                    "database.url",
+                    "':memory:' would give every pooled connection its own empty database; use a file",
+                ));
+            }
+            Some(url) => DatabaseUrl::parse(url)
+                .map_err(|err| invalid("database.url", err.to_string()))?,
+        };
+        Ok(Self {
+            url,
+            pool_size: raw.pool_size,
+            connection_timeout_ms: raw.connection_timeout_ms,
+            busy_timeout_ms: raw.busy_timeout_ms,
+            run_migrations: raw.run_migrations,
+        })
+    }
+}
+
 impl DatabaseSettings {
     pub fn connection_timeout(&self) -> Duration {
         Duration::from_millis(self.connection_timeout_ms)
     }
 
-    /// The configured URL; only `None` before [`Settings::validate`] has run.
+    /// The configured URL as the driver is given it.
     pub fn url(&self) -> &str {
-        self.url.as_deref().unwrap_or_default()
+        self.url.as_str()
     }
 }
 
@@ -342,21 +390,6 @@ impl Settings {
 
     /// Checks what the types alone cannot, so that a bad value stops start-up naming its key.
     pub fn validate(&self) -> Result<(), SettingsError> {
-        match self.database.url.as_deref().map(str::trim) {
-            None | Some("") => {
-                return Err(invalid(
-                    "database.url",
-                    "not set; set DATABASE_URL (for example DATABASE_URL=todos.db)",
-                ));
-            }
-            Some(":memory:") => {
-                return Err(invalid(
-                    "database.url",
-                    "':memory:' would give every pooled connection its own empty database; use a file",
-                ));
-            }
-            Some(_) => {}
-        }
         if self.server.client_body_timeout_ms == 0 {
             return Err(invalid(
                 "server.client_body_timeout_ms",

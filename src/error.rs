@@ -8,7 +8,6 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpResponse, ResponseError};
 
-use crate::auth::AuthError;
 use crate::db::DbError;
 use crate::models::ValidationError;
 
@@ -66,7 +65,7 @@ pub enum AppError {
 }
 
 /// What lies under a 500 or a 503: another error, or a description where there is none.
-pub type Cause = Box<dyn std::error::Error + Send + Sync>;
+pub use crate::db::Cause;
 
 impl AppError {
     /// A 500 for `cause` (an error, or a description of what failed).
@@ -191,35 +190,6 @@ impl From<DbError> for AppError {
             DbError::Pool(err) => err.into(),
             other => Self::Internal(Box::new(other)),
         }
-    }
-}
-
-impl From<AuthError> for AppError {
-    fn from(err: AuthError) -> Self {
-        match err {
-            AuthError::Unauthenticated(_) | AuthError::WrongCredentials => {
-                Self::Unauthorized(err.to_string())
-            }
-            AuthError::CrossOrigin | AuthError::SignupsClosed => Self::Forbidden(err.to_string()),
-            AuthError::UsernameTaken(_) => Self::Conflict(err.to_string()),
-            AuthError::Throttled { retry_after } | AuthError::SignUpsThrottled { retry_after } => {
-                Self::TooManyRequests {
-                    message: err.to_string(),
-                    retry_after,
-                }
-            }
-            AuthError::Invalid { field, message } => {
-                Self::Validation(ValidationError { field, message })
-            }
-            AuthError::Internal(message) => Self::internal(message),
-            AuthError::Database(err) => err.into(),
-        }
-    }
-}
-
-impl From<crate::events::EventsError> for AppError {
-    fn from(err: crate::events::EventsError) -> Self {
-        Self::Overloaded(err.to_string())
     }
 }
 

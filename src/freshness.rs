@@ -6,7 +6,7 @@
 //! `todomvc import`, a second server) has committed. While it is unchanged, the counts of changes
 //! (`Generations`) read earlier on that connection are the database's. That question costs a
 //! look at SQLite's shared memory (two file locks) instead of a thread hop, a pool checkout and a
-//! query. It is asked again whenever this process has committed a write since (`db::commit_count`),
+//! query. It is asked again whenever this process has committed a write since (`db::Commits`),
 //! and otherwise at most every [`RECHECK_AFTER`]: this process's own writes are never served
 //! stale, another process's for at most that long.
 //!
@@ -14,6 +14,7 @@
 //! as before.
 
 use std::cell::RefCell;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
@@ -21,7 +22,7 @@ use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use diesel::sqlite::SqliteConnection;
 
-use crate::db::{DatabaseUrl, DbConnection};
+use crate::db::{Commits, DatabaseUrl, DbConnection};
 use crate::models::Generations;
 
 /// How long the answer of one check stands, unless this process writes: the longest that a
@@ -33,6 +34,8 @@ pub const RECHECK_AFTER: Duration = Duration::from_millis(1);
 pub struct Freshness {
     /// What SQLite opens; `None` on PostgreSQL.
     sqlite: Option<String>,
+    /// This process's commits: one since the last check makes the next check ask again.
+    commits: Arc<Commits>,
 }
 
 /// One worker thread's connection, and what it read at which `data_version`.
@@ -63,12 +66,13 @@ struct DataVersion {
 }
 
 impl Freshness {
-    pub fn new(url: &DatabaseUrl) -> Self {
+    pub fn new(url: &DatabaseUrl, commits: Arc<Commits>) -> Self {
         Self {
             sqlite: match url {
                 DatabaseUrl::Sqlite(path) => Some(path.clone()),
                 DatabaseUrl::Postgres(_) => None,
             },
+            commits,
         }
     }
 
@@ -83,7 +87,7 @@ impl Freshness {
                     .inspect_err(|err| log::debug!("freshness: cannot open {url}: {err}"))
                     .ok();
             }
-            let result = watch.as_mut()?.check();
+            let result = watch.as_mut()?.check(self.commits.count());
             match result {
                 Ok(generations) => Some(generations),
                 Err(err) => {
@@ -113,9 +117,8 @@ impl Watch {
 
     /// The version first, then the counts: a commit between the two leaves counts newer than the
     /// version, which only makes the next check read them again.
-    fn check(&mut self) -> QueryResult<Generations> {
+    fn check(&mut self, commit_count: u64) -> QueryResult<Generations> {
         let now = Instant::now();
-        let commit_count = crate::db::commit_count();
         if let Some(seen) = self.seen
             && seen.commit_count == commit_count
             && now.duration_since(seen.at) < RECHECK_AFTER

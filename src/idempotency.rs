@@ -110,6 +110,9 @@ impl Answer {
     }
 }
 
+/// A request's `Idempotency-Key`, with the fingerprint of the request it came with.
+pub type Key = (String, String);
+
 /// Keys of this instance's requests being processed now, by list: a repeat that arrives meanwhile
 /// gets 409. (Across instances, the unique key in the database decides: the second to commit is
 /// rolled back and answers what the first kept.)

@@ -12,9 +12,8 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpRequest, ResponseError, web};
-use ipnet::IpNet;
 
-use crate::config::{ProxyHeader, ServerSettings};
+use crate::config::{ProxyHeader, ProxyNetwork, ServerSettings};
 use crate::error::AppError;
 
 /// Where a request is addressed and who sent it, as far as this server can trust.
@@ -32,7 +31,7 @@ pub struct Origin {
 /// The operator's proxies and hosts, from `server.trusted_proxies` and `server.allowed_hosts`.
 #[derive(Debug, Clone)]
 pub struct Proxies {
-    trusted: Vec<IpNet>,
+    trusted: Vec<ProxyNetwork>,
     allowed_hosts: Vec<String>,
     /// The header the trusted proxies write; the other kind is never read.
     header: ProxyHeader,
@@ -62,19 +61,7 @@ pub struct ProxySettingError {
 
 impl Proxies {
     pub fn from_settings(settings: &ServerSettings) -> Result<Self, ProxySettingError> {
-        let trusted = settings
-            .trusted_proxies
-            .iter()
-            .map(|entry| {
-                IpNet::from_str(entry)
-                    .or_else(|_| IpAddr::from_str(entry).map(IpNet::from))
-                    .map_err(|_| ProxySettingError {
-                        setting: "trusted_proxies",
-                        value: entry.clone(),
-                        expected: "an IP address or a CIDR range such as 10.0.0.0/8",
-                    })
-            })
-            .collect::<Result<_, _>>()?;
+        let trusted = settings.trusted_proxies.clone();
         let allowed_hosts = settings
             .allowed_hosts
             .iter()
@@ -321,7 +308,7 @@ mod tests {
 
     fn proxies(trusted: &[&str], hosts: &[&str]) -> Proxies {
         let settings = ServerSettings {
-            trusted_proxies: trusted.iter().map(|s| (*s).to_owned()).collect(),
+            trusted_proxies: trusted.iter().map(|s| s.parse().expect("a network")).collect(),
             allowed_hosts: hosts.iter().map(|s| (*s).to_owned()).collect(),
             ..base_settings()
         };
@@ -452,12 +439,8 @@ mod tests {
 
     #[test]
     fn bad_settings_are_named() {
-        let err = Proxies::from_settings(&ServerSettings {
-            trusted_proxies: vec!["10.0.0.0/33".into()],
-            ..base_settings()
-        })
-        .unwrap_err();
-        assert!(err.to_string().contains("trusted_proxies"), "{err}");
+        let err = "10.0.0.0/33".parse::<ProxyNetwork>().unwrap_err();
+        assert!(err.contains("trusted_proxies"), "{err}");
         let err = Proxies::from_settings(&ServerSettings {
             allowed_hosts: vec!["todo.example/path".into()],
             ..base_settings()

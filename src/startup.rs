@@ -14,7 +14,7 @@ use actix_web::{App, HttpRequest, HttpServer, Scope, web};
 
 use crate::auth::{Auth, csrf};
 use crate::config::{CorsSettings, Settings};
-use crate::db::{self, DatabaseUrl, DbError, DbPool};
+use crate::db::{self, DbError, DbPool};
 use crate::error::{AppError, json_error_body};
 use crate::events::Events;
 use crate::routes;
@@ -78,23 +78,27 @@ pub fn run(
     settings: &Settings,
 ) -> Result<Running, StartupError> {
     settings.validate_for_serving()?;
-    let url = DatabaseUrl::parse(settings.database.url())?;
     let proxies = crate::proxy::Proxies::from_settings(&settings.server)?;
     let proxies = web::Data::new(proxies);
     let lifecycle = web::Data::new(crate::drain::Lifecycle::default());
+    let commits = Arc::new(db::Commits::default());
     let events = Events::start(
         pool.clone(),
         settings.events.clone(),
-        &url,
-        url.connection_string(&settings.database),
+        &settings.database,
+        commits.subscribe(),
     );
+    let writer = crate::writer::Writer::start(&settings.database, pool.clone(), commits.clone())?;
     crate::idempotency::trim_in_background(pool.clone(), settings.idempotency.keep_hours);
     let pool_data = web::Data::new(pool);
     let shared = Shared {
         pool: pool_data.clone(),
         list_cache: web::Data::new(ListCache::default()),
-        freshness: web::Data::new(crate::freshness::Freshness::new(&url)),
-        writer: web::Data::new(crate::writer::Writer::start(&settings.database)?),
+        freshness: web::Data::new(crate::freshness::Freshness::new(
+            &settings.database.url,
+            commits,
+        )),
+        writer: web::Data::new(writer),
         auth: web::Data::new(Auth::new(settings.auth.clone())),
         in_flight: web::Data::new(crate::idempotency::InFlightKeys::default()),
         events: web::Data::from(events.clone()),
@@ -213,7 +217,7 @@ impl Shared {
             .service(static_files(&self.static_dir));
         if self.metrics_here {
             cfg.service(
-                web::resource("/metrics").route(web::get().to(crate::telemetry::serve_metrics)),
+                web::resource("/metrics").route(web::get().to(routes::scrape::serve)),
             );
         }
     }
@@ -228,7 +232,7 @@ pub fn metrics_server(address: &str, running: &Running) -> Result<Server, Startu
         App::new()
             .app_data(pool.clone())
             .app_data(events.clone())
-            .route("/metrics", web::get().to(crate::telemetry::serve_metrics))
+            .route("/metrics", web::get().to(routes::scrape::serve))
     })
     .workers(1)
     .disable_signals()

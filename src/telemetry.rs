@@ -13,12 +13,10 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use actix_web::{HttpMessage, HttpRequest, web};
 use metrics::{Counter, Histogram};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
-use crate::db::DbPool;
-use crate::events::Events;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 const MAX_REQUEST_ID_CHARS: usize = 128;
@@ -39,34 +37,6 @@ pub fn metrics() -> &'static PrometheusHandle {
         let _ = metrics::set_global_recorder(recorder);
         handle
     })
-}
-
-/// `GET /metrics`: Prometheus' text format. The pool and live-stream gauges are read now.
-pub async fn serve_metrics(pool: web::Data<DbPool>, events: web::Data<Events>) -> HttpResponse {
-    let state = pool.state();
-    metrics::gauge!("db_pool_connections", "state" => "idle")
-        .set(f64::from(state.idle_connections));
-    metrics::gauge!("db_pool_connections", "state" => "in_use").set(f64::from(
-        state.connections.saturating_sub(state.idle_connections),
-    ));
-    metrics::gauge!("live_streams_open").set(events.open_streams() as f64);
-    HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(metrics().render())
-}
-
-/// Waits for a pooled connection and timeouts, from r2d2's events.
-#[derive(Debug, Default)]
-pub struct PoolEvents;
-
-impl diesel::r2d2::HandleEvent for PoolEvents {
-    fn handle_checkout(&self, event: diesel::r2d2::event::CheckoutEvent) {
-        metrics::histogram!("db_pool_wait_seconds").record(event.duration().as_secs_f64());
-    }
-
-    fn handle_timeout(&self, _: diesel::r2d2::event::TimeoutEvent) {
-        metrics::counter!("db_pool_timeouts_total").increment(1);
-    }
 }
 
 tokio::task_local! {

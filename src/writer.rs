@@ -5,25 +5,30 @@
 //! thread waits on another's lock. Each request still gets its answer only after the commit that
 //! holds its write.
 //!
-//! On PostgreSQL, where writers run side by side, writes go the ordinary way (`Writer::groups` is
-//! false).
+//! On PostgreSQL, where writers run side by side, each write runs on a pooled connection of the
+//! blocking pool. On both, every commit is recorded in [`Commits`], which live updates and the
+//! kept renderings watch.
+//!
+//! This is the one writer of the process on SQLite: nothing else serialises writes.
 
 use std::panic::AssertUnwindSafe;
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 
 use tokio::sync::oneshot;
 
 use crate::config::DatabaseSettings;
-use crate::db::{self, DatabaseUrl, DbConnection, DbError};
+use crate::db::{self, Commits, DbConnection, DbError, DbPool};
 use crate::error::AppError;
 
 /// Writes one transaction takes at most.
 const MAX_GROUP: usize = 64;
 
-/// The queue to the writing thread, if there is one.
-#[derive(Debug)]
+/// Where writes go: the queue to the writing thread (SQLite), or the pool (PostgreSQL).
+#[derive(Debug, Clone)]
 pub struct Writer {
     queue: Option<mpsc::Sender<Box<dyn Job>>>,
+    pool: DbPool,
+    commits: Arc<Commits>,
 }
 
 /// One queued write, type-erased for the queue.
@@ -83,40 +88,59 @@ fn not_committed(err: &diesel::result::Error) -> AppError {
 }
 
 impl Writer {
-    /// On SQLite, opens the writing connection and starts its thread; on PostgreSQL, nothing.
-    pub fn start(settings: &DatabaseSettings) -> Result<Writer, DbError> {
-        if !matches!(DatabaseUrl::parse(settings.url())?, DatabaseUrl::Sqlite(_)) {
-            return Ok(Writer { queue: None });
+    /// On SQLite, opens the writing connection and starts its thread; on PostgreSQL, writes will
+    /// use `pool`. Commits are recorded in `commits`.
+    pub fn start(
+        settings: &DatabaseSettings,
+        pool: DbPool,
+        commits: Arc<Commits>,
+    ) -> Result<Writer, DbError> {
+        if !settings.url.is_sqlite() {
+            return Ok(Writer {
+                queue: None,
+                pool,
+                commits,
+            });
         }
         let conn = db::open(settings)?;
         let (queue, jobs) = mpsc::channel();
         let kept = settings.clone();
+        let recorded = commits.clone();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || write_groups(conn, &jobs, &kept))
+            .spawn(move || write_groups(conn, &jobs, &kept, &recorded))
             .map_err(|err| DbError::Connect {
-                url: settings.url().to_owned(),
+                url: settings.url.redacted(),
                 cause: Box::new(err),
             })?;
-        Ok(Writer { queue: Some(queue) })
+        Ok(Writer {
+            queue: Some(queue),
+            pool,
+            commits,
+        })
     }
 
-    /// Whether writes go through the writing thread.
+    /// Whether writes go through the writing thread (SQLite).
     pub fn groups(&self) -> bool {
         self.queue.is_some()
     }
 
-    /// Runs `work` in a write transaction on the writing thread, together with the writes queued
-    /// with it, and returns its result once that transaction has committed.
+    /// What this process has committed.
+    pub fn commits(&self) -> &Arc<Commits> {
+        &self.commits
+    }
+
+    /// Runs `work` and returns its result once what it wrote is committed: on SQLite in a write
+    /// transaction on the writing thread, together with the writes queued with it; on PostgreSQL
+    /// on a pooled connection of the blocking pool.
     pub async fn write<T, F>(&self, work: F) -> Result<T, AppError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
-        let queue = self
-            .queue
-            .as_ref()
-            .ok_or_else(|| AppError::internal("no writing thread on this engine"))?;
+        let Some(queue) = self.queue.as_ref() else {
+            return self.write_on_pool(work).await;
+        };
         let (reply, answer) = oneshot::channel();
         let job = Pending {
             work: Some(work),
@@ -131,6 +155,25 @@ impl Writer {
             .await
             .map_err(|_| AppError::internal("the writing thread dropped a write"))?
     }
+
+    /// PostgreSQL's way: `work` on a pooled connection, off the async executor.
+    async fn write_on_pool<T, F>(&self, work: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let request = crate::telemetry::current_request();
+        let result = tokio::task::spawn_blocking(move || {
+            crate::telemetry::with_request(request, || work(&mut *pool.get()?))
+        })
+        .await
+        .map_err(|err| AppError::internal(format!("a write stopped: {err}")))?;
+        if result.is_ok() {
+            self.commits.record();
+        }
+        result
+    }
 }
 
 /// The writing thread: waits for a write, takes whatever else is queued (up to `MAX_GROUP`), runs
@@ -139,6 +182,7 @@ fn write_groups(
     mut conn: DbConnection,
     jobs: &mpsc::Receiver<Box<dyn Job>>,
     settings: &DatabaseSettings,
+    commits: &Commits,
 ) {
     while let Ok(first) = jobs.recv() {
         // A connection left inside a transaction (a failed rollback) would refuse every later
@@ -166,8 +210,9 @@ fn write_groups(
             }
             Ok::<_, diesel::result::Error>(())
         });
-        if let Err(err) = &committed {
-            log::warn!("a group of {} writes was not committed: {err}", group.len());
+        match &committed {
+            Ok(()) => commits.record(),
+            Err(err) => log::warn!("a group of {} writes was not committed: {err}", group.len()),
         }
         for job in group {
             job.answer(committed.as_ref().map(|_| ()));
@@ -203,13 +248,15 @@ mod tests {
     async fn a_write_that_panics_is_undone_alone() {
         let dir = tempfile::tempdir().unwrap();
         let settings = DatabaseSettings {
-            url: Some(dir.path().join("writer.db").display().to_string()),
+            url: crate::config::DatabaseUrl::parse(&dir.path().join("writer.db").display().to_string())
+                .unwrap(),
             pool_size: 1,
             connection_timeout_ms: 1000,
             busy_timeout_ms: 1000,
             run_migrations: false,
         };
-        let writer = Writer::start(&settings).unwrap();
+        let pool = db::connect(&settings).unwrap();
+        let writer = Writer::start(&settings, pool, std::sync::Arc::default()).unwrap();
         assert!(writer.groups());
         writer
             .write(|conn| {

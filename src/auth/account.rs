@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use super::throttle::{self, ClientKey};
 use super::{Auth, AuthError, password, token};
-use crate::db::{DbConnection, DbPool};
+use crate::db::DbConnection;
+use crate::writer::Writer;
 use crate::models::{AddUserError, ApiToken, Session, User, UserId, Username};
 
 /// A new session: the token for the cookie (the database keeps only its hash).
@@ -62,7 +63,7 @@ async fn blocking<T: Send + 'static>(
 /// (see `throttle`); an account under attack waits here, holding no thread, connection or hashing
 /// turn. No connection is held while the password is hashed.
 pub async fn sign_in(
-    pool: DbPool,
+    writer: &Writer,
     auth: Arc<Auth>,
     username: &str,
     password: String,
@@ -70,14 +71,12 @@ pub async fn sign_in(
 ) -> Result<NewSession, AuthError> {
     let name = parse(username, &password)?;
     let key = name.key();
-    // The throttle's answer and the user, on one connection, before any waiting.
-    let (wait, user) = blocking({
-        let (pool, auth, key, client) = (pool.clone(), auth.clone(), key.clone(), client.clone());
-        move || {
-            let mut conn = pool.get()?;
-            let wait =
-                throttle::check_sign_in(&mut conn, &auth.settings, &key, &client, super::now())?;
-            Ok((wait, User::find_by_name(&mut conn, name.as_str())?))
+    // The throttle's answer and the user, in one write, before any waiting.
+    let (wait, user) = write(writer, {
+        let (auth, key, client) = (auth.clone(), key.clone(), client.clone());
+        move |conn| {
+            let wait = throttle::check_sign_in(conn, &auth.settings, &key, &client, super::now())?;
+            Ok((wait, User::find_by_name(conn, name.as_str())?))
         }
     })
     .await?;
@@ -85,33 +84,46 @@ pub async fn sign_in(
         tokio::time::sleep(wait).await;
     }
     let turn = auth.hashing_turn().await?;
-    let auth_ = auth.clone();
-    let session = blocking(move || {
-        let verified = {
-            let _turn = turn;
-            password::verify(&password, user.as_ref().map(|u| u.password_hash.as_str()))
-        };
+    let hash = user.as_ref().map(|u| u.password_hash.clone());
+    let verified = blocking(move || {
+        let _turn = turn;
+        Ok(password::verify(&password, hash.as_deref()))
+    })
+    .await?;
+    write(writer, move |conn| {
         let now = super::now();
-        let mut conn = pool.get()?;
         match user {
             Some(user) if verified => {
-                throttle::signed_in(&mut conn, &key)?;
-                start_session(&mut conn, &auth_, &user, now)
+                throttle::signed_in(conn, &key)?;
+                start_session(conn, &auth, &user, now)
             }
             _ => {
-                throttle::sign_in_failed(&mut conn, &auth_.settings, &key, &client, now)?;
+                throttle::sign_in_failed(conn, &auth.settings, &key, &client, now)?;
                 Err(AuthError::WrongCredentials)
             }
         }
-    });
-    session.await
+    })
+    .await
+}
+
+/// Runs `work` through the writer (see `writer`): its writes are committed, whatever it answers,
+/// before the answer is given. A failure of the writer itself keeps its own status.
+async fn write<T, F>(writer: &Writer, work: F) -> Result<T, AuthError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, AuthError> + Send + 'static,
+    T: Send + 'static,
+{
+    writer
+        .write(move |conn| Ok(work(conn)))
+        .await
+        .map_err(|err| AuthError::Write(Box::new(err)))?
 }
 
 /// Adds a user and signs them in. A sign-up from a client that has used its allowance is refused
 /// before anything else; one for a name that is taken counts against it too. Its password is
 /// hashed on the sign-ups' share of the hashing turns.
 pub async fn sign_up(
-    pool: DbPool,
+    writer: &Writer,
     auth: Arc<Auth>,
     username: &str,
     password: String,
@@ -121,35 +133,33 @@ pub async fn sign_up(
         return Err(AuthError::SignupsClosed);
     }
     let name = parse(username, &password)?;
-    let checked = blocking({
-        let (pool, auth, name) = (pool.clone(), auth.clone(), name.clone());
-        move || {
-            let mut conn = pool.get()?;
-            throttle::admit_sign_up(&mut conn, &auth.settings, &client, super::now())?;
-            match User::find_by_name(&mut conn, name.as_str())? {
+    write(writer, {
+        let (auth, name) = (auth.clone(), name.clone());
+        move |conn| {
+            throttle::admit_sign_up(conn, &auth.settings, &client, super::now())?;
+            match User::find_by_name(conn, name.as_str())? {
                 Some(_) => Err(AuthError::UsernameTaken(name.as_str().to_owned())),
                 None => Ok(()),
             }
         }
-    });
-    checked.await?;
+    })
+    .await?;
     let turn = auth.sign_up_turn().await?;
-    let auth_ = auth.clone();
-    let session = blocking(move || {
-        let hash = {
-            let _turn = turn;
-            password::hash(&password)
-                .map_err(|err| AuthError::Internal(format!("cannot make a secret: {err}")))?
-        };
-        let mut conn = pool.get()?;
+    let hash = blocking(move || {
+        let _turn = turn;
+        password::hash(&password)
+            .map_err(|err| AuthError::Internal(format!("cannot make a secret: {err}")))
+    })
+    .await?;
+    write(writer, move |conn| {
         let now = super::now();
-        let user = User::add(&mut conn, &name, &hash, now).map_err(|err| match err {
+        let user = User::add(conn, &name, &hash, now).map_err(|err| match err {
             AddUserError::Taken(name) => AuthError::UsernameTaken(name),
             AddUserError::Database(err) => err.into(),
         })?;
-        start_session(&mut conn, &auth_, &user, now)
-    });
-    session.await
+        start_session(conn, &auth, &user, now)
+    })
+    .await
 }
 
 /// Ends the session whose token the cookie holds, if it is still there.

@@ -74,6 +74,9 @@ pub enum AuthError {
     /// 503 or 500, as the database error says.
     #[error(transparent)]
     Database(#[from] DbError),
+    /// The writer could not take or commit the write: its own status (503 or 500).
+    #[error(transparent)]
+    Write(Box<AppError>),
 }
 
 impl From<diesel::result::Error> for AuthError {
@@ -85,6 +88,31 @@ impl From<diesel::result::Error> for AuthError {
 impl From<diesel::r2d2::PoolError> for AuthError {
     fn from(err: diesel::r2d2::PoolError) -> Self {
         Self::Database(DbError::Pool(err))
+    }
+}
+
+/// Each variant's status, as its documentation says.
+impl From<AuthError> for AppError {
+    fn from(err: AuthError) -> Self {
+        match err {
+            AuthError::Unauthenticated(_) | AuthError::WrongCredentials => {
+                AppError::Unauthorized(err.to_string())
+            }
+            AuthError::CrossOrigin | AuthError::SignupsClosed => AppError::Forbidden(err.to_string()),
+            AuthError::UsernameTaken(_) => AppError::Conflict(err.to_string()),
+            AuthError::Throttled { retry_after } | AuthError::SignUpsThrottled { retry_after } => {
+                AppError::TooManyRequests {
+                    message: err.to_string(),
+                    retry_after,
+                }
+            }
+            AuthError::Invalid { field, message } => {
+                AppError::Validation(crate::models::ValidationError { field, message })
+            }
+            AuthError::Internal(message) => AppError::internal(message),
+            AuthError::Database(err) => err.into(),
+            AuthError::Write(err) => *err,
+        }
     }
 }
 

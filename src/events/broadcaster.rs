@@ -5,10 +5,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, watch};
 
 use super::{Events, Wake};
-use crate::db::{self, DbPool};
+use crate::db::{DbConnection, DbPool};
 use crate::models::{Change, Generations, ListScope};
 
 /// New changes of one list, oldest first.
@@ -26,8 +26,12 @@ pub struct Channel {
 
 /// Runs until the runtime stops: waits for a wake-up (a commit of this process, a notification,
 /// the periodic check for other processes' writes), then reads and hands out what is new.
-pub async fn run(events: Arc<Events>, pool: DbPool, mut woken: mpsc::UnboundedReceiver<Wake>) {
-    let mut commits = db::commits();
+pub async fn run(
+    events: Arc<Events>,
+    pool: DbPool,
+    mut commits: watch::Receiver<u64>,
+    mut woken: mpsc::UnboundedReceiver<Wake>,
+) {
     let mut poll = tokio::time::interval(Duration::from_millis(events.settings.poll_ms));
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut trim = tokio::time::interval(Duration::from_secs(events.settings.trim_interval_secs));
@@ -87,7 +91,7 @@ pub async fn run(events: Arc<Events>, pool: DbPool, mut woken: mpsc::UnboundedRe
 /// Runs a query on the blocking pool; a failure is logged, and the next wake-up tries again.
 async fn read<T, F>(pool: &DbPool, query: F) -> Option<T>
 where
-    F: FnOnce(&mut db::DbConnection) -> diesel::QueryResult<T> + Send + 'static,
+    F: FnOnce(&mut DbConnection) -> diesel::QueryResult<T> + Send + 'static,
     T: Send + 'static,
 {
     let pool = pool.clone();

@@ -13,8 +13,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::{broadcast, mpsc, watch};
 
-use crate::config::EventsSettings;
-use crate::db::{DatabaseUrl, DbConnection, DbPool};
+use crate::config::{DatabaseSettings, EventsSettings};
+use crate::db::{DbConnection, DbPool};
 use crate::models::{Change, ListScope, UserId};
 
 pub use broadcaster::Batch;
@@ -31,6 +31,13 @@ pub enum EventsError {
     /// The server is shutting down: 503 with Retry-After.
     #[error("the server is shutting down; reconnect to another instance")]
     ShuttingDown,
+}
+
+/// 503 with Retry-After, whichever limit it was.
+impl From<EventsError> for crate::error::AppError {
+    fn from(err: EventsError) -> Self {
+        Self::Overloaded(err.to_string())
+    }
 }
 
 /// Why the broadcaster was woken.
@@ -62,13 +69,14 @@ pub struct Events {
 impl Events {
     /// Starts the broadcaster (and, on PostgreSQL, its listening connection) on the current Tokio
     /// runtime.
+    /// `commits` sees this process's commits; `database` names the engine and where to listen.
     pub fn start(
         pool: DbPool,
         settings: EventsSettings,
-        url: &DatabaseUrl,
-        listen_url: String,
+        database: &DatabaseSettings,
+        commits: watch::Receiver<u64>,
     ) -> Arc<Events> {
-        let postgres = matches!(url, DatabaseUrl::Postgres(_));
+        let postgres = !database.url.is_sqlite();
         let events = Arc::new(Events {
             settings,
             channels: Mutex::new(HashMap::new()),
@@ -80,11 +88,14 @@ impl Events {
         });
         let (wakes, woken) = mpsc::unbounded_channel();
         if postgres {
-            listener::spawn(listen_url, wakes);
+            listener::spawn(
+                database.url.connection_string(database.connection_timeout()),
+                wakes,
+            );
         } else {
             drop(wakes);
         }
-        tokio::spawn(broadcaster::run(events.clone(), pool, woken));
+        tokio::spawn(broadcaster::run(events.clone(), pool, commits, woken));
         events
     }
 

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use super::other_method;
 use crate::auth::{self, Auth, AuthError, Caller, csrf};
 use crate::db::DbPool;
+use crate::writer::Writer;
 use crate::error::AppError;
 use crate::models::MAX_USERNAME_CHARS;
 
@@ -287,7 +288,7 @@ async fn show_form(
 /// again.
 async fn submit(
     req: HttpRequest,
-    pool: web::Data<DbPool>,
+    writer: web::Data<Writer>,
     auth: web::Data<Auth>,
     body: web::Bytes,
     form: Form,
@@ -305,32 +306,36 @@ async fn submit(
     // The client's address, through trusted proxies only: what throttling counts per client.
     let client = auth::ClientKey::of(crate::proxy::origin(&req).client);
     let previous = auth.session_token(&req);
-    let (pool_, auth_) = (pool.get_ref().clone(), auth.clone().into_inner());
+    let auth_ = auth.clone().into_inner();
     let password = fields.password.clone();
     let session = match form {
-        Form::Login => auth::sign_in(pool_, auth_, &fields.username, password, client).await,
-        Form::Signup => auth::sign_up(pool_, auth_, &fields.username, password, client).await,
+        Form::Login => auth::sign_in(&writer, auth_, &fields.username, password, client).await,
+        Form::Signup => auth::sign_up(&writer, auth_, &fields.username, password, client).await,
     };
     let session = match session {
         Ok(session) => session,
         Err(err) => return refused(&auth, form, err, &fields),
     };
     // A session the browser held before ends: the new one replaces it.
-    if let Some(previous) = previous {
-        let pool = pool.clone();
-        let ended = web::block(move || auth::sign_out(&mut *pool.get()?, &previous)).await;
-        let ended = ended.map_err(AppError::from);
-        if let Err(err) = ended.and_then(|ended| ended.map_err(AppError::from)) {
-            return err.error_response();
-        }
+    if let Some(previous) = previous
+        && let Err(err) = sign_out(&writer, previous).await
+    {
+        return err.error_response();
     }
     signed_in(&auth, session, &fields.next)
+}
+
+/// Ends the session whose token the cookie holds, through the writer.
+async fn sign_out(writer: &Writer, token: String) -> Result<(), AppError> {
+    writer
+        .write(move |conn| Ok(auth::sign_out(conn, &token)?))
+        .await
 }
 
 /// Ends the session and forgets the cookie: 303 to the sign-in page.
 async fn logout(
     req: HttpRequest,
-    pool: web::Data<DbPool>,
+    writer: web::Data<Writer>,
     auth: web::Data<Auth>,
 ) -> Result<HttpResponse, AppError> {
     if !auth.accounts() {
@@ -340,11 +345,7 @@ async fn logout(
         return Err(AuthError::CrossOrigin.into());
     }
     if let Some(token) = auth.session_token(&req) {
-        let pool = pool.clone();
-        web::block(move || -> Result<(), AppError> {
-            Ok(auth::sign_out(&mut *pool.get()?, &token)?)
-        })
-        .await??;
+        sign_out(&writer, token).await?;
     }
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, "/login"))

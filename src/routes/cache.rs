@@ -18,7 +18,7 @@ use crate::models::ListScope;
 pub enum Representation {
     Json,
     /// The page, with the todos of one filter.
-    Page(super::page::Filter),
+    Page(super::filter::Filter),
 }
 
 /// What a rendering depends on: its form, the base URL, and whose list it is.

@@ -12,7 +12,8 @@ use serde_json::{Map, Value};
 
 use super::account::to_sign_in_then;
 use super::index::page_response;
-use super::page::{self, Editing, Filter, PageState};
+use super::filter::Filter;
+use super::page::{self, Editing, PageState};
 use super::{as_caller, collection_url, other_method};
 use crate::auth::{Caller, Identity};
 use crate::db::{DbConnection, DbPool};

@@ -6,7 +6,8 @@ use serde::Deserialize;
 
 use super::account::to_sign_in;
 use super::cache::{ListCache, Representation, SharedBody};
-use super::page::{self, Editing, Filter, PageState};
+use super::filter::Filter;
+use super::page::{self, Editing, PageState};
 use super::{Kept, as_caller, collection_url, if_none_match, rendered_list};
 use crate::auth::{Caller, Identity};
 use crate::db::DbPool;

@@ -3,55 +3,11 @@
 
 use askama::Template;
 
-use super::todos::list_json;
+use super::filter::Filter;
 use crate::auth::Identity;
 use crate::error::AppError;
 use crate::models::{MAX_TITLE_CHARS, Todo};
 
-/// Which todos the page lists: `/`, `/active` or `/completed`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub enum Filter {
-    #[default]
-    All,
-    Active,
-    Completed,
-}
-
-impl Filter {
-    /// The filter a form names (its hidden `filter` field); anything else is all.
-    pub fn named(name: &str) -> Self {
-        match name {
-            "active" => Self::Active,
-            "completed" => Self::Completed,
-            _ => Self::All,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::All => "",
-            Self::Active => "active",
-            Self::Completed => "completed",
-        }
-    }
-
-    /// The page's path for this filter, where forms go back to.
-    pub fn path(self) -> &'static str {
-        match self {
-            Self::All => "/",
-            Self::Active => "/active",
-            Self::Completed => "/completed",
-        }
-    }
-
-    fn shows(self, todo: &Todo) -> bool {
-        match self {
-            Self::All => true,
-            Self::Active => !todo.completed,
-            Self::Completed => todo.completed,
-        }
-    }
-}
 
 /// What a page shows beyond the list: the todo being edited, what was typed, and messages.
 #[derive(Debug, Default)]
@@ -143,7 +99,7 @@ pub fn render(
     identity: &Identity,
     state: &PageState,
 ) -> Result<Vec<u8>, AppError> {
-    let json = String::from_utf8(list_json(todos, base)?).map_err(AppError::internal)?;
+    let json = String::from_utf8(Todo::list_json(todos, base).map_err(AppError::internal)?).map_err(AppError::internal)?;
     let completed = todos.iter().filter(|todo| todo.completed).count();
     let page = IndexPage {
         items: todos

@@ -84,19 +84,10 @@ pub async fn list(
         freshness: &freshness,
     };
     let listed = rendered_list(&pool, kept, caller, request, |todos, _, base, _, _| {
-        list_json(todos, base)
+        Todo::list_json(todos, base).map_err(AppError::internal)
     })
     .await?;
     Ok(listed.into_response(mime::APPLICATION_JSON.as_ref()))
-}
-
-/// The list as a JSON array, serialised straight from the rows.
-pub(super) fn list_json(todos: &[Todo], base: &str) -> Result<Vec<u8>, AppError> {
-    let mut body = Vec::with_capacity(todos.len() * 128 + 2);
-    let mut serializer = serde_json::Serializer::new(&mut body);
-    serde::Serializer::collect_seq(&mut serializer, todos.iter().map(|todo| todo.to_json(base)))
-        .map_err(AppError::internal)?;
-    Ok(body)
 }
 
 /// The request's `Idempotency-Key`, with what identifies the request, if it has one.

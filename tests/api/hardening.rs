@@ -30,7 +30,7 @@ async fn form_from(
 }
 
 fn behind_a_proxy(settings: &mut todomvc::config::Settings) {
-    settings.server.trusted_proxies = vec!["127.0.0.1".into()];
+    settings.server.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
 }
 
 fn retry_after(response: &reqwest::Response) -> u64 {
@@ -423,7 +423,7 @@ async fn the_migration_refuses_names_that_become_one() {
     let database = crate::helpers::TestDatabase::create(Backend::Sqlite);
     let pool = todomvc::db::connect(&{
         let mut settings = crate::helpers::test_settings();
-        settings.database.url = Some(database.url.clone());
+        settings.database.url = todomvc::db::DatabaseUrl::parse(&database.url).unwrap();
         settings.database
     })
     .unwrap();

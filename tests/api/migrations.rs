@@ -13,7 +13,7 @@ fn titles(database: &TestDatabase) -> Vec<String> {
 async fn up_down_and_redo_keep_data_where_the_migration_allows(backend: Backend) {
     let database = TestDatabase::create(backend);
     let mut settings = test_settings();
-    settings.database.url = Some(database.url.clone());
+    settings.database.url = todomvc::db::DatabaseUrl::parse(&database.url).unwrap();
     let pool = db::connect(&settings.database).unwrap();
     let mut conn = pool.get().unwrap();
 

@@ -48,7 +48,7 @@ async fn forwarded_headers_from_anyone_else_are_ignored() {
 #[tokio::test]
 async fn a_trusted_proxy_says_the_scheme_host_and_client() {
     let app = spawn_app_with(Backend::Sqlite, |settings| {
-        settings.server.trusted_proxies = vec!["127.0.0.0/8".into()];
+        settings.server.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()];
     })
     .await;
     let response = create_with(
@@ -127,7 +127,7 @@ async fn only_allowed_hosts_are_answered() {
 #[tokio::test]
 async fn a_forwarded_host_must_be_allowed_too() {
     let app = spawn_app_with(Backend::Sqlite, |settings| {
-        settings.server.trusted_proxies = vec!["127.0.0.1".into()];
+        settings.server.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
         settings.server.allowed_hosts = vec!["todo.example".into(), "127.0.0.1".into()];
     })
     .await;
@@ -180,7 +180,7 @@ async fn throttling_counts_the_client_a_trusted_proxy_names_and_no_other() {
     // left of the chain does not change who the client is (the proxy appends the real one).
     let app = spawn_app_with(Backend::Sqlite, |settings| {
         limits(settings);
-        settings.server.trusted_proxies = vec!["127.0.0.1".into()];
+        settings.server.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
     })
     .await;
     let statuses = wrong_passwords(

@@ -81,7 +81,7 @@ async fn every_answer_carries_a_request_id_and_errors_name_it() {
     assert!(body["error"].as_str().is_some());
 
     let proxied = spawn_app_with(Backend::Sqlite, |settings| {
-        settings.server.trusted_proxies = vec!["127.0.0.1".into()];
+        settings.server.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
     })
     .await;
     let response = proxied

@@ -69,4 +69,15 @@ impl Todo {
             version: self.version,
         }
     }
+
+    /// A list as a JSON array, serialised straight from the rows.
+    pub fn list_json(todos: &[Todo], collection_url: &str) -> serde_json::Result<Vec<u8>> {
+        let mut body = Vec::with_capacity(todos.len() * 128 + 2);
+        let mut serializer = serde_json::Serializer::new(&mut body);
+        serde::Serializer::collect_seq(
+            &mut serializer,
+            todos.iter().map(|todo| todo.to_json(collection_url)),
+        )?;
+        Ok(body)
+    }
 }

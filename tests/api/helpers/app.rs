@@ -57,7 +57,7 @@ pub async fn spawn_app_on(
     customize: impl FnOnce(&mut Settings),
 ) -> TestApp {
     let mut settings = test_settings();
-    settings.database.url = Some(database.url.clone());
+    settings.database.url = todomvc::db::DatabaseUrl::parse(&database.url).unwrap();
     customize(&mut settings);
 
     let pool = db::connect(&settings.database).expect("database opens");
