@@ -197,8 +197,9 @@ impl TryFrom<RawDatabaseSettings> for DatabaseSettings {
                     "':memory:' would give every pooled connection its own empty database; use a file",
                 ));
             }
-            Some(url) => DatabaseUrl::parse(url)
-                .map_err(|err| invalid("database.url", err.to_string()))?,
+            Some(url) => {
+                DatabaseUrl::parse(url).map_err(|err| invalid("database.url", err.to_string()))?
+            }
         };
         Ok(Self {
             url,

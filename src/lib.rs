@@ -16,5 +16,6 @@ pub mod proxy;
 pub mod routes;
 pub mod schema;
 pub mod startup;
+pub mod store;
 pub mod telemetry;
 pub mod writer;

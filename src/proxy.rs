@@ -308,7 +308,10 @@ mod tests {
 
     fn proxies(trusted: &[&str], hosts: &[&str]) -> Proxies {
         let settings = ServerSettings {
-            trusted_proxies: trusted.iter().map(|s| s.parse().expect("a network")).collect(),
+            trusted_proxies: trusted
+                .iter()
+                .map(|s| s.parse().expect("a network"))
+                .collect(),
             allowed_hosts: hosts.iter().map(|s| (*s).to_owned()).collect(),
             ..base_settings()
         };

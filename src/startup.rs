@@ -91,7 +91,10 @@ pub fn run(
     let writer = crate::writer::Writer::start(&settings.database, pool.clone(), commits.clone())?;
     crate::idempotency::trim_in_background(pool.clone(), settings.idempotency.keep_hours);
     let pool_data = web::Data::new(pool);
+    let in_flight = web::Data::new(crate::idempotency::InFlightKeys::default());
+    let store = crate::store::Store::new(pool_data.get_ref().clone(), writer.clone(), in_flight);
     let shared = Shared {
+        store: web::Data::new(store),
         pool: pool_data.clone(),
         list_cache: web::Data::new(ListCache::default()),
         freshness: web::Data::new(crate::freshness::Freshness::new(
@@ -100,7 +103,6 @@ pub fn run(
         )),
         writer: web::Data::new(writer),
         auth: web::Data::new(Auth::new(settings.auth.clone())),
-        in_flight: web::Data::new(crate::idempotency::InFlightKeys::default()),
         events: web::Data::from(events.clone()),
         proxies,
         lifecycle: lifecycle.clone(),
@@ -163,12 +165,12 @@ pub fn run(
 /// What every worker's app shares: the state in `app_data`, and the settings its routes need.
 #[derive(Clone)]
 struct Shared {
+    store: web::Data<crate::store::Store>,
     pool: web::Data<DbPool>,
     list_cache: web::Data<ListCache>,
     freshness: web::Data<crate::freshness::Freshness>,
     writer: web::Data<crate::writer::Writer>,
     auth: web::Data<Auth>,
-    in_flight: web::Data<crate::idempotency::InFlightKeys>,
     events: web::Data<Events>,
     proxies: web::Data<crate::proxy::Proxies>,
     lifecycle: web::Data<crate::drain::Lifecycle>,
@@ -186,7 +188,7 @@ impl Shared {
             .app_data(self.freshness.clone())
             .app_data(self.writer.clone())
             .app_data(self.auth.clone())
-            .app_data(self.in_flight.clone())
+            .app_data(self.store.clone())
             .app_data(self.events.clone())
             .app_data(self.proxies.clone())
             .app_data(self.lifecycle.clone())
@@ -216,9 +218,7 @@ impl Shared {
             .service(favicon(&self.static_dir))
             .service(static_files(&self.static_dir));
         if self.metrics_here {
-            cfg.service(
-                web::resource("/metrics").route(web::get().to(routes::scrape::serve)),
-            );
+            cfg.service(web::resource("/metrics").route(web::get().to(routes::scrape::serve)));
         }
     }
 }

@@ -248,8 +248,10 @@ mod tests {
     async fn a_write_that_panics_is_undone_alone() {
         let dir = tempfile::tempdir().unwrap();
         let settings = DatabaseSettings {
-            url: crate::config::DatabaseUrl::parse(&dir.path().join("writer.db").display().to_string())
-                .unwrap(),
+            url: crate::config::DatabaseUrl::parse(
+                &dir.path().join("writer.db").display().to_string(),
+            )
+            .unwrap(),
             pool_size: 1,
             connection_timeout_ms: 1000,
             busy_timeout_ms: 1000,

@@ -16,8 +16,10 @@ pub fn diesel_ceiling(seconds: u64, update: bool) -> (f64, u32) {
     for threads in [1, 2, 4, 32] {
         let dir = tempfile::tempdir().expect("temp dir");
         let settings = DatabaseSettings {
-            url: todomvc::db::DatabaseUrl::parse(&dir.path().join("ceiling.db").display().to_string())
-                .expect("a SQLite path"),
+            url: todomvc::db::DatabaseUrl::parse(
+                &dir.path().join("ceiling.db").display().to_string(),
+            )
+            .expect("a SQLite path"),
             pool_size: 16,
             connection_timeout_ms: 3000,
             busy_timeout_ms: 5000,

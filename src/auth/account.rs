@@ -5,8 +5,8 @@ use std::sync::Arc;
 use super::throttle::{self, ClientKey};
 use super::{Auth, AuthError, password, token};
 use crate::db::DbConnection;
-use crate::writer::Writer;
 use crate::models::{AddUserError, ApiToken, Session, User, UserId, Username};
+use crate::writer::Writer;
 
 /// A new session: the token for the cookie (the database keeps only its hash).
 #[derive(Debug)]

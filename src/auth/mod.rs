@@ -98,7 +98,9 @@ impl From<AuthError> for AppError {
             AuthError::Unauthenticated(_) | AuthError::WrongCredentials => {
                 AppError::Unauthorized(err.to_string())
             }
-            AuthError::CrossOrigin | AuthError::SignupsClosed => AppError::Forbidden(err.to_string()),
+            AuthError::CrossOrigin | AuthError::SignupsClosed => {
+                AppError::Forbidden(err.to_string())
+            }
             AuthError::UsernameTaken(_) => AppError::Conflict(err.to_string()),
             AuthError::Throttled { retry_after } | AuthError::SignUpsThrottled { retry_after } => {
                 AppError::TooManyRequests {

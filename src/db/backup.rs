@@ -24,4 +24,3 @@ pub fn backup_sqlite(conn: &mut DbConnection, path: &std::path::Path) -> Result<
         .batch_execute(&format!("VACUUM INTO '{}'", target.replace('\'', "''")))
         .map_err(|err| DbError::Backup(Box::new(err)))
 }
-

@@ -25,7 +25,8 @@ impl Commits {
     /// Records one commit: raised before the writer answers, so a reader that then asks sees it.
     pub fn record(&self) {
         self.count.fetch_add(1, Ordering::Release);
-        self.signal.send_modify(|count| *count = count.wrapping_add(1));
+        self.signal
+            .send_modify(|count| *count = count.wrapping_add(1));
     }
 
     /// How many write transactions have been committed: a reader that saw one count and sees it

@@ -134,4 +134,3 @@ pub fn migration_status(conn: &mut DbConnection) -> Result<Vec<MigrationStatus>,
             .collect())
     })
 }
-

@@ -15,9 +15,8 @@ pub use crate::config::DatabaseUrl;
 pub use backup::backup_sqlite;
 pub use commits::Commits;
 pub use migrations::{
-    MigrationStatus, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS, migration_status,
-    redo_last_migration, revert_last_migration, run_pending_migrations,
-    run_pending_migrations_with,
+    MigrationStatus, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS, migration_status, redo_last_migration,
+    revert_last_migration, run_pending_migrations, run_pending_migrations_with,
 };
 pub use pool::{connect, open};
 pub use transaction::{

@@ -93,7 +93,6 @@ fn establish(url: &DatabaseUrl, connection_string: &str) -> Result<DbConnection,
     result.map_err(|err| err.to_string())
 }
 
-
 /// Waits for a pooled connection and timeouts, from r2d2's events, as metrics.
 #[derive(Debug, Default)]
 struct PoolEvents;

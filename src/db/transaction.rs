@@ -130,6 +130,11 @@ pub fn read_snapshot<T, F>(conn: &mut DbConnection, work: F) -> QueryResult<T>
 where
     F: FnOnce(&mut DbConnection) -> QueryResult<T>,
 {
+    // Inside a transaction already (a write that shows the list as it left it): its queries see
+    // one state, the transaction's own.
+    if transaction_depth(conn)? > 0 {
+        return work(conn);
+    }
     match conn {
         DbConnection::Sqlite(sqlite) => {
             AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN DEFERRED")?;
@@ -142,4 +147,3 @@ where
     let result = work(conn);
     finish(conn, result)
 }
-

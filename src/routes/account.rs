@@ -9,9 +9,9 @@ use serde::Deserialize;
 use super::other_method;
 use crate::auth::{self, Auth, AuthError, Caller, csrf};
 use crate::db::DbPool;
-use crate::writer::Writer;
 use crate::error::AppError;
 use crate::models::MAX_USERNAME_CHARS;
+use crate::writer::Writer;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     for (path, form) in [("/login", Form::Login), ("/signup", Form::Signup)] {

@@ -4,12 +4,12 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::{as_caller, collection_url};
+use super::request::collection_url;
 use crate::auth::Caller;
-use crate::db::DbPool;
 use crate::error::AppError;
 use crate::events::Events;
 use crate::events::stream::{LiveStream, Start};
+use crate::store::Store;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -62,7 +62,7 @@ pub struct LiveEvent {
     ))]
 pub async fn stream(
     req: HttpRequest,
-    pool: web::Data<DbPool>,
+    store: web::Data<Store>,
     events: web::Data<Events>,
     caller: Caller,
     query: web::Query<EventsQuery>,
@@ -71,15 +71,16 @@ pub async fn stream(
     let base = collection_url(&req);
     let events = events.into_inner();
     let subscriber = events.clone();
-    let (identity, receiver, start) = as_caller(&pool, caller.clone(), move |conn, who| {
-        let receiver = subscriber.subscribe(conn, who.scope)?;
-        let start = Start::read(conn, who.scope, last_seen)?;
-        Ok::<_, AppError>((who.clone(), receiver, start))
-    })
-    .await?;
+    let (identity, receiver, start) = store
+        .read(caller.clone(), move |conn, who| {
+            let receiver = subscriber.subscribe(conn, who.scope)?;
+            let start = Start::read(conn, who.scope, last_seen)?;
+            Ok::<_, AppError>((who.clone(), receiver, start))
+        })
+        .await?;
     let permit = events.admit(identity.user.as_ref().map(|user| user.id))?;
     let live = LiveStream {
-        pool: pool.get_ref().clone(),
+        pool: store.pool().clone(),
         caller,
         scope: identity.scope,
         identity,

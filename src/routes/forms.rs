@@ -11,14 +11,17 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value};
 
 use super::account::to_sign_in_then;
-use super::index::page_response;
 use super::filter::Filter;
+use super::listing::PER_USER;
+use super::other_method;
 use super::page::{self, Editing, PageState};
-use super::{as_caller, collection_url, other_method};
+use super::request::collection_url;
 use crate::auth::{Caller, Identity};
-use crate::db::{DbConnection, DbPool};
+use crate::db::DbConnection;
 use crate::error::AppError;
+use crate::idempotency::Answer;
 use crate::models::{NewTodo, Todo, TodoChanges, WriteOutcome};
+use crate::store::Store;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(form("/add", add))
@@ -35,10 +38,10 @@ fn form(path: &'static str, handler: Handler) -> actix_web::Resource {
     web::resource(path)
         .route(web::post().to(
             move |req: HttpRequest,
-                  pool: web::Data<DbPool>,
+                  store: web::Data<Store>,
                   caller: Result<Caller, AppError>,
                   fields: web::Form<HashMap<String, String>>| {
-                submit(req, pool, caller, Fields(fields.into_inner()), handler)
+                submit(req, store, caller, Fields(fields.into_inner()), handler)
             },
         ))
         .default_service(other_method("POST"))
@@ -78,9 +81,11 @@ enum Outcome {
     Again(StatusCode, PageState),
 }
 
+/// Runs the form's action on the one road for writes (see `store`): 303 back to the page, or the
+/// page again, rendered in the same transaction, with what went wrong.
 async fn submit(
     req: HttpRequest,
-    pool: web::Data<DbPool>,
+    store: web::Data<Store>,
     caller: Result<Caller, AppError>,
     fields: Fields,
     handler: Handler,
@@ -99,25 +104,34 @@ async fn submit(
         Err(AppError::Unauthorized(_)) => return Ok(to_sign_in_then(&req, filter.path())),
         Err(err) => return Err(err),
     };
-    let answer = as_caller(&pool, caller, move |conn, identity| {
-        match action(conn, identity)? {
-            Outcome::Done => Ok(None),
-            Outcome::Again(status, state) => Ok::<_, AppError>(Some((
-                status,
-                page::render_current(conn, identity, &base, &state)?,
-            ))),
-        }
-    })
-    .await;
+    let answer = store
+        .write(caller, None, move |conn, identity| {
+            match action(conn, identity)? {
+                Outcome::Done => Ok(Answer::new(StatusCode::SEE_OTHER)
+                    .header(header::LOCATION.as_str(), filter.path())
+                    .header(header::CACHE_CONTROL.as_str(), "no-store")),
+                Outcome::Again(status, state) => {
+                    let html = page::render_current(conn, identity, &base, &state)?;
+                    page_answer(status, html)
+                }
+            }
+        })
+        .await;
     match answer {
-        Ok(None) => Ok(HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, filter.path()))
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .finish()),
-        Ok(Some((status, html))) => Ok(page_response(status, html)),
+        Ok(answer) => Ok(answer.into_response()),
         Err(AppError::Unauthorized(_)) => Ok(to_sign_in_then(&req, filter.path())),
         Err(err) => Err(err),
     }
+}
+
+/// The page again, as `index::page_response` answers it.
+fn page_answer(status: StatusCode, html: web::Bytes) -> Result<Answer, AppError> {
+    let mut answer = Answer::new(status)
+        .header(header::CONTENT_TYPE.as_str(), "text/html; charset=utf-8")
+        .header(PER_USER.0.0.as_str(), PER_USER.0.1)
+        .header(PER_USER.1.0.as_str(), PER_USER.1.1);
+    answer.body = String::from_utf8(Vec::from(html)).map_err(AppError::internal)?;
+    Ok(answer)
 }
 
 fn title_body(title: &str) -> Map<String, Value> {

@@ -7,13 +7,14 @@ use serde::Deserialize;
 use super::account::to_sign_in;
 use super::cache::{ListCache, Representation, SharedBody};
 use super::filter::Filter;
+use super::listing::{Kept, PER_USER, rendered_list};
 use super::page::{self, Editing, PageState};
-use super::{Kept, as_caller, collection_url, if_none_match, rendered_list};
+use super::request::{collection_url, if_none_match};
 use crate::auth::{Caller, Identity};
-use crate::db::DbPool;
 use crate::error::AppError;
 use crate::freshness::Freshness;
 use crate::models::Todo;
+use crate::store::Store;
 
 #[derive(Debug, Deserialize)]
 pub struct PageQuery {
@@ -23,7 +24,7 @@ pub struct PageQuery {
 /// The page for the signed-in user; without a valid session, the sign-in page instead.
 pub async fn index(
     req: HttpRequest,
-    pool: web::Data<DbPool>,
+    store: web::Data<Store>,
     cache: web::Data<ListCache>,
     freshness: web::Data<Freshness>,
     caller: Result<Caller, AppError>,
@@ -58,11 +59,11 @@ pub async fn index(
                 cache: &cache,
                 freshness: &freshness,
             };
-            rendered_list(&pool, kept, caller, request, render_page)
+            rendered_list(&store, kept, caller, request, render_page)
                 .await
                 .map(|listed| listed.into_response("text/html; charset=utf-8"))
         }
-        Ok(caller) => fresh_page(&pool, caller, collection_url(&req), state)
+        Ok(caller) => fresh_page(&store, caller, collection_url(&req), state)
             .await
             .map(|html| page_response(actix_web::http::StatusCode::OK, html)),
         Err(err) => Err(err),
@@ -77,23 +78,24 @@ pub async fn index(
 pub fn page_response(status: actix_web::http::StatusCode, html: web::Bytes) -> HttpResponse {
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
-        .insert_header(super::PER_USER.0)
-        .insert_header(super::PER_USER.1)
+        .insert_header(PER_USER.0)
+        .insert_header(PER_USER.1)
         .body(SharedBody::new(html))
 }
 
 /// A page with something only this request shows (an edit view, a message): read and rendered
 /// now, not kept.
 pub async fn fresh_page(
-    pool: &web::Data<DbPool>,
+    store: &web::Data<Store>,
     caller: Caller,
     base: String,
     state: PageState,
 ) -> Result<web::Bytes, AppError> {
-    as_caller(pool, caller, move |conn, identity| {
-        page::render_current(conn, identity, &base, &state)
-    })
-    .await
+    store
+        .read(caller, move |conn, identity| {
+            page::render_current(conn, identity, &base, &state)
+        })
+        .await
 }
 
 fn render_page(

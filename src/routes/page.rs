@@ -8,7 +8,6 @@ use crate::auth::Identity;
 use crate::error::AppError;
 use crate::models::{MAX_TITLE_CHARS, Todo};
 
-
 /// What a page shows beyond the list: the todo being edited, what was typed, and messages.
 #[derive(Debug, Default)]
 pub struct PageState {
@@ -99,7 +98,8 @@ pub fn render(
     identity: &Identity,
     state: &PageState,
 ) -> Result<Vec<u8>, AppError> {
-    let json = String::from_utf8(Todo::list_json(todos, base).map_err(AppError::internal)?).map_err(AppError::internal)?;
+    let json = String::from_utf8(Todo::list_json(todos, base).map_err(AppError::internal)?)
+        .map_err(AppError::internal)?;
     let completed = todos.iter().filter(|todo| todo.completed).count();
     let page = IndexPage {
         items: todos

@@ -6,14 +6,14 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::cache::{ListCache, Representation};
-use super::{Kept, as_caller, as_writer, collection_url, if_none_match, rendered_list};
-use crate::auth::{Caller, Identity};
-use crate::db::DbPool;
+use super::listing::{Kept, rendered_list};
+use super::request::{collection_url, if_none_match};
+use crate::auth::Caller;
 use crate::error::AppError;
 use crate::freshness::Freshness;
-use crate::idempotency::{self, Answer, InFlightKeys};
+use crate::idempotency::{self, Answer, Key};
 use crate::models::{NewTodo, Todo, TodoChanges, WriteOutcome};
-use crate::writer::Writer;
+use crate::store::Store;
 
 type JsonObject = web::Json<Map<String, Value>>;
 
@@ -69,7 +69,7 @@ fn refused<T>(outcome: WriteOutcome<T>, id: i32, base: &str) -> Result<T, AppErr
     ))]
 pub async fn list(
     req: HttpRequest,
-    pool: web::Data<DbPool>,
+    store: web::Data<Store>,
     cache: web::Data<ListCache>,
     freshness: web::Data<Freshness>,
     caller: Caller,
@@ -83,7 +83,7 @@ pub async fn list(
         cache: &cache,
         freshness: &freshness,
     };
-    let listed = rendered_list(&pool, kept, caller, request, |todos, _, base, _, _| {
+    let listed = rendered_list(&store, kept, caller, request, |todos, _, base, _, _| {
         Todo::list_json(todos, base).map_err(AppError::internal)
     })
     .await?;
@@ -91,7 +91,7 @@ pub async fn list(
 }
 
 /// The request's `Idempotency-Key`, with what identifies the request, if it has one.
-fn idempotency_key(req: &HttpRequest, body: &[u8]) -> Result<Option<(String, String)>, AppError> {
+fn idempotency_key(req: &HttpRequest, body: &[u8]) -> Result<Option<Key>, AppError> {
     Ok(idempotency::key(req)?.map(|key| (key, idempotency::fingerprint(req, body))))
 }
 
@@ -119,24 +119,20 @@ fn todo_answer(status: StatusCode, todo: &Todo, base: &str) -> Result<Answer, Ap
     ))]
 pub async fn create(
     req: HttpRequest,
-    pool: web::Data<DbPool>,
+    store: web::Data<Store>,
     caller: Caller,
-    in_flight: web::Data<InFlightKeys>,
-    writer: web::Data<Writer>,
     body: JsonObject,
 ) -> Result<HttpResponse, AppError> {
     let new = NewTodo::from_json(&body)?;
     let key = idempotency_key(&req, &canonical(&body))?;
     let base = collection_url(&req);
-    let _claim = idempotency::claim(&in_flight, &caller, key.as_ref())?;
-    let answer = as_writer(&pool, &writer, caller, move |conn, who: &Identity| {
-        idempotency::once(conn, who, &in_flight, key, |conn, who| {
+    let answer = store
+        .write(caller, key, move |conn, who| {
             let todo = Todo::create(conn, who.scope, new)?;
             let location = todo.to_json(&base).url;
             Ok(todo_answer(StatusCode::CREATED, &todo, &base)?.header("location", location))
         })
-    })
-    .await?;
+        .await?;
     Ok(answer.into_response())
 }
 
@@ -150,16 +146,15 @@ pub async fn create(
     ))]
 pub async fn get(
     req: HttpRequest,
-    pool: web::Data<DbPool>,
+    store: web::Data<Store>,
     caller: Caller,
     id: web::Path<i32>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let todo = as_caller(&pool, caller, move |conn, who| {
-        Todo::find(conn, who.scope, id)
-    })
-    .await?
-    .ok_or_else(|| AppError::todo_not_found(id))?;
+    let todo = store
+        .read(caller, move |conn, who| Todo::find(conn, who.scope, id))
+        .await?
+        .ok_or_else(|| AppError::todo_not_found(id))?;
     Ok(with_todo(HttpResponse::Ok(), &todo, &req))
 }
 
@@ -187,10 +182,8 @@ fn with_todo(mut response: HttpResponseBuilder, todo: &Todo, req: &HttpRequest) 
     ))]
 pub async fn update(
     req: HttpRequest,
-    pool: web::Data<DbPool>,
+    store: web::Data<Store>,
     caller: Caller,
-    in_flight: web::Data<InFlightKeys>,
-    writer: web::Data<Writer>,
     id: web::Path<i32>,
     body: JsonObject,
 ) -> Result<HttpResponse, AppError> {
@@ -199,14 +192,12 @@ pub async fn update(
     let expected = expected_versions(&req);
     let key = idempotency_key(&req, &canonical(&body))?;
     let base = collection_url(&req);
-    let _claim = idempotency::claim(&in_flight, &caller, key.as_ref())?;
-    let answer = as_writer(&pool, &writer, caller, move |conn, who| {
-        idempotency::once(conn, who, &in_flight, key, |conn, who| {
+    let answer = store
+        .write(caller, key, move |conn, who| {
             let outcome = Todo::update(conn, who.scope, id, &changes, expected.as_deref())?;
             todo_answer(StatusCode::OK, &refused(outcome, id, &base)?, &base)
         })
-    })
-    .await?;
+        .await?;
     Ok(answer.into_response())
 }
 
@@ -222,25 +213,21 @@ pub async fn update(
     ))]
 pub async fn delete(
     req: HttpRequest,
-    pool: web::Data<DbPool>,
+    store: web::Data<Store>,
     caller: Caller,
-    in_flight: web::Data<InFlightKeys>,
-    writer: web::Data<Writer>,
     id: web::Path<i32>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let expected = expected_versions(&req);
     let key = idempotency_key(&req, b"")?;
     let base = collection_url(&req);
-    let _claim = idempotency::claim(&in_flight, &caller, key.as_ref())?;
-    let answer = as_writer(&pool, &writer, caller, move |conn, who| {
-        idempotency::once(conn, who, &in_flight, key, |conn, who| {
+    let answer = store
+        .write(caller, key, move |conn, who| {
             let outcome = Todo::delete(conn, who.scope, id, expected.as_deref())?;
             refused(outcome, id, &base)?;
             Ok(Answer::new(StatusCode::NO_CONTENT))
         })
-    })
-    .await?;
+        .await?;
     Ok(answer.into_response())
 }
 
@@ -260,21 +247,17 @@ pub struct DeleteAllQuery {
     ))]
 pub async fn delete_all(
     req: HttpRequest,
-    pool: web::Data<DbPool>,
+    store: web::Data<Store>,
     caller: Caller,
-    in_flight: web::Data<InFlightKeys>,
-    writer: web::Data<Writer>,
     query: web::Query<DeleteAllQuery>,
 ) -> Result<HttpResponse, AppError> {
     let completed = query.completed;
     let key = idempotency_key(&req, b"")?;
-    let _claim = idempotency::claim(&in_flight, &caller, key.as_ref())?;
-    let answer = as_writer(&pool, &writer, caller, move |conn, who| {
-        idempotency::once(conn, who, &in_flight, key, |conn, who| {
+    let answer = store
+        .write(caller, key, move |conn, who| {
             Todo::delete_all(conn, who.scope, completed)?;
             Ok(Answer::new(StatusCode::NO_CONTENT))
         })
-    })
-    .await?;
+        .await?;
     Ok(answer.into_response())
 }

@@ -1,15 +1,15 @@
 //! `/tokens`: a signed-in user's personal API tokens, for programs that send
 //! `Authorization: Bearer <token>`.
 
-use actix_web::http::header;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 
-use super::as_caller;
 use crate::auth::{self, Caller, Identity, SignedIn};
-use crate::db::DbPool;
 use crate::error::AppError;
+use crate::idempotency::Answer;
 use crate::models::{ApiToken, MAX_TOKEN_NAME_CHARS, ValidationError};
+use crate::store::Store;
 
 /// The signed-in user; open mode has no users, and so no tokens.
 fn user(identity: &Identity) -> Result<&SignedIn, AppError> {
@@ -106,24 +106,26 @@ pub struct NewToken {
     ))]
 pub async fn create(
     req: HttpRequest,
-    pool: web::Data<DbPool>,
+    store: web::Data<Store>,
     caller: Caller,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let name = token_name(&req, &body)?;
-    let (record, secret) = as_caller(&pool, caller, move |conn, who| {
-        let user = user(who)?;
-        auth::create_api_token(conn, user.id, &name).map_err(AppError::from)
-    })
-    .await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(NewToken {
-            id: record.id,
-            name: record.name,
-            token: secret,
-            created_at: record.created_at,
-        }))
+    let answer = store
+        .write(caller, None, move |conn, who| {
+            let user = user(who)?;
+            let (record, secret) = auth::create_api_token(conn, user.id, &name)?;
+            Answer::new(StatusCode::CREATED)
+                .header(header::CACHE_CONTROL.as_str(), "no-store")
+                .json(&NewToken {
+                    id: record.id,
+                    name: record.name,
+                    token: secret,
+                    created_at: record.created_at,
+                })
+        })
+        .await?;
+    Ok(answer.into_response())
 }
 
 /// `GET /tokens`: the caller's tokens, without their secrets.
@@ -133,12 +135,13 @@ pub async fn create(
             body = Vec<crate::models::ApiToken>),
         super::described::Refusals,
     ))]
-pub async fn list(pool: web::Data<DbPool>, caller: Caller) -> Result<HttpResponse, AppError> {
-    let tokens = as_caller(&pool, caller, move |conn, who| {
-        let user = user(who)?;
-        ApiToken::list(conn, user.id).map_err(AppError::from)
-    })
-    .await?;
+pub async fn list(store: web::Data<Store>, caller: Caller) -> Result<HttpResponse, AppError> {
+    let tokens = store
+        .read(caller, move |conn, who| {
+            let user = user(who)?;
+            ApiToken::list(conn, user.id).map_err(AppError::from)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(tokens))
 }
 
@@ -150,21 +153,24 @@ pub async fn list(pool: web::Data<DbPool>, caller: Caller) -> Result<HttpRespons
         super::described::Refusals,
     ))]
 pub async fn revoke(
-    pool: web::Data<DbPool>,
+    store: web::Data<Store>,
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let raw = id.into_inner();
     let not_found = || AppError::NotFound(format!("there is no API token with id {raw}"));
     let id: i32 = raw.parse().map_err(|_| not_found())?;
-    let revoked = as_caller(&pool, caller, move |conn, who| {
-        let user = user(who)?;
-        ApiToken::revoke(conn, user.id, id).map_err(AppError::from)
-    })
-    .await?;
-    if revoked {
-        Ok(HttpResponse::NoContent().finish())
-    } else {
-        Err(not_found())
-    }
+    let answer = store
+        .write(caller, None, move |conn, who| {
+            let user = user(who)?;
+            if ApiToken::revoke(conn, user.id, id)? {
+                Ok(Answer::new(StatusCode::NO_CONTENT))
+            } else {
+                Err(AppError::NotFound(format!(
+                    "there is no API token with id {id}"
+                )))
+            }
+        })
+        .await?;
+    Ok(answer.into_response())
 }
