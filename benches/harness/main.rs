@@ -10,10 +10,12 @@
 
 mod ceilings;
 mod http;
+mod memory;
 mod options;
 mod plot;
 mod processes;
 mod report;
+mod row;
 mod scenarios;
 mod streams;
 mod wrk;

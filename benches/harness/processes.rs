@@ -84,7 +84,7 @@ impl Server {
     }
 
     pub fn rss_kib(&self) -> u64 {
-        rss_kib(self.child.id())
+        crate::memory::rss_kib(self.child.id())
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -142,22 +142,6 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-pub fn rss_kib(pid: u32) -> u64 {
-    fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find(|line| line.starts_with("VmRSS:"))
-                .and_then(|line| {
-                    line.split_whitespace()
-                        .nth(1)
-                        .and_then(|kib| kib.parse().ok())
-                })
-        })
-        .unwrap_or(0)
 }
 
 /// A signed-in user of an accounts-mode server: the session cookie and an API token.

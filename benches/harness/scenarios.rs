@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use crate::ceilings::diesel_ceiling;
 use crate::http::{http, http_with};
 use crate::processes::{BENCH_PASSWORD, Nginx, Server};
-use crate::report::Row;
+use crate::row::Row;
 use crate::wrk::{self, lua, lua_with_headers, wrk};
 
 /// What every scenario of one server needs.

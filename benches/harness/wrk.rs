@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
 use std::time::Duration;
 
-use crate::processes::rss_kib;
+use crate::memory::rss_kib;
 
 pub const THREADS: u32 = 2;
 pub const CONNECTIONS: u32 = 32;
