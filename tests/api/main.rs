@@ -18,6 +18,7 @@ mod hardening;
 mod helpers;
 mod idempotency;
 mod index;
+mod layers;
 mod migrations;
 mod openapi;
 mod operators;
