@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use todomvc::config::DatabaseSettings;
 use todomvc::db;
-use todomvc::models::{ListScope, NewTodo, Todo, TodoChanges};
+use todomvc::models::{ListScope, NewTodo, Todo, TodoChanges, TodoId};
 
 /// The database ceiling: the server's own writes (one row per immediate transaction, same
 /// pragmas and pool), straight through diesel, from as many threads as give the most rows/s.
@@ -52,7 +52,7 @@ pub fn diesel_ceiling(seconds: u64, update: bool) -> (f64, u32) {
                                 position: None,
                                 completed: Some(n % 2 == 0),
                             };
-                            let id = (n * 7 + t as i32) % 100 + 1;
+                            let id = TodoId((n * 7 + t as i32) % 100 + 1);
                             Todo::update(&mut conn, ListScope::Shared, id, &changes, None)
                                 .expect("update");
                         } else {

@@ -5,12 +5,14 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
+use crate::models::{SessionId, TokenId, UserId};
+
 /// What a verified credential stands for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Known {
     /// The count of revocations it was verified at.
     pub generation: i64,
-    pub user_id: i32,
+    pub user_id: UserId,
     pub username: String,
     pub record: Record,
 }
@@ -19,12 +21,12 @@ pub struct Known {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Record {
     Session {
-        id: i32,
+        id: SessionId,
         created_at: i64,
         last_seen_at: i64,
     },
     Token {
-        id: i32,
+        id: TokenId,
         last_used_at: Option<i64>,
     },
 }

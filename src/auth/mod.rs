@@ -397,7 +397,7 @@ impl Caller {
         conn: &mut DbConnection,
         secret: &str,
         generation: i64,
-    ) -> Result<(i32, String, Option<i64>), AuthError> {
+    ) -> Result<(UserId, String, Option<i64>), AuthError> {
         let now = now();
         let hash = token::hash(secret);
         // A session's secret is good only as the cookie, an API token's only as Bearer.
@@ -525,16 +525,13 @@ fn touch_due(record: &Record, now: i64) -> bool {
 
 impl Identity {
     /// The identity of a verified user (id, name, session expiry), or of open mode's caller.
-    fn new(user: Option<(i32, String, Option<i64>)>, generations: Generations) -> Identity {
+    fn new(user: Option<(UserId, String, Option<i64>)>, generations: Generations) -> Identity {
         let (scope, user, expires_at) = match user {
-            Some((id, username, expires_at)) => {
-                let id = UserId(id);
-                (
-                    ListScope::User(id),
-                    Some(SignedIn { id, username }),
-                    expires_at,
-                )
-            }
+            Some((id, username, expires_at)) => (
+                ListScope::User(id),
+                Some(SignedIn { id, username }),
+                expires_at,
+            ),
             None => (ListScope::Shared, None, None),
         };
         Identity {

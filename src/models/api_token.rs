@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::user::UserId;
+use super::ids::{TokenId, UserId};
 use crate::db::{self, DbConnection};
 use crate::schema::{api_tokens, users};
 
@@ -14,10 +14,11 @@ pub const MAX_TOKEN_NAME_CHARS: usize = 100;
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = api_tokens)]
 pub struct ApiToken {
-    pub id: i32,
+    #[schema(value_type = i32)]
+    pub id: TokenId,
     #[serde(skip)]
     #[schema(ignore)]
-    pub user_id: i32,
+    pub user_id: UserId,
     pub name: String,
     pub created_at: i64,
     pub last_used_at: Option<i64>,
@@ -34,7 +35,7 @@ impl ApiToken {
         db::write_transaction(conn, |conn| {
             diesel::insert_into(api_tokens::table)
                 .values((
-                    api_tokens::user_id.eq(user.0),
+                    api_tokens::user_id.eq(user),
                     api_tokens::name.eq(name),
                     api_tokens::token_hash.eq(token_hash),
                     api_tokens::created_at.eq(now),
@@ -66,13 +67,13 @@ impl ApiToken {
     /// The user's tokens, oldest first.
     pub fn list(conn: &mut DbConnection, user: UserId) -> QueryResult<Vec<ApiToken>> {
         api_tokens::table
-            .filter(api_tokens::user_id.eq(user.0))
+            .filter(api_tokens::user_id.eq(user))
             .order(api_tokens::id.asc())
             .select(ApiToken::as_select())
             .load(conn)
     }
 
-    pub fn touch(conn: &mut DbConnection, id: i32, now: i64) -> QueryResult<()> {
+    pub fn touch(conn: &mut DbConnection, id: TokenId, now: i64) -> QueryResult<()> {
         db::write_transaction(conn, |conn| {
             diesel::update(api_tokens::table.find(id))
                 .set(api_tokens::last_used_at.eq(now))
@@ -82,12 +83,12 @@ impl ApiToken {
     }
 
     /// Revokes one of the user's tokens; returns whether the user had it.
-    pub fn revoke(conn: &mut DbConnection, user: UserId, id: i32) -> QueryResult<bool> {
+    pub fn revoke(conn: &mut DbConnection, user: UserId, id: TokenId) -> QueryResult<bool> {
         db::write_transaction(conn, |conn| {
             diesel::delete(
                 api_tokens::table
                     .filter(api_tokens::id.eq(id))
-                    .filter(api_tokens::user_id.eq(user.0)),
+                    .filter(api_tokens::user_id.eq(user)),
             )
             .execute(conn)
             .map(|deleted| deleted > 0)

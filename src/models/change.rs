@@ -3,9 +3,9 @@
 
 use diesel::prelude::*;
 
+use super::ids::{TodoId, UserId};
 use super::scope::ListScope;
 use super::todo::Todo;
-use super::user::UserId;
 use crate::db::DbConnection;
 use crate::schema::todo_changes;
 
@@ -15,8 +15,8 @@ use crate::schema::todo_changes;
 pub struct Change {
     /// The change number: it rises with every change.
     pub id: i64,
-    pub user_id: Option<i32>,
-    pub todo_id: i32,
+    pub user_id: Option<UserId>,
+    pub todo_id: TodoId,
     pub deleted: bool,
     pub title: Option<String>,
     pub position: Option<i32>,
@@ -33,7 +33,7 @@ impl Change {
     /// The list the change belongs to.
     pub fn scope(&self) -> ListScope {
         match self.user_id {
-            Some(id) => ListScope::User(UserId(id)),
+            Some(id) => ListScope::User(id),
             None => ListScope::Shared,
         }
     }

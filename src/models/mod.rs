@@ -4,6 +4,7 @@ mod api_token;
 mod change;
 mod generations;
 mod idempotency_key;
+mod ids;
 mod migrations;
 mod scope;
 mod session;
@@ -15,6 +16,7 @@ pub use api_token::{ApiToken, MAX_TOKEN_NAME_CHARS};
 pub use change::Change;
 pub use generations::Generations;
 pub use idempotency_key::IdempotencyKey;
+pub use ids::{SessionId, TodoId, TokenId, UserId};
 pub use migrations::run_pending_migrations;
 pub use scope::ListScope;
 pub use session::Session;
@@ -24,5 +26,5 @@ pub use todo::{
     TodoFields, TodoJson, ValidationError, WriteOutcome,
 };
 pub use user::{
-    AddUserError, MAX_USERNAME_CHARS, NormalizeError, User, UserId, Username, UsernameCollisions,
+    AddUserError, MAX_USERNAME_CHARS, NormalizeError, User, Username, UsernameCollisions,
 };

@@ -38,7 +38,7 @@ impl ListScope {
     pub fn todos(self) -> TodosFilter {
         match self {
             Self::Shared => Box::new(todos::user_id.is_null().nullable()),
-            Self::User(UserId(id)) => Box::new(todos::user_id.eq(id)),
+            Self::User(id) => Box::new(todos::user_id.eq(id)),
         }
     }
 
@@ -46,7 +46,7 @@ impl ListScope {
     pub fn changes(self) -> ChangesFilter {
         match self {
             Self::Shared => Box::new(todo_changes::user_id.is_null().nullable()),
-            Self::User(UserId(id)) => Box::new(todo_changes::user_id.eq(id)),
+            Self::User(id) => Box::new(todo_changes::user_id.eq(id)),
         }
     }
 }

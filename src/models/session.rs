@@ -2,15 +2,15 @@
 
 use diesel::prelude::*;
 
-use super::user::UserId;
+use super::ids::{SessionId, UserId};
 use crate::db::{self, DbConnection};
 use crate::schema::{sessions, users};
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = sessions)]
 pub struct Session {
-    pub id: i32,
-    pub user_id: i32,
+    pub id: SessionId,
+    pub user_id: UserId,
     pub created_at: i64,
     pub last_seen_at: i64,
 }
@@ -26,7 +26,7 @@ impl Session {
         db::write_transaction(conn, |conn| {
             diesel::insert_into(sessions::table)
                 .values((
-                    sessions::user_id.eq(user.0),
+                    sessions::user_id.eq(user),
                     sessions::token_hash.eq(token_hash),
                     sessions::created_at.eq(now),
                     sessions::last_seen_at.eq(now),
@@ -49,7 +49,7 @@ impl Session {
             .optional()
     }
 
-    pub fn touch(conn: &mut DbConnection, id: i32, now: i64) -> QueryResult<()> {
+    pub fn touch(conn: &mut DbConnection, id: SessionId, now: i64) -> QueryResult<()> {
         db::write_transaction(conn, |conn| {
             diesel::update(sessions::table.find(id))
                 .set(sessions::last_seen_at.eq(now))
@@ -70,7 +70,7 @@ impl Session {
     /// Ends every session of `user` (after a password change).
     pub fn end_all(conn: &mut DbConnection, user: UserId) -> QueryResult<usize> {
         db::write_transaction(conn, |conn| {
-            diesel::delete(sessions::table.filter(sessions::user_id.eq(user.0))).execute(conn)
+            diesel::delete(sessions::table.filter(sessions::user_id.eq(user))).execute(conn)
         })
     }
 

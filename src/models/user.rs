@@ -12,14 +12,12 @@ use crate::schema::{todos, users};
 /// The longest username accepted, in characters, after trimming.
 pub const MAX_USERNAME_CHARS: usize = 64;
 
-/// A user's id. Only the auth layer makes one, from a verified credential.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct UserId(pub i32);
+pub use super::ids::UserId;
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = users)]
 pub struct User {
-    pub id: i32,
+    pub id: UserId,
     pub username: String,
     pub username_key: String,
     pub password_hash: String,
@@ -136,7 +134,7 @@ pub struct UsernameCollisions(pub Vec<Vec<String>>);
 
 impl User {
     pub fn id(&self) -> UserId {
-        UserId(self.id)
+        self.id
     }
 
     /// The user with this name, in any case.
@@ -232,7 +230,7 @@ impl User {
             .order(users::username_key.asc())
             .select(User::as_select())
             .load(conn)?;
-        let counts: Vec<(Option<i32>, i64)> = todos::table
+        let counts: Vec<(Option<UserId>, i64)> = todos::table
             .filter(todos::user_id.is_not_null())
             .group_by(todos::user_id)
             .select((todos::user_id, diesel::dsl::count_star()))

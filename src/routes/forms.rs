@@ -20,7 +20,7 @@ use crate::auth::{Caller, Identity};
 use crate::db::DbConnection;
 use crate::error::AppError;
 use crate::idempotency::Answer;
-use crate::models::{NewTodo, Todo, TodoChanges, WriteOutcome};
+use crate::models::{NewTodo, Todo, TodoChanges, TodoId, WriteOutcome};
 use crate::store::Store;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -32,7 +32,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(form("/todos/{id}/delete", delete));
 }
 
-type Handler = fn(&Fields, Option<i32>) -> Action;
+type Handler = fn(&Fields, Option<TodoId>) -> Action;
 
 fn form(path: &'static str, handler: Handler) -> actix_web::Resource {
     web::resource(path)
@@ -91,7 +91,7 @@ async fn submit(
     handler: Handler,
 ) -> Result<HttpResponse, AppError> {
     let filter = fields.filter();
-    let id = req.match_info().get("id").map(str::parse::<i32>);
+    let id = req.match_info().get("id").map(str::parse::<TodoId>);
     let id = match id {
         Some(Ok(id)) => Some(id),
         Some(Err(_)) => return Err(AppError::todo_not_found(req.match_info().query("id"))),
@@ -157,7 +157,7 @@ fn notice(filter: Filter, status: StatusCode, message: String) -> Outcome {
     )
 }
 
-fn add(fields: &Fields, _: Option<i32>) -> Action {
+fn add(fields: &Fields, _: Option<TodoId>) -> Action {
     let filter = fields.filter();
     let typed = fields.text("title").to_owned();
     Box::new(
@@ -178,12 +178,15 @@ fn add(fields: &Fields, _: Option<i32>) -> Action {
     )
 }
 
-fn toggle(fields: &Fields, id: Option<i32>) -> Action {
+fn toggle(fields: &Fields, id: Option<TodoId>) -> Action {
     let filter = fields.filter();
     let expected = fields.version();
     let completed = fields.flag("completed");
     Box::new(move |conn, who| {
-        let id = id.unwrap_or_default();
+        // Every form with an id in its path has one.
+        let Some(id) = id else {
+            return Ok(gone(filter));
+        };
         let changes = TodoChanges::from_json(&Map::from_iter([(
             "completed".to_owned(),
             Value::Bool(completed),
@@ -215,12 +218,15 @@ fn gone(filter: Filter) -> Outcome {
 }
 
 /// Saves a new title; an empty one deletes the todo, as in TodoMVC.
-fn edit(fields: &Fields, id: Option<i32>) -> Action {
+fn edit(fields: &Fields, id: Option<TodoId>) -> Action {
     let filter = fields.filter();
     let expected = fields.version();
     let typed = fields.text("title").to_owned();
     Box::new(move |conn, who| {
-        let id = id.unwrap_or_default();
+        // Every form with an id in its path has one.
+        let Some(id) = id else {
+            return Ok(gone(filter));
+        };
         let again = |status, title: Option<String>, message: String| {
             Outcome::Again(
                 status,
@@ -275,11 +281,14 @@ fn edit(fields: &Fields, id: Option<i32>) -> Action {
     })
 }
 
-fn delete(fields: &Fields, id: Option<i32>) -> Action {
+fn delete(fields: &Fields, id: Option<TodoId>) -> Action {
     let filter = fields.filter();
     let expected = fields.version();
     Box::new(move |conn, who| {
-        let id = id.unwrap_or_default();
+        // Every form with an id in its path has one.
+        let Some(id) = id else {
+            return Ok(gone(filter));
+        };
         Ok(
             match Todo::delete(conn, who.scope, id, expected.as_deref())? {
                 WriteOutcome::Done(()) | WriteOutcome::NotFound => Outcome::Done,
@@ -297,7 +306,7 @@ fn delete(fields: &Fields, id: Option<i32>) -> Action {
     })
 }
 
-fn toggle_all(fields: &Fields, _: Option<i32>) -> Action {
+fn toggle_all(fields: &Fields, _: Option<TodoId>) -> Action {
     let completed = fields.flag("completed");
     Box::new(move |conn, who| {
         Todo::complete_all(conn, who.scope, completed)?;
@@ -305,7 +314,7 @@ fn toggle_all(fields: &Fields, _: Option<i32>) -> Action {
     })
 }
 
-fn clear_completed(_: &Fields, _: Option<i32>) -> Action {
+fn clear_completed(_: &Fields, _: Option<TodoId>) -> Action {
     Box::new(move |conn, who| {
         Todo::delete_all(conn, who.scope, Some(true))?;
         Ok(Outcome::Done)

@@ -13,7 +13,7 @@ use super::request::{collection_url, if_none_match};
 use crate::auth::{Caller, Identity};
 use crate::error::AppError;
 use crate::freshness::Freshness;
-use crate::models::Todo;
+use crate::models::{Todo, TodoId};
 use crate::store::Store;
 
 #[derive(Debug, Deserialize)]
@@ -37,7 +37,7 @@ pub async fn index(
     };
     let editing = query
         .and_then(|query| query.into_inner().edit)
-        .and_then(|id| id.parse::<i32>().ok())
+        .and_then(|id| id.parse::<TodoId>().ok())
         .map(|id| Editing {
             id,
             title: None,

@@ -6,7 +6,7 @@ use askama::Template;
 use super::filter::Filter;
 use crate::auth::Identity;
 use crate::error::AppError;
-use crate::models::{MAX_TITLE_CHARS, Todo};
+use crate::models::{MAX_TITLE_CHARS, Todo, TodoId};
 
 /// What a page shows beyond the list: the todo being edited, what was typed, and messages.
 #[derive(Debug, Default)]
@@ -22,7 +22,7 @@ pub struct PageState {
 /// The edit view of one todo: the title to show in the field, and why it was not saved.
 #[derive(Debug)]
 pub struct Editing {
-    pub id: i32,
+    pub id: TodoId,
     pub title: Option<String>,
     pub message: Option<String>,
 }

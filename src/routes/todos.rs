@@ -12,7 +12,7 @@ use crate::auth::Caller;
 use crate::error::AppError;
 use crate::freshness::Freshness;
 use crate::idempotency::{self, Answer, Key};
-use crate::models::{NewTodo, Todo, TodoChanges, WriteOutcome};
+use crate::models::{NewTodo, Todo, TodoChanges, TodoId, WriteOutcome};
 use crate::store::Store;
 
 type JsonObject = web::Json<Map<String, Value>>;
@@ -45,7 +45,7 @@ fn expected_versions(req: &HttpRequest) -> Option<Vec<i32>> {
 }
 
 /// The answer to a conditional write that found the todo missing or at another version.
-fn refused<T>(outcome: WriteOutcome<T>, id: i32, base: &str) -> Result<T, AppError> {
+fn refused<T>(outcome: WriteOutcome<T>, id: TodoId, base: &str) -> Result<T, AppError> {
     match outcome {
         WriteOutcome::Done(value) => Ok(value),
         WriteOutcome::NotFound => Err(AppError::todo_not_found(id)),
@@ -148,7 +148,7 @@ pub async fn get(
     req: HttpRequest,
     store: web::Data<Store>,
     caller: Caller,
-    id: web::Path<i32>,
+    id: web::Path<TodoId>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let todo = store
@@ -184,7 +184,7 @@ pub async fn update(
     req: HttpRequest,
     store: web::Data<Store>,
     caller: Caller,
-    id: web::Path<i32>,
+    id: web::Path<TodoId>,
     body: JsonObject,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
@@ -215,7 +215,7 @@ pub async fn delete(
     req: HttpRequest,
     store: web::Data<Store>,
     caller: Caller,
-    id: web::Path<i32>,
+    id: web::Path<TodoId>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let expected = expected_versions(&req);

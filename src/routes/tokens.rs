@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::auth::{self, Caller, Identity, SignedIn};
 use crate::error::AppError;
 use crate::idempotency::Answer;
-use crate::models::{ApiToken, MAX_TOKEN_NAME_CHARS, ValidationError};
+use crate::models::{ApiToken, MAX_TOKEN_NAME_CHARS, TokenId, ValidationError};
 use crate::store::Store;
 
 /// The signed-in user; open mode has no users, and so no tokens.
@@ -88,7 +88,8 @@ pub struct NewTokenFields {
 /// A new token, with its secret: shown this once, never stored.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct NewToken {
-    pub id: i32,
+    #[schema(value_type = i32)]
+    pub id: TokenId,
     pub name: String,
     /// Send it as `Authorization: Bearer <token>`.
     pub token: String,
@@ -159,7 +160,7 @@ pub async fn revoke(
 ) -> Result<HttpResponse, AppError> {
     let raw = id.into_inner();
     let not_found = || AppError::NotFound(format!("there is no API token with id {raw}"));
-    let id: i32 = raw.parse().map_err(|_| not_found())?;
+    let id: TokenId = raw.parse().map_err(|_| not_found())?;
     let answer = store
         .write(caller, None, move |conn, who| {
             let user = user(who)?;

@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::{NewTodo, Todo};
 use crate::db::{self, DbConnection};
+use crate::models::TodoId;
 use crate::models::scope::ListScope;
 use crate::schema::todos;
 
@@ -14,7 +15,7 @@ use crate::schema::todos;
 pub struct ImportRecord {
     /// Its place in the file, from 1, for error messages.
     pub number: usize,
-    pub id: Option<i32>,
+    pub id: Option<TodoId>,
     pub todo: NewTodo,
 }
 
@@ -53,6 +54,7 @@ impl ImportRecord {
                         id.as_i64()
                             .and_then(|id| i32::try_from(id).ok())
                             .filter(|id| *id > 0)
+                            .map(TodoId)
                             .ok_or_else(|| {
                                 fail(format!("id must be a positive integer, not {id}"))
                             })?,
@@ -102,7 +104,7 @@ impl Todo {
     }
 
     /// Whether any list holds a todo with this id.
-    fn id_taken(conn: &mut DbConnection, id: i32) -> QueryResult<bool> {
+    fn id_taken(conn: &mut DbConnection, id: TodoId) -> QueryResult<bool> {
         diesel::select(diesel::dsl::exists(todos::table.find(id))).get_result(conn)
     }
 

@@ -9,6 +9,7 @@ mod queries;
 use diesel::prelude::*;
 use serde::Serialize;
 
+use super::ids::{TodoId, UserId};
 use crate::schema::todos;
 
 pub use export::{ImportError, ImportRecord};
@@ -22,21 +23,22 @@ pub const MAX_TITLE_CHARS: usize = 1000;
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = todos)]
 pub struct Todo {
-    pub id: i32,
+    pub id: TodoId,
     pub title: String,
     pub position: i32,
     pub completed: bool,
     /// Raised by every write; the todo's ETag.
     pub version: i32,
     /// The owner; `None` for the shared list of open mode.
-    pub user_id: Option<i32>,
+    pub user_id: Option<UserId>,
 }
 
 /// The JSON form of a todo, as Backbone and Todo-Backend clients expect it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[schema(as = Todo)]
 pub struct TodoJson<'a> {
-    pub id: i32,
+    #[schema(value_type = i32)]
+    pub id: TodoId,
     /// Trimmed, 1 to 1,000 characters.
     pub title: &'a str,
     /// Its place in the list: todos are listed by `order`, then `id`.

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::{NewTodo, Todo, TodoChanges, WriteOutcome};
 use crate::db::{self, DbConnection};
+use crate::models::TodoId;
 use crate::models::scope::ListScope;
 use crate::schema::{todos, todos_generation};
 
@@ -37,7 +38,11 @@ impl Todo {
             .first(conn)
     }
 
-    pub fn find(conn: &mut DbConnection, scope: ListScope, id: i32) -> QueryResult<Option<Todo>> {
+    pub fn find(
+        conn: &mut DbConnection,
+        scope: ListScope,
+        id: TodoId,
+    ) -> QueryResult<Option<Todo>> {
         todos::table
             .filter(scope.todos())
             .filter(todos::id.eq(id))
@@ -56,7 +61,7 @@ impl Todo {
         conn: &mut DbConnection,
         scope: ListScope,
         mut new: NewTodo,
-        id: Option<i32>,
+        id: Option<TodoId>,
     ) -> QueryResult<Todo> {
         if new.position.is_none() {
             lock_todos_for_append(conn)?;
@@ -87,7 +92,7 @@ impl Todo {
     pub fn update(
         conn: &mut DbConnection,
         scope: ListScope,
-        id: i32,
+        id: TodoId,
         changes: &TodoChanges,
         expected: Option<&[i32]>,
     ) -> QueryResult<WriteOutcome<Todo>> {
@@ -128,7 +133,7 @@ impl Todo {
     pub fn delete(
         conn: &mut DbConnection,
         scope: ListScope,
-        id: i32,
+        id: TodoId,
         expected: Option<&[i32]>,
     ) -> QueryResult<WriteOutcome<()>> {
         db::write_transaction(conn, |conn| {
@@ -151,7 +156,7 @@ impl Todo {
     fn missing_or_stale<T>(
         conn: &mut DbConnection,
         scope: ListScope,
-        id: i32,
+        id: TodoId,
     ) -> QueryResult<WriteOutcome<T>> {
         Ok(match Self::find(conn, scope, id)? {
             Some(current) => WriteOutcome::Stale(current),
