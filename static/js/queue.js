@@ -3,139 +3,28 @@
  * (app.Store) until the server has answered it, and sent in order: each todo's changes one after
  * another, each with an Idempotency-Key so that a replay after a lost answer is applied once.
  *
- * The list on screen is always what the server holds (as far as this page knows: the page's data,
- * then the live updates and the answers) with the queued changes applied on top.
+ * The rooms it is built from: the change log and what the page shows (queue/changes.js), the
+ * sender (queue/sender.js), the status line (queue/status.js) and the other open pages
+ * (queue/tabs.js). This file is the queue's interface, app.queue, and what an answer does to the
+ * log.
  */
 var app = app || {};
 
 (function () {
   'use strict';
 
-  var PARALLEL = 4;
-  var TIMEOUT_MS = 15000;
-  var RETRY_FIRST_MS = 1000;
-  var RETRY_MAX_MS = 30000;
-  var SAVING_SHOWN_AFTER_MS = 400;
-  // How long after a "clear completed" is answered its deletions may still come down the stream.
-  var OWN_ECHO_MS = 5000;
-
+  var log = app.changeLog;
+  var sender = app.sender;
   var store = null;
-  var tab = newKey();
-  var changes = [];       // this page's queued changes, oldest first
-  var inFlight = {};      // key -> true while its request is out
-  var server = { change: 0, todos: {} };
-  var retryDelay = 0;
-  var retryTimer = null;
-  var unreachable = false;
   var stopped = false;
-  var savingTimer = null;
   var saveServerTimer = null;
-  var lastClearAnswered = -Infinity;
-
-  var statusLine = document.querySelector('.sync-status');
-
-  /* A random key: 128 bits from the platform's generator, as hex. */
-  function newKey() {
-    var bytes = new Uint8Array(16);
-    window.crypto.getRandomValues(bytes);
-    return Array.prototype.map.call(bytes, function (b) {
-      return (b + 256).toString(16).slice(1);
-    }).join('');
-  }
-
-  function isTemporary(id) {
-    return typeof id === 'string';
-  }
-
-  function changesFor(id) {
-    return changes.filter(function (change) { return change.id === id; });
-  }
 
   /*
-   * The last queued change of a todo if it has never gone out, and so may still absorb another.
-   * Once sent, a change is sealed: its retries must be the same request under the same key.
-   */
-  function openChangeFor(id) {
-    var mine = changesFor(id);
-    var last = mine[mine.length - 1];
-    return last && !last.sent && !last.conflict && last.seq !== undefined &&
-      (last.kind === 'create' || last.kind === 'update') ? last : null;
-  }
-
-  /* A todo created here that the server has not heard of yet: its changes can simply go. */
-  function neverSent(id) {
-    var mine = changesFor(id);
-    return isTemporary(id) && mine.length > 0 && !mine[0].sent;
-  }
-
-  /* ---- What the page shows ---- */
-
-  function newestId() {
-    return Object.keys(server.todos).reduce(function (max, id) {
-      return Math.max(max, Number(id));
-    }, 0);
-  }
-
-  /*
-   * The live stream may bring a create's echo before its answer (or the answer was lost). Until
-   * an answer maps the temporary id, a todo newer than the change with the same title is taken
-   * to be that echo.
-   */
-  function echoesOfCreates() {
-    var echoes = {};
-    changes.forEach(function (change) {
-      if (change.kind !== 'create' || !change.sent) {
-        return;
-      }
-      var echo = Object.keys(server.todos).find(function (id) {
-        return !echoes[id] && Number(id) > change.newerThan &&
-          server.todos[id].title === change.attrs.title;
-      });
-      if (echo) {
-        echoes[echo] = true;
-      }
-    });
-    return echoes;
-  }
-
-  /* The server's list with the queued changes applied, in list order. */
-  function shown() {
-    var todos = {};
-    var last = 0;
-    var echoes = echoesOfCreates();
-    Object.keys(server.todos).forEach(function (id) {
-      var todo = server.todos[id];
-      last = Math.max(last, todo.order);
-      if (!echoes[id]) {
-        todos[id] = Object.assign({}, todo, { pending: false });
-      }
-    });
-    changes.forEach(function (change) {
-      var todo = todos[change.id];
-      if (change.kind === 'create') {
-        todos[change.id] = Object.assign({ id: change.id, order: ++last }, change.attrs,
-          { pending: true });
-      } else if (change.kind === 'update' && todo) {
-        Object.assign(todo, change.attrs, { pending: true });
-      } else if (change.kind === 'delete') {
-        delete todos[change.id];
-      } else if (change.kind === 'clear') {
-        Object.keys(todos).forEach(function (id) {
-          if (todos[id].completed) {
-            delete todos[id];
-          }
-        });
-      }
-    });
-    return Object.keys(todos).map(function (id) { return todos[id]; });
-  }
-
-  /*
-   * Brings app.todos in line with `shown()`. A todo being edited is left as it is until the edit
-   * ends: a change pushed meanwhile shows then (or the save meets the conflict flow).
+   * Brings app.todos in line with what the page shows. A todo being edited is left as it is until
+   * the edit ends: a change pushed meanwhile shows then (or the save meets the conflict flow).
    */
   function refresh() {
-    var list = shown();
+    var list = log.shown();
     var present = {};
     var moved = false;
     list.forEach(function (attrs) {
@@ -155,72 +44,45 @@ var app = app || {};
       app.todos.sort();
     }
     showStatus();
-    app.showConflicts(changes.filter(function (change) { return change.conflict; }), shown());
+    app.showConflicts(log.conflicts(), log.shown());
   }
 
-  /* "Offline: N changes waiting", "Saving…", or nothing once all is saved. */
   function showStatus() {
-    var waiting = changes.length;
-    if (!waiting) {
-      clearTimeout(savingTimer);
-      savingTimer = null;
-      statusLine.hidden = true;
-      statusLine.textContent = '';
-      return;
-    }
-    if (unreachable || !navigator.onLine) {
-      clearTimeout(savingTimer);
-      savingTimer = null;
-      statusLine.textContent = 'Offline: ' + waiting + (waiting === 1 ? ' change' : ' changes') +
-        ' waiting';
-      statusLine.hidden = false;
-      return;
-    }
-    if (!statusLine.hidden) {
-      statusLine.textContent = 'Saving…';
-    } else if (!savingTimer) {
-      // A save that is quick shows nothing; one that takes a while says so.
-      savingTimer = setTimeout(function () {
-        savingTimer = null;
-        if (changes.length) {
-          statusLine.textContent = 'Saving…';
-          statusLine.hidden = false;
-        }
-      }, SAVING_SHOWN_AFTER_MS);
-    }
+    app.syncStatus.show(log.waiting(), sender.unreachable());
   }
 
   /* ---- Making changes ---- */
 
   function enqueue(change) {
-    change.key = newKey();
-    change.tab = tab;
-    changes.push(change);
-    store.add(change).then(pump);
+    change.key = log.newKey();
+    change.tab = app.tabs.id();
+    log.add(change);
+    store.add(change).then(sender.pump);
     refresh();
   }
 
   /* Drops queued changes that have not gone out; the server never hears of them. */
   function drop(gone) {
-    changes = changes.filter(function (change) { return gone.indexOf(change) < 0; });
+    log.remove(gone);
     store.replace(gone, []);
   }
 
   /* The version a change of `model` is made against: what the user sees, unless an earlier change
    * of theirs is still queued, whose answer will say. */
   function baseFor(id, model) {
-    return changesFor(id).length ? null : model.get('version');
+    return log.changesFor(id).length ? null : model.get('version');
   }
 
   app.queue = {
     create: function (attrs) {
       enqueue({
-        kind: 'create', id: 'new-' + newKey(), attrs: attrs, base: null, newerThan: newestId()
+        kind: 'create', id: 'new-' + log.newKey(), attrs: attrs, base: null,
+        newerThan: log.newestId()
       });
     },
 
     update: function (model, attrs) {
-      var open = openChangeFor(model.id);
+      var open = log.openChangeFor(model.id);
       if (open) {
         Object.assign(open.attrs, attrs);
         store.put(open);
@@ -231,9 +93,9 @@ var app = app || {};
     },
 
     destroy: function (model) {
-      if (neverSent(model.id)) {
+      if (log.neverSent(model.id)) {
         // Created and deleted before the server heard of it: nothing to send.
-        drop(changesFor(model.id));
+        drop(log.changesFor(model.id));
         refresh();
         return;
       }
@@ -242,8 +104,8 @@ var app = app || {};
 
     clearCompleted: function () {
       app.todos.completed().forEach(function (model) {
-        if (neverSent(model.id)) {
-          drop(changesFor(model.id));
+        if (log.neverSent(model.id)) {
+          drop(log.changesFor(model.id));
         }
       });
       enqueue({ kind: 'clear', id: null, attrs: {}, base: null });
@@ -256,39 +118,33 @@ var app = app || {};
 
     /* The server may be back (the browser is online, the live stream reconnected): try now. */
     kick: function () {
-      if (retryTimer) {
-        clearTimeout(retryTimer);
-        retryTimer = null;
-        unreachable = false;
-      }
-      adoptOrphans().then(pump);
+      sender.kick();
+      adoptOrphans().then(sender.pump);
     },
 
     /* The queued changes a conflict holds: keep the user's version, or take the server's. */
     keepMine: function (change) {
       change.base = change.conflict.version;
-      change.key = newKey(); // a new request: the old key's answer was the conflict
+      change.key = log.newKey(); // a new request: the old key's answer was the conflict
       delete change.conflict;
-      store.put(change).then(pump);
+      store.put(change).then(sender.pump);
       refresh();
     },
 
     takeTheirs: function (change) {
-      var later = changes.slice(changes.indexOf(change)).filter(function (other) {
-        return other.id === change.id;
-      });
-      drop(later);
+      drop(log.laterOf(change));
       refresh();
-      pump();
+      sender.pump();
     },
 
     /* ---- What the server says, from the live stream ---- */
 
     serverUpsert: function (todo, change) {
+      var server = log.server();
       var known = server.todos[todo.id];
       if (!known || known.version < todo.version) {
         server.todos[todo.id] = todo;
-        if (change && !changesFor(todo.id).length && !echoesOfCreates()[todo.id]) {
+        if (change && !log.changesFor(todo.id).length && !log.echoesOfCreates()[todo.id]) {
           announceChange(known, todo);
         }
       }
@@ -296,15 +152,17 @@ var app = app || {};
     },
 
     serverRemove: function (id, change) {
+      var server = log.server();
       var known = server.todos[id];
       delete server.todos[id];
-      if (known && change && !deletedHere(id, known)) {
+      if (known && change && !log.deletedHere(id, known)) {
         app.announce('“' + known.title + '” was deleted elsewhere');
       }
       serverChanged(change);
     },
 
     serverReset: function (list, change) {
+      var server = log.server();
       var todos = {};
       list.forEach(function (todo) {
         var known = server.todos[todo.id];
@@ -316,13 +174,13 @@ var app = app || {};
 
     /* Unsent changes, for the sign-out question. */
     waiting: function () {
-      return changes.length;
+      return log.waiting();
     },
 
     /* Signing out: this user's queue and kept list go. */
     forget: function () {
       stopped = true;
-      changes = [];
+      log.forget();
       return store ? store.forget() : Promise.resolve();
     },
 
@@ -333,38 +191,23 @@ var app = app || {};
      */
     start: function (user, page) {
       store = new app.Store(user);
-      setServer(page);
+      log.setServer(page);
       window.addEventListener('online', app.queue.kick);
       window.addEventListener('offline', showStatus);
       return store.load().then(function (kept) {
-        if (kept.server && kept.server.change > server.change) {
-          server = kept.server;
+        if (kept.server && kept.server.change > log.server().change) {
+          log.useServer(kept.server);
         }
         return adopt(kept.changes);
       }).catch(function (err) {
         window.console.error('the kept changes could not be read', err);
       }).then(function () {
         refresh();
-        pump();
-        return server.change;
+        sender.pump();
+        return log.server().change;
       });
     }
   };
-
-  /*
-   * Whether this page's own changes account for the deletion of `todo`, whatever the order in
-   * which the stream and the answers arrive: a change of it is queued (its delete, or an edit the
-   * delete overtook), or a "clear completed" of this page is queued or was answered a moment ago
-   * and the todo was completed.
-   */
-  function deletedHere(id, todo) {
-    if (changesFor(id).length) {
-      return true;
-    }
-    var clearing = changes.some(function (change) { return change.kind === 'clear'; }) ||
-      Date.now() - lastClearAnswered < OWN_ECHO_MS;
-    return clearing && todo.completed;
-  }
 
   /* Tells screen readers what someone else changed (the page shows it already). */
   function announceChange(before, after) {
@@ -378,14 +221,9 @@ var app = app || {};
     }
   }
 
-  function setServer(list) {
-    server = { change: list.change, todos: {} };
-    list.todos.forEach(function (todo) { server.todos[todo.id] = todo; });
-  }
-
   function serverChanged(change) {
     if (change) {
-      server.change = Number(change);
+      log.server().change = Number(change);
     }
     refresh();
     keepServer();
@@ -399,53 +237,30 @@ var app = app || {};
     saveServerTimer = setTimeout(function () {
       saveServerTimer = null;
       if (!stopped) {
-        store.saveServer(server);
+        store.saveServer(log.server());
       }
     }, 200);
   }
 
   /* ---- Other pages' changes ---- */
 
-  /*
-   * Each page holds a Web Lock for as long as it is open. Queued changes whose page is gone (it
-   * was reloaded, closed, or crashed) are taken over, oldest first; those of another open page
-   * stay with it.
-   */
-  var tabLock = 'todomvc-page-' + tab;
-  if (navigator.locks) {
-    navigator.locks.request(tabLock, function () { return new Promise(function () {}); });
-  }
-
-  function openPages() {
-    if (!navigator.locks) {
-      return Promise.resolve(null);
-    }
-    return navigator.locks.query().then(function (state) {
-      var held = {};
-      state.held.forEach(function (lock) { held[lock.name] = true; });
-      return held;
-    });
-  }
-
+  /* Takes over, oldest first, the kept changes of pages that are gone (see app.tabs). */
   function adopt(kept) {
-    return openPages().then(function (held) {
+    return app.tabs.orphans(kept).then(function (gone) {
       var mine = {};
-      changes.forEach(function (change) { mine[change.key] = true; });
-      // Never this page's own: a change of it that is not in `changes` has been answered already
+      log.all().forEach(function (change) { mine[change.key] = true; });
+      // Never this page's own: a change of it that is not in the log has been answered already
       // (and is being deleted from the store). Taken over, it would be sent again beside the
       // todo's next change, and its old answer would become that change's base (a 412).
-      var orphans = kept.filter(function (change) {
-        return change.tab !== tab && !mine[change.key] &&
-          (!held || !held['todomvc-page-' + change.tab]);
-      });
+      var orphans = gone.filter(function (change) { return !mine[change.key]; });
       if (!orphans.length) {
         return;
       }
       orphans.forEach(function (change) {
-        change.tab = tab;
+        change.tab = app.tabs.id();
         change.sent = true; // it may have gone out before the page went away
       });
-      changes = orphans.concat(changes);
+      log.prepend(orphans);
       store.replace([], orphans);
     });
   }
@@ -457,117 +272,11 @@ var app = app || {};
     return store.load().then(function (kept) { return adopt(kept.changes); }).then(refresh);
   }
 
-  /* ---- Sending ---- */
-
-  /*
-   * Sends what may go now: not before an earlier change of the same todo, a create not before an
-   * earlier create (the list keeps the order they were made in), and nothing past a "clear".
-   */
-  function pump() {
-    if (stopped || retryTimer) {
-      return;
-    }
-    // A todo with a change out waits, wherever that change stands in the queue: one request per
-    // todo at a time, each made against the version its predecessor's answer gave.
-    var busy = {};
-    changes.forEach(function (change) {
-      if (inFlight[change.key]) {
-        busy[change.id] = true;
-      }
-    });
-    var earlier = false;
-    var creating = false;
-    var barrier = false;
-    var out = Object.keys(inFlight).length;
-    for (var i = 0; i < changes.length && out < PARALLEL && !barrier; i++) {
-      var change = changes[i];
-      var ready = change.seq !== undefined && !inFlight[change.key] && !change.conflict &&
-        !busy[change.id] && (change.kind !== 'clear' || !earlier) &&
-        (change.kind !== 'create' || !creating);
-      if (ready) {
-        send(change);
-        out++;
-      }
-      busy[change.id] = true;
-      earlier = true;
-      creating = creating || change.kind === 'create';
-      barrier = change.kind === 'clear';
-    }
-    showStatus();
-  }
-
-  function request(change) {
-    var headers = { 'Idempotency-Key': change.key };
-    if (change.base !== null && change.base !== undefined) {
-      headers['If-Match'] = '"' + change.base + '"';
-    }
-    var options = { headers: headers, timeout: TIMEOUT_MS, dataType: 'json' };
-    if (change.kind === 'create') {
-      options.url = app.todos.url;
-      options.type = 'POST';
-    } else if (change.kind === 'update') {
-      options.url = app.todos.url + change.id;
-      options.type = 'PATCH';
-    } else if (change.kind === 'delete') {
-      options.url = app.todos.url + change.id;
-      options.type = 'DELETE';
-    } else {
-      options.url = app.todos.url + '?completed=true';
-      options.type = 'DELETE';
-    }
-    if (change.kind === 'create' || change.kind === 'update') {
-      options.contentType = 'application/json';
-      options.data = JSON.stringify(change.attrs);
-    }
-    return Backbone.ajax(options);
-  }
-
-  function send(change) {
-    inFlight[change.key] = true;
-    change.sent = true;
-    request(change)
-      .done(function (body, _text, xhr) {
-        answered(change, xhr, body);
-        if (xhr.getResponseHeader('Idempotent-Replayed')) {
-          // The answer kept from the first time, not the list as it is now: read it again.
-          reread();
-        }
-      })
-      .fail(function (xhr) { answered(change, xhr, xhr.responseJSON); });
-  }
-
-  /* Not reached: no answer, a timeout, the server or a proxy failing, or "not yet". */
-  function notReached(status) {
-    return status === 0 || status === 408 || status === 409 || status === 429 || status >= 500;
-  }
-
-  function answered(change, xhr, body) {
-    delete inFlight[change.key];
-    if (changes.indexOf(change) < 0 || stopped) {
-      return; // dropped meanwhile (the user took the server's version), or signed out
-    }
-    var status = xhr.status;
-    if ((status >= 200 && status < 300) || (change.kind === 'delete' && status === 404)) {
-      saved(change, body);
-    } else if (status === 401) {
-      stopped = true;
-      app.signInAgain();
-      return;
-    } else if (status === 412 && body && body.current) {
-      conflicted(change, body.current);
-    } else if (notReached(status)) {
-      retryLater(xhr);
-      return;
-    } else {
-      refused(change, body, status);
-    }
-    unreachable = false;
-    retryDelay = 0;
-    pump();
-  }
+  /* ---- Answers ---- */
 
   /* The server has it: out of the queue, into what the server holds. */
   function saved(change, todo) {
+    var server = log.server();
     var gone = [change];
     var changed = [];
     var id = change.id;
@@ -578,21 +287,19 @@ var app = app || {};
       } else if (model) {
         model.set({ id: todo.id });
       }
-      changes.forEach(function (other) {
-        if (other.id === id) {
-          other.id = todo.id;
-          changed.push(other);
-        }
+      log.changesFor(id).forEach(function (other) {
+        other.id = todo.id;
+        changed.push(other);
       });
       id = todo.id;
     }
-    changes.splice(changes.indexOf(change), 1);
+    log.remove(gone);
     if (change.kind === 'create' || change.kind === 'update') {
       var known = server.todos[id];
       if (!known || known.version <= todo.version) {
         server.todos[id] = todo;
       }
-      var next = changesFor(id)[0];
+      var next = log.changesFor(id)[0];
       if (next && next.base === null && next.kind !== 'create') {
         next.base = todo.version;
         if (changed.indexOf(next) < 0) {
@@ -602,7 +309,7 @@ var app = app || {};
     } else if (change.kind === 'delete') {
       delete server.todos[id];
     } else {
-      lastClearAnswered = Date.now();
+      log.clearAnswered();
       Object.keys(server.todos).forEach(function (key) {
         if (server.todos[key].completed) {
           delete server.todos[key];
@@ -619,7 +326,7 @@ var app = app || {};
     app.announce('“' + current.title + '” was changed elsewhere while your change waited. ' +
       'Choose which version stays.');
     change.conflict = current;
-    server.todos[current.id] = current;
+    log.server().todos[current.id] = current;
     store.put(change);
     keepServer();
     refresh();
@@ -628,7 +335,7 @@ var app = app || {};
   /* A final refusal (400, 404, 422, …): the change is dropped, the user told why, and the list
    * shown as the server holds it. */
   function refused(change, body, status) {
-    var later = changesFor(change.id).slice(1);
+    var later = log.changesFor(change.id).slice(1);
     var gone = [change];
     if (change.kind === 'create') {
       gone = gone.concat(later); // the todo never came to be
@@ -655,18 +362,16 @@ var app = app || {};
       });
   }
 
-  function retryLater(xhr) {
-    unreachable = true;
-    var after = Number(xhr.getResponseHeader && xhr.getResponseHeader('Retry-After')) * 1000;
-    if (!retryTimer) {
-      retryDelay = Math.min(RETRY_MAX_MS, retryDelay ? retryDelay * 2 : RETRY_FIRST_MS);
-      var delay = Math.max(after || 0, retryDelay) * (0.75 + Math.random() / 2);
-      retryTimer = setTimeout(function () {
-        retryTimer = null;
-        unreachable = false; // "Saving…" while it tries again
-        pump();
-      }, delay);
-    }
-    showStatus();
-  }
+  sender.use({
+    saved: saved,
+    conflicted: conflicted,
+    refused: refused,
+    unauthorized: function () {
+      stopped = true;
+      app.signInAgain();
+    },
+    replayed: reread,
+    stopped: function () { return stopped; },
+    statusChanged: showStatus
+  });
 })();
