@@ -1,460 +1,18 @@
 //! The TodoMVC page in real headless Chromium, driven over WebDriver against the real server.
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (or CHROMIUM / CHROMEDRIVER naming the binaries).
-//! Without them these tests skip with a message, except under CI=true, where they fail.
+//! Without them these tests skip with a message, except under CI=true, where they fail. The
+//! harness is `helpers::browser`, the cuttable proxy `helpers::proxy`.
 
-use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
-use fantoccini::elements::Element;
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::Locator;
 use serde_json::{Value, json};
-use tempfile::TempDir;
 
-use crate::helpers::{Backend, TestApp, spawn_app};
-
-const ENTER: &str = "\u{E007}";
-const ESCAPE: &str = "\u{E00C}";
-/// Ctrl+A, then Backspace: empties a field the way a person does. (WebDriver's own clear also
-/// blurs the field, which saves the edit.)
-const SELECT_ALL_AND_DELETE: &str = "\u{E009}a\u{E009}\u{E003}";
-
-/// Waits up to five seconds for a condition that may contain `.await`.
-macro_rules! eventually {
-    ($cond:expr, $($msg:tt)+) => {
-        wait_for!(5000, $cond, $($msg)+)
-    };
-}
-
-/// Waits up to `$millis` for a condition that may contain `.await`, checking every 25 ms.
-macro_rules! wait_for {
-    ($millis:expr, $cond:expr, $($msg:tt)+) => {{
-        let deadline = Instant::now() + Duration::from_millis($millis);
-        loop {
-            if $cond {
-                break;
-            }
-            if Instant::now() > deadline {
-                panic!($($msg)+);
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-    }};
-}
-
-fn binary(var: &str, default: &str) -> PathBuf {
-    std::env::var_os(var).map_or_else(|| PathBuf::from(default), PathBuf::from)
-}
-
-/// Chromium and ChromeDriver, or `None` (with a loud message) where they are missing outside CI.
-fn browser_binaries(test: &str) -> Option<(PathBuf, PathBuf)> {
-    let chromium = binary("CHROMIUM", "/usr/bin/chromium");
-    let driver = binary("CHROMEDRIVER", "/usr/bin/chromedriver");
-    if chromium.exists() && driver.exists() {
-        return Some((chromium, driver));
-    }
-    let message = format!(
-        "browser test {test} needs {} and {}: install them with \
-         `apt-get install chromium chromium-driver`, or set CHROMIUM and CHROMEDRIVER",
-        chromium.display(),
-        driver.display()
-    );
-    crate::helpers::skip(&message);
-    None
-}
-
-/// ChromeDriver in a process group of its own, so that dropping it also ends the browser it
-/// started, even when a test panics.
-struct Driver {
-    process: Child,
-    port: u16,
-}
-
-impl Driver {
-    fn start(path: &PathBuf) -> Driver {
-        use std::os::unix::process::CommandExt;
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("free port")
-            .port();
-        let process = Command::new(path)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .expect("chromedriver starts");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "chromedriver did not listen");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Driver { process, port }
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let group = format!("-{}", self.process.id());
-        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
-        let _ = self.process.wait();
-    }
-}
-
-/// ChromeDriver's endpoint for Chrome DevTools Protocol commands.
-#[derive(Debug)]
-struct DevTools {
-    body: Value,
-}
-
-impl fantoccini::wd::WebDriverCompatibleCommand for DevTools {
-    fn endpoint(
-        &self,
-        base_url: &url::Url,
-        session_id: Option<&str>,
-    ) -> Result<url::Url, url::ParseError> {
-        base_url.join(&format!(
-            "session/{}/goog/cdp/execute",
-            session_id.unwrap_or_default()
-        ))
-    }
-
-    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
-        (http::Method::POST, Some(self.body.to_string()))
-    }
-}
-
-pub struct Browser {
-    client: Client,
-    base: String,
-    _driver: Driver,
-    _profile: TempDir,
-}
-
-impl Browser {
-    /// A fresh headless Chromium on the app's page, or `None` where there is no browser.
-    async fn open(app: &TestApp, test: &str) -> Option<Browser> {
-        Self::open_with(app, test, true).await
-    }
-
-    /// A browser signed in as the app's user, on the page at `base` (a proxy in front of the app).
-    async fn open_at(app: &TestApp, test: &str, base: &str) -> Option<Browser> {
-        Self::open(&app.at(base), test).await
-    }
-
-    async fn open_with(app: &TestApp, test: &str, javascript: bool) -> Option<Browser> {
-        Self::start(app, test, javascript, false).await
-    }
-
-    /// JavaScript on, but the pages' own scripts never load: the pages exactly as a browser
-    /// without JavaScript shows them, with scripts left for the test to run (axe, say).
-    async fn open_without_page_scripts(app: &TestApp, test: &str) -> Option<Browser> {
-        Self::start(app, test, true, true).await
-    }
-
-    async fn start(
-        app: &TestApp,
-        test: &str,
-        javascript: bool,
-        block_scripts: bool,
-    ) -> Option<Browser> {
-        let (chromium, driver_path) = browser_binaries(test)?;
-        let driver = Driver::start(&driver_path);
-        let profile = tempfile::tempdir().expect("profile dir");
-        let mut options = json!({
-            "binary": chromium,
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-                "--window-size=1000,800",
-                format!("--user-data-dir={}", profile.path().display()),
-            ],
-        });
-        if !javascript {
-            options["prefs"] = json!({"profile.managed_default_content_settings.javascript": 2});
-        }
-        let mut capabilities = serde_json::Map::new();
-        capabilities.insert("goog:chromeOptions".into(), options);
-        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(capabilities)
-            .connect(&format!("http://127.0.0.1:{}", driver.port))
-            .await
-            .expect("a WebDriver session");
-        let browser = Browser {
-            client,
-            base: app.address.clone(),
-            _driver: driver,
-            _profile: profile,
-        };
-        if block_scripts {
-            browser.devtools("Network.enable", json!({})).await;
-            browser
-                .devtools("Network.setBlockedURLs", json!({"urls": ["*.js"]}))
-                .await;
-        }
-        // Signed in as the app's test user, through the sign-in form as a person would.
-        if app.user.is_some() {
-            browser.goto("/login").await;
-            browser
-                .submit_account_form("alice", crate::helpers::PASSWORD)
-                .await;
-            eventually!(browser.current_path().await == "/", "alice did not get in");
-            return Some(browser);
-        }
-        browser.goto("/").await;
-        Some(browser)
-    }
-
-    /// A fresh browser with no session, on the sign-in page.
-    async fn signed_out(app: &TestApp, test: &str) -> Option<Browser> {
-        Self::open(&app.signed_out(), test).await
-    }
-
-    /// A Chrome DevTools Protocol command, through ChromeDriver.
-    async fn devtools(&self, command: &str, params: Value) -> Value {
-        self.client
-            .issue_cmd(DevTools {
-                body: json!({"cmd": command, "params": params}),
-            })
-            .await
-            .unwrap_or_else(|err| panic!("{command}: {err}"))
-    }
-
-    async fn current_path(&self) -> String {
-        let url = self.client.current_url().await.expect("url");
-        let mut path = url.path().to_owned();
-        if let Some(query) = url.query() {
-            path = format!("{path}?{query}");
-        }
-        if let Some(fragment) = url.fragment() {
-            path = format!("{path}#{fragment}");
-        }
-        path
-    }
-
-    /// Fills in a sign-in or sign-up form and submits it with Enter.
-    async fn submit_account_form(&self, username: &str, password: &str) {
-        self.find("#username")
-            .await
-            .send_keys(username)
-            .await
-            .expect("typing");
-        self.find("#password")
-            .await
-            .send_keys(&format!("{password}{ENTER}"))
-            .await
-            .expect("typing");
-    }
-
-    async fn goto(&self, path: &str) {
-        self.client
-            .goto(&format!("{}{path}", self.base))
-            .await
-            .expect("page loads");
-    }
-
-    async fn reload(&self) {
-        self.client.refresh().await.expect("reload");
-    }
-
-    async fn find(&self, css: &str) -> Element {
-        self.client
-            .find(Locator::Css(css))
-            .await
-            .unwrap_or_else(|err| panic!("no {css}: {err}"))
-    }
-
-    async fn run(&self, script: &str) -> Value {
-        self.client
-            .execute(script, vec![])
-            .await
-            .expect("script runs")
-    }
-
-    /// What the page shows, read in one go.
-    async fn state(&self) -> Value {
-        self.run(
-            r#"
-            const q = (s) => document.querySelector(s);
-            const shown = (el) => !!el && el.getClientRects().length > 0;
-            const items = [...document.querySelectorAll('.todo-list li')];
-            return {
-              visible: items.filter(shown).map((li) => li.querySelector('label').textContent),
-              completed: items.filter((li) => li.classList.contains('completed'))
-                .map((li) => li.querySelector('label').textContent),
-              editing: items.filter((li) => li.classList.contains('editing')).length,
-              count: shown(q('.todo-count')) ? q('.todo-count').innerHTML : null,
-              main: shown(q('.main')),
-              footer: shown(q('.footer')),
-              toggleAll: q('.toggle-all').getAttribute('aria-checked') === 'true',
-              clearCompleted: shown(q('.clear-completed')),
-              selected: [...document.querySelectorAll('.filters a.selected')].map((a) => a.textContent),
-              error: shown(q('.sync-error')) ? q('.sync-error-message').textContent : null,
-              newTodo: q('.new-todo').value,
-              focused: document.activeElement && document.activeElement.className,
-              pending: items.filter((li) => li.classList.contains('pending'))
-                .map((li) => li.querySelector('label').textContent),
-              status: shown(q('.sync-status')) ? q('.sync-status').textContent : null,
-              conflicts: [...document.querySelectorAll('.conflict')].filter(shown).map((c) => ({
-                mine: c.querySelector('.conflict-mine .conflict-text').textContent,
-                theirs: c.querySelector('.conflict-theirs .conflict-text').textContent,
-              })),
-            };
-            "#,
-        )
-        .await
-    }
-
-    /// Adds a todo and waits until the server has it (the page shows it as saved).
-    async fn add(&self, title: &str) {
-        self.add_offline(title).await;
-        eventually!(
-            self.state().await["pending"] == json!([]),
-            "{title:?} was never saved: {}",
-            self.state().await
-        );
-    }
-
-    /// Adds a todo and waits until the page shows it, saved or not.
-    async fn add_offline(&self, title: &str) {
-        let before = self.state().await["visible"].as_array().map_or(0, Vec::len);
-        let input = self.find(".new-todo").await;
-        input
-            .send_keys(&format!("{title}{ENTER}"))
-            .await
-            .expect("typing");
-        eventually!(
-            self.state().await["visible"].as_array().map_or(0, Vec::len) > before,
-            "{title:?} never appeared"
-        );
-    }
-
-    /// The `<li>` whose label is `title` (titles in these tests have no quotes).
-    async fn item(&self, title: &str) -> Element {
-        let xpath = format!("//ul[@class='todo-list']/li[.//label[text()='{title}']]");
-        self.client
-            .find(Locator::XPath(&xpath))
-            .await
-            .unwrap_or_else(|err| panic!("no todo titled {title:?}: {err}"))
-    }
-
-    /// Clicks the checkbox of the todo titled `title`. Every save redraws the item, so a click
-    /// that lands on an element just replaced is tried again on the new one.
-    async fn toggle(&self, title: &str) {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        let xpath = format!("//ul[@class='todo-list']/li[.//label[text()='{title}']]");
-        loop {
-            // The item itself gone: an earlier click went through and took the page elsewhere
-            // (to the sign-in page, say).
-            let Ok(item) = self.client.find(Locator::XPath(&xpath)).await else {
-                return;
-            };
-            let clicked = match item.find(Locator::Css(".toggle")).await {
-                Ok(toggle) => toggle.click().await.is_ok(),
-                Err(_) => false,
-            };
-            if clicked {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "could not click the checkbox of {title:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// Real pointer input: moves onto `element` (hovering it) and clicks `clicks` times.
-    async fn pointer(&self, element: &Element, clicks: usize) {
-        let mut mouse = MouseActions::new("mouse".into()).then(PointerAction::MoveToElement {
-            element: element.clone(),
-            duration: None,
-            x: 0.0,
-            y: 0.0,
-        });
-        for _ in 0..clicks {
-            mouse = mouse
-                .then(PointerAction::Down {
-                    button: MOUSE_BUTTON_LEFT,
-                })
-                .then(PointerAction::Up {
-                    button: MOUSE_BUTTON_LEFT,
-                });
-        }
-        self.client.perform_actions(mouse).await.expect("pointer");
-        self.client.release_actions().await.expect("release");
-    }
-
-    async fn double_click_title(&self, title: &str) -> Element {
-        let li = self.item(title).await;
-        let label = li.find(Locator::Css("label")).await.unwrap();
-        self.pointer(&label, 2).await;
-        eventually!(
-            self.state().await["editing"] == 1,
-            "{title:?} did not go into editing"
-        );
-        li.find(Locator::Css(".edit")).await.unwrap()
-    }
-
-    /// Renames a todo the way a person does: double-click, retype, Enter.
-    async fn rename(&self, title: &str, new_title: &str) {
-        let field = self.double_click_title(title).await;
-        field
-            .send_keys(&format!("{SELECT_ALL_AND_DELETE}{new_title}{ENTER}"))
-            .await
-            .expect("typing");
-        eventually!(
-            self.state().await["editing"] == 0,
-            "{title:?} stayed in editing"
-        );
-    }
-
-    /// Deletes a todo with its destroy button (which shows on hover).
-    async fn delete(&self, title: &str) {
-        let li = self.item(title).await;
-        self.pointer(&li, 0).await;
-        let destroy = li.find(Locator::Css(".destroy")).await.expect("a button");
-        self.pointer(&destroy, 1).await;
-        eventually!(
-            !self.state().await["visible"]
-                .as_array()
-                .is_some_and(|titles| titles.iter().any(|shown| shown == title)),
-            "{title:?} was not deleted"
-        );
-    }
-
-    /// Waits until the service worker controls the page and has kept the page for offline use.
-    async fn kept_for_offline(&self) {
-        eventually!(
-            self.run(
-                "return (async () => !!navigator.serviceWorker.controller
-                   && !!(await caches.match('/'))
-                   && !!(await caches.match('/static/js/app.js')))();"
-            )
-            .await
-                == json!(true),
-            "the service worker did not keep the page"
-        );
-    }
-
-    /// The count of XHR requests the page has made, by URL.
-    async fn xhr_requests(&self) -> Vec<String> {
-        let entries = self
-            .run(
-                "return performance.getEntriesByType('resource')
-                   .filter((e) => e.initiatorType === 'xmlhttprequest').map((e) => e.name);",
-            )
-            .await;
-        serde_json::from_value(entries).unwrap()
-    }
-
-    async fn close(self) {
-        let _ = self.client.close().await;
-    }
-}
+use crate::helpers::{
+    Backend, Browser, CuttableProxy, ENTER, ESCAPE, SELECT_ALL_AND_DELETE, eventually, page_with,
+    spawn_app, wait_for,
+};
 
 fn titles(rows: &[crate::helpers::Row]) -> Vec<&str> {
     rows.iter().map(|row| row.title.as_str()).collect()
@@ -462,8 +20,7 @@ fn titles(rows: &[crate::helpers::Row]) -> Vec<&str> {
 
 #[tokio::test]
 async fn new_todo_on_enter_trimmed_and_saved() {
-    let app = spawn_app(Backend::Sqlite).await;
-    let Some(browser) = Browser::open(&app, "new_todo_on_enter").await else {
+    let Some((app, browser)) = page_with("new_todo_on_enter", &[]).await else {
         return;
     };
     let state = browser.state().await;
@@ -501,8 +58,7 @@ async fn new_todo_on_enter_trimmed_and_saved() {
 
 #[tokio::test]
 async fn toggle_one_and_the_counter() {
-    let app = spawn_app(Backend::Sqlite).await;
-    let Some(browser) = Browser::open(&app, "toggle_one").await else {
+    let Some((app, browser)) = page_with("toggle_one", &[]).await else {
         return;
     };
     assert_eq!(browser.state().await["footer"], false);
@@ -583,10 +139,12 @@ async fn toggle_all_and_its_checkbox_tracks_the_state() {
 
 #[tokio::test]
 async fn edit_saves_on_enter_and_blur_and_escape_cancels() {
-    let app = spawn_app(Backend::Sqlite).await;
-    app.create(json!({"title": "first"})).await;
-    app.create(json!({"title": "second"})).await;
-    let Some(browser) = Browser::open(&app, "edit").await else {
+    let Some((app, browser)) = page_with(
+        "edit",
+        &[json!({"title": "first"}), json!({"title": "second"})],
+    )
+    .await
+    else {
         return;
     };
 
@@ -642,9 +200,7 @@ async fn edit_saves_on_enter_and_blur_and_escape_cancels() {
 
 #[tokio::test]
 async fn destroy_button_and_last_todo_hides_main_and_footer() {
-    let app = spawn_app(Backend::Sqlite).await;
-    app.create(json!({"title": "doomed"})).await;
-    let Some(browser) = Browser::open(&app, "destroy").await else {
+    let Some((app, browser)) = page_with("destroy", &[json!({"title": "doomed"})]).await else {
         return;
     };
     let li = browser.item("doomed").await;
@@ -663,13 +219,16 @@ async fn destroy_button_and_last_todo_hides_main_and_footer() {
 
 #[tokio::test]
 async fn clear_completed_is_one_request() {
-    let app = spawn_app(Backend::Sqlite).await;
-    app.create(json!({"title": "keep"})).await;
-    app.create(json!({"title": "done 1", "completed": true}))
-        .await;
-    app.create(json!({"title": "done 2", "completed": true}))
-        .await;
-    let Some(browser) = Browser::open(&app, "clear_completed").await else {
+    let Some((app, browser)) = page_with(
+        "clear_completed",
+        &[
+            json!({"title": "keep"}),
+            json!({"title": "done 1", "completed": true}),
+            json!({"title": "done 2", "completed": true}),
+        ],
+    )
+    .await
+    else {
         return;
     };
     assert_eq!(
@@ -698,11 +257,15 @@ async fn clear_completed_is_one_request() {
 
 #[tokio::test]
 async fn routing_filters_and_they_survive_reload() {
-    let app = spawn_app(Backend::Sqlite).await;
-    app.create(json!({"title": "active one"})).await;
-    app.create(json!({"title": "done one", "completed": true}))
-        .await;
-    let Some(browser) = Browser::open(&app, "routing").await else {
+    let Some((_app, browser)) = page_with(
+        "routing",
+        &[
+            json!({"title": "active one"}),
+            json!({"title": "done one", "completed": true}),
+        ],
+    )
+    .await
+    else {
         return;
     };
     assert_eq!(browser.state().await["selected"], json!(["All"]));
@@ -783,8 +346,7 @@ async fn routing_filters_and_they_survive_reload() {
 
 #[tokio::test]
 async fn reload_shows_what_the_server_holds_and_two_tabs_meet() {
-    let app = spawn_app(Backend::Sqlite).await;
-    let Some(first) = Browser::open(&app, "two_tabs").await else {
+    let Some((app, first)) = page_with("two_tabs", &[]).await else {
         return;
     };
     let Some(second) = Browser::open(&app, "two_tabs").await else {
@@ -818,10 +380,12 @@ async fn reload_shows_what_the_server_holds_and_two_tabs_meet() {
 
 #[tokio::test]
 async fn a_failed_save_is_shown_and_the_view_resyncs() {
-    let app = spawn_app(Backend::Sqlite).await;
-    app.create(json!({"title": "stale"})).await;
-    app.create(json!({"title": "fine"})).await;
-    let Some(browser) = Browser::open(&app, "failed_save").await else {
+    let Some((app, browser)) = page_with(
+        "failed_save",
+        &[json!({"title": "stale"}), json!({"title": "fine"})],
+    )
+    .await
+    else {
         return;
     };
     // The page is editing the todo when another client deletes it: the pushed deletion waits for
@@ -886,8 +450,7 @@ async fn a_failed_save_is_shown_and_the_view_resyncs() {
 
 #[tokio::test]
 async fn markup_in_a_title_is_shown_as_text() {
-    let app = spawn_app(Backend::Sqlite).await;
-    let Some(browser) = Browser::open(&app, "markup_title").await else {
+    let Some((_app, browser)) = page_with("markup_title", &[]).await else {
         return;
     };
     let hostile = r#"<b>bold</b><img src=x onerror="document.title='owned'">"#;
@@ -958,9 +521,8 @@ async fn screenshot() {
 
 #[tokio::test]
 async fn two_tabs_editing_one_todo_cannot_overwrite_each_other() {
-    let app = spawn_app(Backend::Sqlite).await;
-    app.create(json!({"title": "shared"})).await;
-    let Some(first) = Browser::open(&app, "two_tabs_editing").await else {
+    let Some((app, first)) = page_with("two_tabs_editing", &[json!({"title": "shared"})]).await
+    else {
         return;
     };
     let Some(second) = Browser::open(&app, "two_tabs_editing").await else {
@@ -1025,8 +587,7 @@ async fn two_tabs_editing_one_todo_cannot_overwrite_each_other() {
 
 #[tokio::test]
 async fn the_content_security_policy_blocks_injected_inline_script() {
-    let app = spawn_app(Backend::Sqlite).await;
-    let Some(browser) = Browser::open(&app, "csp").await else {
+    let Some((app, browser)) = page_with("csp", &[]).await else {
         return;
     };
     // As markup that found its way into the page would: an inline script element.
@@ -1148,95 +709,6 @@ async fn each_user_sees_only_their_own_list() {
     browser.close().await;
 }
 
-/// A TCP proxy in front of the app whose connections the test can cut, and which can refuse new
-/// ones for a while (the server stays up, but the browser cannot reach it), or pass requests on
-/// and lose the answers (the server applies a write, the browser never hears of it).
-struct CuttableProxy {
-    address: String,
-    connections: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
-    mode: std::sync::Arc<std::sync::atomic::AtomicU8>,
-}
-
-const FORWARD: u8 = 0;
-const REFUSE: u8 = 1;
-const LOSE_ANSWERS: u8 = 2;
-
-impl CuttableProxy {
-    async fn start(upstream: &str) -> CuttableProxy {
-        use std::sync::atomic::Ordering;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = format!("http://{}", listener.local_addr().unwrap());
-        let upstream = upstream.trim_start_matches("http://").to_owned();
-        let connections = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let mode = std::sync::Arc::new(std::sync::atomic::AtomicU8::new(FORWARD));
-        let (kept, current) = (connections.clone(), mode.clone());
-        tokio::spawn(async move {
-            while let Ok((client, _)) = listener.accept().await {
-                let mode = current.load(Ordering::SeqCst);
-                if mode == REFUSE {
-                    continue; // dropped: the browser sees the connection fail
-                }
-                let upstream = upstream.clone();
-                let task = tokio::spawn(async move {
-                    if let Ok(server) = tokio::net::TcpStream::connect(&upstream).await {
-                        Self::relay(client, server, mode == LOSE_ANSWERS).await;
-                    }
-                });
-                kept.lock().unwrap().push(task);
-            }
-        });
-        CuttableProxy {
-            address,
-            connections,
-            mode,
-        }
-    }
-
-    /// Copies both ways; losing answers, it reads the server's answer and closes the client's
-    /// connection without a byte of it.
-    async fn relay(
-        mut client: tokio::net::TcpStream,
-        mut server: tokio::net::TcpStream,
-        lose: bool,
-    ) {
-        use tokio::io::AsyncReadExt;
-        if !lose {
-            let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
-            return;
-        }
-        let (mut from_client, _to_client) = client.into_split();
-        let (mut from_server, mut to_server) = server.into_split();
-        tokio::spawn(async move {
-            let _ = tokio::io::copy(&mut from_client, &mut to_server).await;
-        });
-        let mut answer = [0_u8; 4096];
-        // The first bytes of the answer mean the server has finished the request: drop it all.
-        let _ = from_server.read(&mut answer).await;
-    }
-
-    fn switch(&self, mode: u8) {
-        self.mode.store(mode, std::sync::atomic::Ordering::SeqCst);
-        for task in self.connections.lock().unwrap().drain(..) {
-            task.abort();
-        }
-    }
-
-    /// Cuts every open connection, and refuses new ones until `restore`.
-    fn cut(&self) {
-        self.switch(REFUSE);
-    }
-
-    /// Cuts every open connection; new ones carry requests to the server but lose its answers.
-    fn lose_answers(&self) {
-        self.switch(LOSE_ANSWERS);
-    }
-
-    /// Back to passing everything on (connections made meanwhile are cut).
-    fn restore(&self) {
-        self.switch(FORWARD);
-    }
-}
-
 /// Waits up to one second: a pushed change must show that fast.
 macro_rules! within_a_second {
     ($cond:expr, $($msg:tt)+) => {
@@ -1246,8 +718,7 @@ macro_rules! within_a_second {
 
 #[tokio::test]
 async fn changes_in_one_page_appear_in_another_within_a_second() {
-    let app = spawn_app(Backend::Sqlite).await;
-    let Some(a) = Browser::open(&app, "live_a").await else {
+    let Some((app, a)) = page_with("live_a", &[]).await else {
         return;
     };
     let Some(b) = Browser::open(&app, "live_b").await else {
@@ -1326,9 +797,7 @@ async fn changes_in_one_page_appear_in_another_within_a_second() {
 
 #[tokio::test]
 async fn a_pushed_change_never_clobbers_an_edit_in_progress() {
-    let app = spawn_app(Backend::Sqlite).await;
-    app.create(json!({"title": "shared"})).await;
-    let Some(b) = Browser::open(&app, "edit_in_progress").await else {
+    let Some((app, b)) = page_with("edit_in_progress", &[json!({"title": "shared"})]).await else {
         return;
     };
     let field = b.double_click_title("shared").await;

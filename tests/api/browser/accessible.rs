@@ -2,12 +2,13 @@
 //! its best practices in any state of the pages, with JavaScript and without; and the whole spec
 //! can be driven with the keyboard alone.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::json;
 
-use super::{Browser, ENTER, ESCAPE, SELECT_ALL_AND_DELETE, titles};
+use super::titles;
 use crate::helpers::{Backend, TestApp, spawn_app};
+use crate::helpers::{Browser, ENTER, ESCAPE, SELECT_ALL_AND_DELETE, eventually, page_with};
 
 const TAB: &str = "\u{E004}";
 const SHIFT_TAB: &str = "\u{E008}\u{E004}";
@@ -76,8 +77,7 @@ async fn every_state(app: &TestApp, b: &Browser, javascript: bool) {
 
 #[tokio::test]
 async fn every_state_with_javascript_passes_axe() {
-    let app = spawn_app(Backend::Sqlite).await;
-    let Some(b) = Browser::open(&app, "axe_js").await else {
+    let Some((app, b)) = page_with("axe_js", &[]).await else {
         return;
     };
     every_state(&app, &b, true).await;
@@ -214,8 +214,7 @@ async fn focus_is_visible(b: &Browser) -> bool {
 #[tokio::test]
 #[allow(clippy::too_many_lines, reason = "one user journey, step by step")]
 async fn the_whole_spec_with_the_keyboard_alone() {
-    let app = spawn_app(Backend::Sqlite).await;
-    let Some(b) = Browser::open(&app, "keyboard").await else {
+    let Some((app, b)) = page_with("keyboard", &[]).await else {
         return;
     };
     // Add: the field has the focus when the page opens.

@@ -2,13 +2,14 @@
 //! addresses on an open page, many quick toggles on a slow server, a page's own deletions, and
 //! the site's icon.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::{Browser, titles};
+use super::titles;
 use crate::helpers::{Backend, spawn_app};
+use crate::helpers::{Browser, eventually, page_with, wait_for};
 
 /// A TCP proxy in front of the app that holds back the answers to writes (`POST`, `PUT`, `PATCH`,
 /// `DELETE`) by `delay`: a slow server, whose pages, reads and live stream still arrive at once.
@@ -214,8 +215,7 @@ impl Browser {
 
 #[tokio::test]
 async fn on_a_phone_everything_is_done_by_tapping() {
-    let app = spawn_app(Backend::Sqlite).await;
-    let Some(b) = Browser::open(&app, "phone").await else {
+    let Some((app, b)) = page_with("phone", &[]).await else {
         return;
     };
     b.as_phone().await;
@@ -226,7 +226,8 @@ async fn on_a_phone_everything_is_done_by_tapping() {
     );
     for title in ["Buy milk", "Walk the dog", "Call mom"] {
         b.tap(None, ".new-todo").await;
-        b.type_here(&format!("{title}{}", super::ENTER)).await;
+        b.type_here(&format!("{title}{}", crate::helpers::ENTER))
+            .await;
         eventually!(
             titles(&app.rows()).contains(&title),
             "{title:?} was not added"
@@ -264,8 +265,8 @@ async fn on_a_phone_everything_is_done_by_tapping() {
     );
     b.type_here(&format!(
         "{}Walk the cat{}",
-        super::SELECT_ALL_AND_DELETE,
-        super::ENTER
+        crate::helpers::SELECT_ALL_AND_DELETE,
+        crate::helpers::ENTER
     ))
     .await;
     eventually!(
@@ -300,11 +301,15 @@ async fn on_a_phone_everything_is_done_by_tapping() {
 
 #[tokio::test]
 async fn a_hash_address_on_an_open_page_picks_the_filter() {
-    let app = spawn_app(Backend::Sqlite).await;
-    app.create(json!({"title": "active one"})).await;
-    app.create(json!({"title": "done one", "completed": true}))
-        .await;
-    let Some(b) = Browser::open(&app, "hash_routes").await else {
+    let Some((_app, b)) = page_with(
+        "hash_routes",
+        &[
+            json!({"title": "active one"}),
+            json!({"title": "done one", "completed": true}),
+        ],
+    )
+    .await
+    else {
         return;
     };
     // Typed into the address bar of the open page: only the hash changes.

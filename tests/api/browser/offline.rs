@@ -2,14 +2,15 @@
 //! across reloads, and saved exactly once when it can; conflicts are the user's to decide; the
 //! service worker opens the page offline and still brings a deploy on the next load.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use diesel::{Connection, connection::SimpleConnection};
 use fantoccini::Locator;
 use serde_json::{Value, json};
 
-use super::{Browser, CuttableProxy, titles};
+use super::titles;
 use crate::helpers::{Backend, spawn_app, spawn_app_with};
+use crate::helpers::{Browser, CuttableProxy, eventually, page_with, wait_for};
 
 /// Waits up to ten seconds: the bound for a page back online to be saved.
 macro_rules! within_ten_seconds {
@@ -364,8 +365,7 @@ async fn a_new_app_js_reaches_a_page_opened_before_on_its_next_load() {
 
 #[tokio::test]
 async fn signing_out_clears_the_queue_and_the_kept_page() {
-    let app = spawn_app(Backend::Sqlite).await;
-    let Some(b) = Browser::open(&app, "sign_out_clears").await else {
+    let Some((_app, b)) = page_with("sign_out_clears", &[]).await else {
         return;
     };
     b.add("mine").await;

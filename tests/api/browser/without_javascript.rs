@@ -1,13 +1,11 @@
 //! The TodoMVC spec's behaviours with JavaScript switched off: every action through the page's
 //! forms, each result checked against `GET /todos/` and again after a reload.
 
-use std::time::{Duration, Instant};
-
 use fantoccini::Locator;
 use serde_json::{Value, json};
 
-use super::{Browser, ENTER, SELECT_ALL_AND_DELETE};
 use crate::helpers::{Backend, TestApp, spawn_app};
+use crate::helpers::{Browser, ENTER, SELECT_ALL_AND_DELETE, eventually};
 
 /// What the server holds, as (title, completed), in list order.
 async fn server(app: &TestApp) -> Value {

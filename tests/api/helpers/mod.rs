@@ -1,17 +1,22 @@
 //! What the tests share: which engine and credential a test runs with, the macros that run a test
 //! on each, and skipping (visibly) when a component is missing. The rest is by concern:
 //! `database` (a test's own database, read directly), `bodies` (the API's answers, typed), `app` (the real app on a free port, and
-//! clients), `process` (the `todomvc` binary as a child process).
+//! clients), `process` (the `todomvc` binary as a child process), `browser` (headless Chromium over WebDriver,
+//! and the fixture browser tests start from), `proxy` (a TCP proxy a test can cut).
 
 mod app;
 mod bodies;
+mod browser;
 mod database;
 mod process;
+mod proxy;
 
 pub use app::*;
 pub use bodies::*;
+pub use browser::*;
 pub use database::*;
 pub use process::*;
+pub use proxy::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
