@@ -15,9 +15,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::auth::{self, Caller, Identity};
-use crate::db::{self, DbConnection, DbPool};
+use crate::db::{self, DbConnection};
 use crate::error::AppError;
 use crate::models::{IdempotencyKey, ListScope, ValidationError};
+use crate::writer::Writer;
 
 pub const HEADER: &str = "idempotency-key";
 const MAX_KEY_CHARS: usize = 255;
@@ -284,18 +285,23 @@ fn kept(
 }
 
 /// Forgets keys older than `keep_hours`, every ten minutes, on the current Tokio runtime.
-pub fn trim_in_background(pool: DbPool, keep_hours: u64) {
+pub fn trim_in_background(writer: Writer, keep_hours: u64) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(600));
         loop {
             every.tick().await;
-            let pool = pool.clone();
             let keep = i64::try_from(keep_hours.saturating_mul(3600)).unwrap_or(i64::MAX);
-            let _ = tokio::task::spawn_blocking(move || {
-                let mut conn = pool.get().ok()?;
-                IdempotencyKey::trim(&mut conn, auth::now().saturating_sub(keep)).ok()
-            })
-            .await;
+            let trimmed = writer
+                .write(move |conn| {
+                    Ok(IdempotencyKey::trim(
+                        conn,
+                        auth::now().saturating_sub(keep),
+                    )?)
+                })
+                .await;
+            if let Err(err) = trimmed {
+                log::warn!("old idempotency keys were not trimmed: {err}");
+            }
         }
     });
 }

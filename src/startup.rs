@@ -82,14 +82,14 @@ pub fn run(
     let proxies = web::Data::new(proxies);
     let lifecycle = web::Data::new(crate::drain::Lifecycle::default());
     let commits = Arc::new(db::Commits::default());
+    let writer = crate::writer::Writer::start(&settings.database, pool.clone(), commits.clone())?;
     let events = Events::start(
         pool.clone(),
         settings.events.clone(),
         &settings.database,
-        commits.subscribe(),
+        writer.clone(),
     );
-    let writer = crate::writer::Writer::start(&settings.database, pool.clone(), commits.clone())?;
-    crate::idempotency::trim_in_background(pool.clone(), settings.idempotency.keep_hours);
+    crate::idempotency::trim_in_background(writer.clone(), settings.idempotency.keep_hours);
     let pool_data = web::Data::new(pool);
     let in_flight = web::Data::new(crate::idempotency::InFlightKeys::default());
     let store = crate::store::Store::new(pool_data.get_ref().clone(), writer.clone(), in_flight);

@@ -29,7 +29,8 @@ impl Store {
 
     /// Reads for `caller` on the blocking thread pool: the pool checkout, then the caller's
     /// credential is checked on that same connection, then `work` runs with the identity (and so
-    /// the one list) it was given. A request with no credential at all is refused first.
+    /// the one list) it was given. A request with no credential at all is refused first. The
+    /// credential's last use, when due, is written by the writer before the answer.
     pub async fn read<T, E, F>(&self, caller: Caller, work: F) -> Result<T, AppError>
     where
         F: FnOnce(&mut DbConnection, &Identity) -> Result<T, E> + Send + 'static,
@@ -39,14 +40,20 @@ impl Store {
         caller.require_credential()?;
         let pool = self.pool.clone();
         let request = crate::telemetry::current_request();
-        web::block(move || -> Result<T, AppError> {
+        let (result, touch) = web::block(move || -> Result<_, AppError> {
             crate::telemetry::with_request(request, || {
                 let mut conn = pool.get()?;
-                let identity = caller.identify(&mut conn)?;
-                work(&mut conn, &identity).map_err(Into::into)
+                let (identity, touch) = caller.identify_deferring(&mut conn)?;
+                Ok((work(&mut conn, &identity).map_err(Into::into), touch))
             })
         })
-        .await?
+        .await??;
+        if let Some(touch) = touch {
+            self.writer
+                .write(move |conn| Ok(touch.write(conn)?))
+                .await?;
+        }
+        result
     }
 
     /// A write for `caller`: its idempotency key (if any) is claimed, the work queued for the
@@ -86,5 +93,10 @@ impl Store {
     /// The pool, for work that is not a caller's (health checks, the live-update broadcaster).
     pub fn pool(&self) -> &DbPool {
         &self.pool
+    }
+
+    /// The writer, for writes that are not a caller's.
+    pub fn writer(&self) -> &Writer {
+        &self.writer
     }
 }

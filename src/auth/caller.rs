@@ -140,16 +140,31 @@ impl Caller {
     /// reads the counts of changes; a credential verified at the current count of revocations is
     /// not looked up again.
     pub fn identify(&self, conn: &mut DbConnection) -> Result<Identity, AuthError> {
+        let (identity, touch) = self.identify_deferring(conn)?;
+        if let Some(touch) = touch {
+            touch.write(conn)?;
+        }
+        Ok(identity)
+    }
+
+    /// As [`Caller::identify`], for a read: the credential's last use, when it is due to be
+    /// written, is handed back rather than written on a reading connection, so that the writer
+    /// writes it (see `store`).
+    pub fn identify_deferring(
+        &self,
+        conn: &mut DbConnection,
+    ) -> Result<(Identity, Option<Touch>), AuthError> {
         let generations = Generations::read(conn)?;
+        let mut touch = None;
         let user = match &self.credential {
             Credential::Open => None,
             Credential::Missing => return Err(AuthError::Unauthenticated(MISSING)),
             Credential::Malformed => return Err(AuthError::Unauthenticated(MALFORMED)),
             Credential::Session(secret) | Credential::Bearer(secret) => {
-                Some(self.verify(conn, secret, generations.auth)?)
+                Some(self.verify(conn, secret, generations.auth, &mut touch)?)
             }
         };
-        Ok(Identity::new(user, generations))
+        Ok((Identity::new(user, generations), touch))
     }
 
     /// The caller's identity from memory alone, at `generations` (which the caller knows to be
@@ -177,12 +192,14 @@ impl Caller {
     }
 
     /// The user behind a session or token secret: from memory while no revocation happened since
-    /// it was verified, else from the database. Its last use is written at most once a minute.
+    /// it was verified, else from the database. Its last use is due to be written at most once a
+    /// minute: then `touch` says so.
     fn verify(
         &self,
         conn: &mut DbConnection,
         secret: &str,
         generation: i64,
+        touch: &mut Option<Touch>,
     ) -> Result<(UserId, String, Option<i64>), AuthError> {
         let now = now();
         let hash = token::hash(secret);
@@ -205,17 +222,13 @@ impl Caller {
         };
         let touched = touch_due(&known.record, now);
         if touched {
+            *touch = Some(Touch {
+                record: known.record,
+                now,
+            });
             match &mut known.record {
-                Record::Session {
-                    id, last_seen_at, ..
-                } => {
-                    Session::touch(conn, *id, now)?;
-                    *last_seen_at = now;
-                }
-                Record::Token { id, last_used_at } => {
-                    ApiToken::touch(conn, *id, now)?;
-                    *last_used_at = Some(now);
-                }
+                Record::Session { last_seen_at, .. } => *last_seen_at = now,
+                Record::Token { last_used_at, .. } => *last_used_at = Some(now),
             }
         }
         let answer = (
@@ -297,6 +310,24 @@ impl Caller {
             }
             Record::Token { .. } => false,
         }
+    }
+}
+
+/// A credential's last use, due to be written.
+#[derive(Debug, Clone, Copy)]
+pub struct Touch {
+    record: Record,
+    now: i64,
+}
+
+impl Touch {
+    /// Writes it: the session's or token's last use is now.
+    pub fn write(self, conn: &mut DbConnection) -> Result<(), AuthError> {
+        match self.record {
+            Record::Session { id, .. } => Session::touch(conn, id, self.now)?,
+            Record::Token { id, .. } => ApiToken::touch(conn, id, self.now)?,
+        }
+        Ok(())
     }
 }
 

@@ -5,11 +5,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{broadcast, mpsc};
 
 use super::{Events, Wake};
 use crate::db::{DbConnection, DbPool};
 use crate::models::{Change, Generations, ListScope};
+use crate::writer::Writer;
 
 /// New changes of one list, oldest first.
 pub type Batch = Arc<[Change]>;
@@ -29,9 +30,10 @@ pub struct Channel {
 pub async fn run(
     events: Arc<Events>,
     pool: DbPool,
-    mut commits: watch::Receiver<u64>,
+    writer: Writer,
     mut woken: mpsc::UnboundedReceiver<Wake>,
 ) {
+    let mut commits = writer.commits().subscribe();
     let mut poll = tokio::time::interval(Duration::from_millis(events.settings.poll_ms));
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut trim = tokio::time::interval(Duration::from_secs(events.settings.trim_interval_secs));
@@ -69,7 +71,8 @@ pub async fn run(
             }
             _ = trim.tick() => {
                 let keep = events.settings.keep_changes;
-                if let Some(trimmed) = read(&pool, move |conn| Change::trim(conn, keep)).await
+                let trimmed = writer.write(move |conn| Ok(Change::trim(conn, keep)?)).await;
+                if let Ok(trimmed) = trimmed
                     && trimmed > 0
                 {
                     log::debug!("trimmed {trimmed} changes from the log");

@@ -16,6 +16,7 @@ use tokio::sync::{broadcast, mpsc, watch};
 use crate::config::{DatabaseSettings, EventsSettings};
 use crate::db::{DbConnection, DbPool};
 use crate::models::{Change, ListScope, UserId};
+use crate::writer::Writer;
 
 pub use broadcaster::Batch;
 
@@ -69,12 +70,13 @@ pub struct Events {
 impl Events {
     /// Starts the broadcaster (and, on PostgreSQL, its listening connection) on the current Tokio
     /// runtime.
-    /// `commits` sees this process's commits; `database` names the engine and where to listen.
+    /// `writer` trims the log and says when this process commits; `database` names the engine
+    /// and where to listen.
     pub fn start(
         pool: DbPool,
         settings: EventsSettings,
         database: &DatabaseSettings,
-        commits: watch::Receiver<u64>,
+        writer: Writer,
     ) -> Arc<Events> {
         let postgres = !database.url.is_sqlite();
         let events = Arc::new(Events {
@@ -97,7 +99,7 @@ impl Events {
         } else {
             drop(wakes);
         }
-        tokio::spawn(broadcaster::run(events.clone(), pool, commits, woken));
+        tokio::spawn(broadcaster::run(events.clone(), pool, writer, woken));
         events
     }
 

@@ -13,6 +13,7 @@ use super::{Batch, StreamPermit};
 use crate::auth::{AuthError, Caller, Identity};
 use crate::db::{DbConnection, DbPool};
 use crate::models::{Change, ListScope, Todo};
+use crate::writer::Writer;
 
 /// Where a stream starts.
 #[derive(Debug)]
@@ -87,6 +88,8 @@ pub fn reset_event(todos: &[Todo], change: i64, base: &str) -> Bytes {
 /// Everything a stream needs while it is open.
 pub struct LiveStream {
     pub pool: DbPool,
+    /// Writes the credential's last use when a check finds it due.
+    pub writer: Writer,
     pub caller: Caller,
     /// The caller as last checked: its count of revocations and its session's expiry.
     pub identity: Identity,
@@ -257,15 +260,24 @@ impl State {
     /// runs on the blocking pool while the stream goes on; one that cannot run keeps it open.
     fn still_allowed(&self) -> tokio::task::JoinHandle<Option<Identity>> {
         let (pool, caller) = (self.live.pool.clone(), self.live.caller.clone());
+        let writer = self.live.writer.clone();
         let kept = self.live.identity.clone();
-        tokio::task::spawn_blocking(move || {
-            let Ok(mut conn) = pool.get() else {
-                return Some(kept);
-            };
-            match caller.identify(&mut conn) {
-                Ok(identity) => Some(identity),
-                Err(AuthError::Unauthenticated(_)) => None,
-                Err(_) => Some(kept),
+        tokio::spawn(async move {
+            let checked = tokio::task::spawn_blocking(move || {
+                let mut conn = pool.get().ok()?;
+                Some(caller.identify_deferring(&mut conn))
+            })
+            .await;
+            match checked {
+                Ok(Some(Ok((identity, touch)))) => {
+                    if let Some(touch) = touch {
+                        // If this write fails, the next check or request makes it.
+                        let _ = writer.write(move |conn| Ok(touch.write(conn)?)).await;
+                    }
+                    Some(identity)
+                }
+                Ok(Some(Err(AuthError::Unauthenticated(_)))) => None,
+                _ => Some(kept),
             }
         })
     }

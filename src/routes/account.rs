@@ -8,9 +8,9 @@ use serde::Deserialize;
 
 use super::other_method;
 use crate::auth::{self, Auth, AuthError, Caller, csrf};
-use crate::db::DbPool;
 use crate::error::AppError;
 use crate::models::MAX_USERNAME_CHARS;
+use crate::store::Store;
 use crate::writer::Writer;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -235,22 +235,17 @@ pub fn to_sign_in_then(req: &HttpRequest, next: &str) -> HttpResponse {
 }
 
 /// Whether the request's session is valid; a page shown to a signed-in user skips the form.
-async fn has_session(req: &HttpRequest, pool: &web::Data<DbPool>) -> bool {
+async fn has_session(req: &HttpRequest, store: &web::Data<Store>) -> bool {
     let Ok(caller) = Caller::of(req) else {
         return false;
     };
     if !caller.has_session_cookie() {
         return false;
     }
-    let pool = pool.clone();
-    web::block(move || {
-        let mut conn = pool.get().ok()?;
-        caller.identify(&mut conn).ok()
-    })
-    .await
-    .ok()
-    .flatten()
-    .is_some()
+    store
+        .read(caller, |_, _| Ok::<_, AppError>(()))
+        .await
+        .is_ok()
 }
 
 fn accounts_off(req: &HttpRequest) -> HttpResponse {
@@ -263,7 +258,7 @@ fn accounts_off(req: &HttpRequest) -> HttpResponse {
 
 async fn show_form(
     req: HttpRequest,
-    pool: web::Data<DbPool>,
+    store: web::Data<Store>,
     auth: web::Data<Auth>,
     query: web::Query<NextQuery>,
     form: Form,
@@ -271,7 +266,7 @@ async fn show_form(
     if !auth.accounts() {
         return accounts_off(&req);
     }
-    if has_session(&req, &pool).await {
+    if has_session(&req, &store).await {
         return HttpResponse::SeeOther()
             .insert_header((header::LOCATION, local_path(&query.next)))
             .finish();

@@ -81,6 +81,7 @@ pub async fn stream(
     let permit = events.admit(identity.user.as_ref().map(|user| user.id))?;
     let live = LiveStream {
         pool: store.pool().clone(),
+        writer: store.writer().clone(),
         caller,
         scope: identity.scope,
         identity,
