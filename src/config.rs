@@ -13,6 +13,7 @@ use config::{Config, File, FileFormat};
 use serde::Deserialize;
 
 mod database_url;
+mod durations;
 mod networks;
 
 pub use database_url::{DatabaseUrl, UnsupportedUrl};
@@ -101,15 +102,25 @@ pub struct ServerSettings {
     /// Largest accepted request body, in bytes.
     pub body_limit: usize,
     /// How long in-flight requests may run on after SIGINT/SIGTERM.
-    pub shutdown_timeout_secs: u64,
+    #[serde(
+        rename = "shutdown_timeout_secs",
+        deserialize_with = "durations::seconds"
+    )]
+    pub shutdown_timeout: Duration,
     /// After SIGINT/SIGTERM, how long the server goes on serving (with `/readyz` at 503 and
     /// `Connection: close`) before it stops taking connections.
-    pub drain_secs: u64,
+    #[serde(rename = "drain_secs", deserialize_with = "durations::seconds")]
+    pub drain: Duration,
     pub static_dir: PathBuf,
     /// A client must send a request's whole head within this time, or it gets 408 and is cut off.
-    pub client_request_timeout_ms: u64,
+    #[serde(
+        rename = "client_request_timeout_ms",
+        deserialize_with = "durations::millis"
+    )]
+    pub client_request_timeout: Duration,
     /// How long an idle keep-alive connection stays open.
-    pub keep_alive_secs: u64,
+    #[serde(rename = "keep_alive_secs", deserialize_with = "durations::seconds")]
+    pub keep_alive: Duration,
     /// Open connections each worker serves at once; more wait until one closes.
     pub max_connections_per_worker: usize,
     /// Peers (addresses or CIDR ranges) whose forwarded headers are believed.
@@ -117,28 +128,19 @@ pub struct ServerSettings {
     /// The one header the trusted proxies write; the other kind is ignored.
     pub proxy_header: ProxyHeader,
     /// A request's body must have arrived within this long after its head, else 408.
-    pub client_body_timeout_ms: u64,
+    #[serde(
+        rename = "client_body_timeout_ms",
+        deserialize_with = "durations::millis"
+    )]
+    pub client_body_timeout: Duration,
     /// `Strict-Transport-Security: max-age=` on answers over HTTPS; 0 sends none.
-    pub hsts_max_age_secs: u64,
+    #[serde(rename = "hsts_max_age_secs", deserialize_with = "durations::seconds")]
+    pub hsts_max_age: Duration,
     /// Hosts this server answers for (`.example.com`: it and its subdomains); empty: any.
     pub allowed_hosts: Vec<String>,
     /// Where `/metrics` is served: empty for the main listener, else an address of its own
     /// (production: loopback), and then not on the main listener.
     pub metrics_addr: String,
-}
-
-impl ServerSettings {
-    pub fn drain(&self) -> Duration {
-        Duration::from_secs(self.drain_secs)
-    }
-
-    pub fn client_request_timeout(&self) -> Duration {
-        Duration::from_millis(self.client_request_timeout_ms)
-    }
-
-    pub fn client_body_timeout(&self) -> Duration {
-        Duration::from_millis(self.client_body_timeout_ms)
-    }
 }
 
 /// Which forwarded header the proxies in front of the server write. nginx, Caddy, Traefik, HAProxy
@@ -161,9 +163,9 @@ pub struct DatabaseSettings {
     pub url: DatabaseUrl,
     pub pool_size: u32,
     /// How long a request waits for a pooled connection before it gets 503.
-    pub connection_timeout_ms: u64,
+    pub connection_timeout: Duration,
     /// How long SQLite waits for another writer before giving up.
-    pub busy_timeout_ms: u64,
+    pub busy_timeout: Duration,
     /// Apply pending migrations when the server starts.
     pub run_migrations: bool,
 }
@@ -204,18 +206,14 @@ impl TryFrom<RawDatabaseSettings> for DatabaseSettings {
         Ok(Self {
             url,
             pool_size: raw.pool_size,
-            connection_timeout_ms: raw.connection_timeout_ms,
-            busy_timeout_ms: raw.busy_timeout_ms,
+            connection_timeout: Duration::from_millis(raw.connection_timeout_ms),
+            busy_timeout: Duration::from_millis(raw.busy_timeout_ms),
             run_migrations: raw.run_migrations,
         })
     }
 }
 
 impl DatabaseSettings {
-    pub fn connection_timeout(&self) -> Duration {
-        Duration::from_millis(self.connection_timeout_ms)
-    }
-
     /// The configured URL as the driver is given it.
     pub fn url(&self) -> &str {
         self.url.as_str()
@@ -230,7 +228,8 @@ pub struct CorsSettings {
     pub allowed_origins: Vec<String>,
     pub allowed_methods: Vec<String>,
     pub allowed_headers: Vec<String>,
-    pub max_age_secs: usize,
+    #[serde(rename = "max_age_secs", deserialize_with = "durations::seconds")]
+    pub max_age: Duration,
 }
 
 impl CorsSettings {
@@ -246,23 +245,21 @@ pub struct EventsSettings {
     /// The change log keeps at least this many of the newest changes, for replay.
     pub keep_changes: i64,
     /// How often the change log is trimmed.
-    pub trim_interval_secs: u64,
+    #[serde(rename = "trim_interval_secs", deserialize_with = "durations::seconds")]
+    pub trim_interval: Duration,
     /// A comment line goes to every stream this often, so that proxies keep it open.
-    pub heartbeat_secs: u64,
+    #[serde(rename = "heartbeat_secs", deserialize_with = "durations::seconds")]
+    pub heartbeat: Duration,
     /// The reconnection delay suggested to clients (`retry:`).
-    pub retry_ms: u64,
+    #[serde(rename = "retry_ms", deserialize_with = "durations::millis")]
+    pub retry: Duration,
     /// Streams one instance serves at once; more get 503 with Retry-After.
     pub max_streams: usize,
     /// Streams one user may hold open at once on one instance.
     pub max_streams_per_user: usize,
     /// SQLite: how often the instance checks for changes made by other processes.
-    pub poll_ms: u64,
-}
-
-impl EventsSettings {
-    pub fn heartbeat(&self) -> Duration {
-        Duration::from_secs(self.heartbeat_secs)
-    }
+    #[serde(rename = "poll_ms", deserialize_with = "durations::millis")]
+    pub poll: Duration,
 }
 
 /// `Idempotency-Key` on writes.
@@ -270,7 +267,8 @@ impl EventsSettings {
 #[serde(deny_unknown_fields)]
 pub struct IdempotencySettings {
     /// How long the answer to a request with a key is kept for repeats.
-    pub keep_hours: u64,
+    #[serde(rename = "keep_hours", deserialize_with = "durations::hours")]
+    pub keep: Duration,
 }
 
 /// Whether the app has accounts.
@@ -292,23 +290,38 @@ pub struct AuthSettings {
     /// Marks the session cookie `Secure` (sent over HTTPS only).
     pub secure_cookies: bool,
     /// A session unused for this long is over.
-    pub session_idle_secs: u64,
+    #[serde(rename = "session_idle_secs", deserialize_with = "durations::seconds")]
+    pub session_idle: Duration,
     /// A session is over this long after sign-in, however much it is used.
-    pub session_absolute_secs: u64,
+    #[serde(
+        rename = "session_absolute_secs",
+        deserialize_with = "durations::seconds"
+    )]
+    pub session_absolute: Duration,
     /// Failed sign-ins for one username from one client address within the window before that
     /// address gets 429 for that name.
     pub max_failures_per_user: u32,
     /// Failed sign-ins from one client address within the window before it gets 429.
     pub max_failures_per_client: u32,
-    pub failure_window_secs: u64,
+    #[serde(
+        rename = "failure_window_secs",
+        deserialize_with = "durations::seconds"
+    )]
+    pub failure_window: Duration,
     /// Failed sign-ins for one username, from anywhere, before each attempt for it waits.
     pub account_slowdown_after: u32,
     /// The first wait; it doubles with each further `account_slowdown_after` failures.
-    pub account_slowdown_ms: u64,
-    pub max_account_slowdown_ms: u64,
+    #[serde(rename = "account_slowdown_ms", deserialize_with = "durations::millis")]
+    pub account_slowdown: Duration,
+    #[serde(
+        rename = "max_account_slowdown_ms",
+        deserialize_with = "durations::millis"
+    )]
+    pub max_account_slowdown: Duration,
     /// Sign-ups (new accounts and names found taken) from one client address per window.
     pub max_signups_per_client: u32,
-    pub signup_window_secs: u64,
+    #[serde(rename = "signup_window_secs", deserialize_with = "durations::seconds")]
+    pub signup_window: Duration,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -391,46 +404,18 @@ impl Settings {
 
     /// Checks what the types alone cannot, so that a bad value stops start-up naming its key.
     pub fn validate(&self) -> Result<(), SettingsError> {
-        if self.server.client_body_timeout_ms == 0 {
-            return Err(invalid(
-                "server.client_body_timeout_ms",
-                "must be at least 1",
-            ));
-        }
         if self.server.host.trim().is_empty() {
             return Err(invalid("server.host", "must not be empty"));
-        }
-        if self.server.client_request_timeout_ms == 0 {
-            return Err(invalid(
-                "server.client_request_timeout_ms",
-                "must be at least 1",
-            ));
-        }
-        if self.server.max_connections_per_worker == 0 {
-            return Err(invalid(
-                "server.max_connections_per_worker",
-                "must be at least 1",
-            ));
         }
         if self.server.body_limit == 0 {
             return Err(invalid("server.body_limit", "must be at least 1 byte"));
         }
-        if self.database.pool_size == 0 {
-            return Err(invalid("database.pool_size", "must be at least 1"));
-        }
-        if self.database.connection_timeout_ms == 0 {
-            return Err(invalid(
-                "database.connection_timeout_ms",
-                "must be at least 1",
-            ));
-        }
         for (key, value) in [
-            ("auth.session_idle_secs", self.auth.session_idle_secs),
             (
-                "auth.session_absolute_secs",
-                self.auth.session_absolute_secs,
+                "server.max_connections_per_worker",
+                self.server.max_connections_per_worker as u64,
             ),
-            ("auth.failure_window_secs", self.auth.failure_window_secs),
+            ("database.pool_size", self.database.pool_size.into()),
             (
                 "auth.max_failures_per_user",
                 self.auth.max_failures_per_user.into(),
@@ -447,7 +432,15 @@ impl Settings {
                 "auth.max_signups_per_client",
                 self.auth.max_signups_per_client.into(),
             ),
-            ("auth.signup_window_secs", self.auth.signup_window_secs),
+            (
+                "events.keep_changes",
+                u64::try_from(self.events.keep_changes).unwrap_or(0),
+            ),
+            ("events.max_streams", self.events.max_streams as u64),
+            (
+                "events.max_streams_per_user",
+                self.events.max_streams_per_user as u64,
+            ),
         ] {
             if value == 0 {
                 return Err(invalid(key, "must be at least 1"));
@@ -455,19 +448,26 @@ impl Settings {
         }
         for (key, value) in [
             (
-                "events.keep_changes",
-                u64::try_from(self.events.keep_changes).unwrap_or(0),
+                "server.client_body_timeout_ms",
+                self.server.client_body_timeout,
             ),
-            ("events.trim_interval_secs", self.events.trim_interval_secs),
-            ("events.heartbeat_secs", self.events.heartbeat_secs),
-            ("events.max_streams", self.events.max_streams as u64),
             (
-                "events.max_streams_per_user",
-                self.events.max_streams_per_user as u64,
+                "server.client_request_timeout_ms",
+                self.server.client_request_timeout,
             ),
-            ("events.poll_ms", self.events.poll_ms),
+            (
+                "database.connection_timeout_ms",
+                self.database.connection_timeout,
+            ),
+            ("auth.session_idle_secs", self.auth.session_idle),
+            ("auth.session_absolute_secs", self.auth.session_absolute),
+            ("auth.failure_window_secs", self.auth.failure_window),
+            ("auth.signup_window_secs", self.auth.signup_window),
+            ("events.trim_interval_secs", self.events.trim_interval),
+            ("events.heartbeat_secs", self.events.heartbeat),
+            ("events.poll_ms", self.events.poll),
         ] {
-            if value == 0 {
+            if value.is_zero() {
                 return Err(invalid(key, "must be at least 1"));
             }
         }

@@ -284,13 +284,13 @@ fn kept(
     }))
 }
 
-/// Forgets keys older than `keep_hours`, every ten minutes, on the current Tokio runtime.
-pub fn trim_in_background(writer: Writer, keep_hours: u64) {
+/// Forgets keys older than `keep`, every ten minutes, on the current Tokio runtime.
+pub fn trim_in_background(writer: Writer, keep: Duration) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(600));
         loop {
             every.tick().await;
-            let keep = i64::try_from(keep_hours.saturating_mul(3600)).unwrap_or(i64::MAX);
+            let keep = i64::try_from(keep.as_secs()).unwrap_or(i64::MAX);
             let trimmed = writer
                 .write(move |conn| {
                     Ok(IdempotencyKey::trim(

@@ -84,8 +84,8 @@ impl Proxies {
             trusted,
             allowed_hosts,
             header: settings.proxy_header,
-            hsts: (settings.hsts_max_age_secs > 0)
-                .then(|| format!("max-age={}", settings.hsts_max_age_secs))
+            hsts: (!settings.hsts_max_age.is_zero())
+                .then(|| format!("max-age={}", settings.hsts_max_age.as_secs()))
                 .and_then(|value| header::HeaderValue::from_str(&value).ok()),
         })
     }

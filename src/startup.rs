@@ -89,7 +89,7 @@ pub fn run(
         &settings.database,
         writer.clone(),
     );
-    crate::idempotency::trim_in_background(writer.clone(), settings.idempotency.keep_hours);
+    crate::idempotency::trim_in_background(writer.clone(), settings.idempotency.keep);
     let pool_data = web::Data::new(pool);
     let in_flight = web::Data::new(crate::idempotency::InFlightKeys::default());
     let store = crate::store::Store::new(pool_data.get_ref().clone(), writer.clone(), in_flight);
@@ -108,7 +108,7 @@ pub fn run(
         lifecycle: lifecycle.clone(),
         body_limit: settings.server.body_limit,
         body_timeout: web::Data::new(crate::deadline::BodyTimeout(
-            settings.server.client_body_timeout(),
+            settings.server.client_body_timeout,
         )),
         static_dir: settings.server.static_dir.clone(),
         metrics_here: settings.server.metrics_addr.is_empty(),
@@ -140,12 +140,12 @@ pub fn run(
     // algorithm held one back until the client's delayed ACK (40 ms) whenever the previous one
     // was still unacknowledged.
     .tcp_nodelay(true)
-    .client_request_timeout(settings.server.client_request_timeout())
-    .keep_alive(Duration::from_secs(settings.server.keep_alive_secs))
+    .client_request_timeout(settings.server.client_request_timeout)
+    .keep_alive(settings.server.keep_alive)
     // Live streams have their own cap (events.max_streams) and do not take the ordinary requests'
     // places.
     .max_connections(settings.server.max_connections_per_worker + settings.events.max_streams)
-    .shutdown_timeout(settings.server.shutdown_timeout_secs)
+    .shutdown_timeout(settings.server.shutdown_timeout.as_secs())
     // Blocking work waits for a pooled connection anyway; more threads than connections only
     // cost memory (a burst of 1,000 new live streams once made hundreds of them).
     .worker_max_blocking_threads(settings.database.pool_size.max(4) as usize)
@@ -338,5 +338,5 @@ fn cors(settings: &CorsSettings, proxies: web::Data<crate::proxy::Proxies>) -> C
             header::ETAG,
             header::HeaderName::from_static("idempotent-replayed"),
         ])
-        .max_age(settings.max_age_secs)
+        .max_age(usize::try_from(settings.max_age.as_secs()).unwrap_or(usize::MAX))
 }

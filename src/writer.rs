@@ -253,8 +253,8 @@ mod tests {
             )
             .unwrap(),
             pool_size: 1,
-            connection_timeout_ms: 1000,
-            busy_timeout_ms: 1000,
+            connection_timeout: std::time::Duration::from_millis(1000),
+            busy_timeout: std::time::Duration::from_millis(1000),
             run_migrations: false,
         };
         let pool = db::connect(&settings).unwrap();

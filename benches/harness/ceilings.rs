@@ -21,8 +21,8 @@ pub fn diesel_ceiling(seconds: u64, update: bool) -> (f64, u32) {
             )
             .expect("a SQLite path"),
             pool_size: 16,
-            connection_timeout_ms: 3000,
-            busy_timeout_ms: 5000,
+            connection_timeout: Duration::from_millis(3000),
+            busy_timeout: Duration::from_millis(5000),
             run_migrations: true,
         };
         let pool = db::connect(&settings).expect("pool");

@@ -41,8 +41,8 @@ fn start_session(
     let settings = &auth.settings;
     Session::delete_expired(
         conn,
-        now.saturating_sub(super::secs(settings.session_idle_secs)),
-        now.saturating_sub(super::secs(settings.session_absolute_secs)),
+        now.saturating_sub(super::secs(settings.session_idle)),
+        now.saturating_sub(super::secs(settings.session_absolute)),
     )?;
     Ok(NewSession {
         token: secret,

@@ -289,8 +289,8 @@ impl Caller {
                 ..
             } => Some(
                 created_at
-                    .saturating_add(secs(settings.session_absolute_secs))
-                    .min(last_seen_at.saturating_add(secs(settings.session_idle_secs))),
+                    .saturating_add(secs(settings.session_absolute))
+                    .min(last_seen_at.saturating_add(secs(settings.session_idle))),
             ),
             Record::Token { .. } => None,
         }
@@ -305,8 +305,8 @@ impl Caller {
                 last_seen_at,
                 ..
             } => {
-                now.saturating_sub(*created_at) >= secs(settings.session_absolute_secs)
-                    || now.saturating_sub(*last_seen_at) >= secs(settings.session_idle_secs)
+                now.saturating_sub(*created_at) >= secs(settings.session_absolute)
+                    || now.saturating_sub(*last_seen_at) >= secs(settings.session_idle)
             }
             Record::Token { .. } => false,
         }

@@ -105,9 +105,9 @@ impl Auth {
             .same_site(SameSite::Lax)
             .path("/")
             .secure(self.settings.secure_cookies)
-            .max_age(CookieDuration::seconds(
-                i64::try_from(self.settings.session_absolute_secs).unwrap_or(i64::MAX),
-            ))
+            .max_age(CookieDuration::seconds(secs(
+                self.settings.session_absolute,
+            )))
             .finish()
     }
 
@@ -145,8 +145,9 @@ pub fn now() -> i64 {
         })
 }
 
-fn secs(value: u64) -> i64 {
-    i64::try_from(value).unwrap_or(i64::MAX)
+/// Whole seconds, as the database's timestamps count them.
+fn secs(value: std::time::Duration) -> i64 {
+    i64::try_from(value.as_secs()).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]

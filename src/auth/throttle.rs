@@ -63,7 +63,7 @@ pub fn check_sign_in(
     client: &ClientKey,
     now: i64,
 ) -> Result<Duration, AuthError> {
-    let window = secs(settings.failure_window_secs);
+    let window = secs(settings.failure_window);
     let counts = SignInFailure::counts(
         conn,
         username_key,
@@ -94,11 +94,10 @@ pub fn account_slowdown(settings: &AuthSettings, failures: i64) -> Duration {
     let doublings = u32::try_from((failures - after) / after)
         .unwrap_or(u32::MAX)
         .min(20);
-    let millis = settings
-        .account_slowdown_ms
+    settings
+        .account_slowdown
         .saturating_mul(1 << doublings)
-        .min(settings.max_account_slowdown_ms);
-    Duration::from_millis(millis)
+        .min(settings.max_account_slowdown)
 }
 
 /// Seconds until the oldest event in the window leaves it.
@@ -117,7 +116,7 @@ pub fn sign_in_failed(
     client: &ClientKey,
     now: i64,
 ) -> Result<(), AuthError> {
-    let since = now.saturating_sub(secs(settings.failure_window_secs));
+    let since = now.saturating_sub(secs(settings.failure_window));
     db::write_transaction(conn, |conn| {
         SignInFailure::record(conn, username_key, client.as_str(), now, since)
     })?;
@@ -137,7 +136,7 @@ pub fn admit_sign_up(
     client: &ClientKey,
     now: i64,
 ) -> Result<(), AuthError> {
-    let window = secs(settings.signup_window_secs);
+    let window = secs(settings.signup_window);
     let since = now.saturating_sub(window);
     let limit = i64::from(settings.max_signups_per_client);
     let admitted = db::write_transaction(conn, |conn| -> diesel::QueryResult<Result<(), u64>> {
@@ -182,8 +181,8 @@ mod tests {
         .expect("settings")
         .auth;
         settings.account_slowdown_after = 10;
-        settings.account_slowdown_ms = 1000;
-        settings.max_account_slowdown_ms = 8000;
+        settings.account_slowdown = Duration::from_millis(1000);
+        settings.max_account_slowdown = Duration::from_millis(8000);
         let wait = |failures| account_slowdown(&settings, failures).as_millis();
         assert_eq!(wait(0), 0);
         assert_eq!(wait(9), 0);

@@ -14,7 +14,7 @@ use crate::config::DatabaseSettings;
 /// once for the database; `busy_timeout` comes first so that the others wait for a busy database too.
 #[derive(Debug, Clone, Copy)]
 struct ConnectionSetup {
-    busy_timeout_ms: u64,
+    busy_timeout: std::time::Duration,
 }
 
 impl ConnectionSetup {
@@ -23,7 +23,7 @@ impl ConnectionSetup {
             DbConnection::Sqlite(conn) => conn.batch_execute(&format!(
                 "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                  PRAGMA foreign_keys = ON;",
-                self.busy_timeout_ms
+                self.busy_timeout.as_millis()
             )),
             DbConnection::Pg(_) => Ok(()),
         }
@@ -44,9 +44,9 @@ pub fn connect(settings: &DatabaseSettings) -> Result<DbPool, DbError> {
         url: url.redacted(),
         cause: message.trim().to_owned().into(),
     };
-    let connection_string = url.connection_string(settings.connection_timeout());
+    let connection_string = url.connection_string(settings.connection_timeout);
     let setup = ConnectionSetup {
-        busy_timeout_ms: settings.busy_timeout_ms,
+        busy_timeout: settings.busy_timeout,
     };
     // For SQLite this also switches the file to WAL once: the switch takes an exclusive lock, which
     // the pool's connections, opened in parallel, would otherwise race for.
@@ -54,7 +54,7 @@ pub fn connect(settings: &DatabaseSettings) -> Result<DbPool, DbError> {
 
     Pool::builder()
         .max_size(settings.pool_size)
-        .connection_timeout(settings.connection_timeout())
+        .connection_timeout(settings.connection_timeout)
         // A PostgreSQL connection can die with the server or the network; a SQLite one cannot, so
         // it is not checked with a query at every checkout.
         .test_on_check_out(matches!(url, DatabaseUrl::Postgres(_)))
@@ -71,10 +71,10 @@ pub fn open(settings: &DatabaseSettings) -> Result<DbConnection, DbError> {
         url: url.redacted(),
         cause: message.trim().to_owned().into(),
     };
-    let mut conn = establish(url, &url.connection_string(settings.connection_timeout()))
+    let mut conn = establish(url, &url.connection_string(settings.connection_timeout))
         .map_err(connect_error)?;
     ConnectionSetup {
-        busy_timeout_ms: settings.busy_timeout_ms,
+        busy_timeout: settings.busy_timeout,
     }
     .apply(&mut conn)
     .map_err(|err| connect_error(err.to_string()))?;

@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError};
-use std::time::Duration;
 
 use tokio::sync::{broadcast, mpsc};
 
@@ -34,9 +33,9 @@ pub async fn run(
     mut woken: mpsc::UnboundedReceiver<Wake>,
 ) {
     let mut commits = writer.commits().subscribe();
-    let mut poll = tokio::time::interval(Duration::from_millis(events.settings.poll_ms));
+    let mut poll = tokio::time::interval(events.settings.poll);
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut trim = tokio::time::interval(Duration::from_secs(events.settings.trim_interval_secs));
+    let mut trim = tokio::time::interval(events.settings.trim_interval);
     trim.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut cursor: i64 = read(&pool, Change::latest).await.unwrap_or_default();
     let mut listening = true;

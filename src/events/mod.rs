@@ -91,9 +91,7 @@ impl Events {
         let (wakes, woken) = mpsc::unbounded_channel();
         if postgres {
             listener::spawn(
-                database
-                    .url
-                    .connection_string(database.connection_timeout()),
+                database.url.connection_string(database.connection_timeout),
                 wakes,
             );
         } else {

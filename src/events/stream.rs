@@ -116,11 +116,11 @@ impl LiveStream {
     /// The body: `retry`, the start, then live events until the end.
     pub fn body(
         self,
-        retry_ms: u64,
+        retry: Duration,
         start: Start,
     ) -> impl Stream<Item = Result<Bytes, std::convert::Infallible>> {
         let mut pending = VecDeque::new();
-        pending.push_back(Bytes::from(format!("retry: {retry_ms}\n\n")));
+        pending.push_back(Bytes::from(format!("retry: {}\n\n", retry.as_millis())));
         let last_sent = match start {
             Start::Reset(todos, change) => {
                 pending.push_back(reset_event(&todos, change, &self.base));

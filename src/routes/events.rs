@@ -89,12 +89,12 @@ pub async fn stream(
         base,
         receiver,
         closing: events.closing(),
-        heartbeat: events.settings.heartbeat(),
+        heartbeat: events.settings.heartbeat,
         permit,
     };
     Ok(HttpResponse::Ok()
         .content_type("text/event-stream")
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .insert_header(("x-accel-buffering", "no"))
-        .streaming(live.body(events.settings.retry_ms, start)))
+        .streaming(live.body(events.settings.retry, start)))
 }

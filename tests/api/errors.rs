@@ -297,7 +297,7 @@ async fn bad_query_value_is_400_and_deletes_nothing(backend: Backend) {
 async fn no_connection_within_the_timeout_is_503_with_retry_after(backend: Backend) {
     let app = spawn_app_with(backend, |settings| {
         settings.database.pool_size = 1;
-        settings.database.connection_timeout_ms = 200;
+        settings.database.connection_timeout = std::time::Duration::from_millis(200);
     })
     .await;
     let held = app.pool.get().expect("the only connection");

@@ -371,7 +371,7 @@ async fn a_long_log_is_trimmed_to_the_newest_changes(backend: Backend) {
 async fn a_client_older_than_the_log_gets_a_reset(backend: Backend) {
     let app = spawn_app_with(backend, |settings| {
         settings.events.keep_changes = 5;
-        settings.events.trim_interval_secs = 1;
+        settings.events.trim_interval = std::time::Duration::from_secs(1);
     })
     .await;
     let first = app.create(json!({"title": "one"})).await;
@@ -477,7 +477,10 @@ async fn two_users_never_see_each_others_changes(backend: Backend) {
 }
 
 async fn streams_need_a_credential_and_close_when_it_ends(backend: Backend) {
-    let app = spawn_app_with(backend, |settings| settings.events.heartbeat_secs = 1).await;
+    let app = spawn_app_with(backend, |settings| {
+        settings.events.heartbeat = std::time::Duration::from_secs(1)
+    })
+    .await;
     for client in [
         app.anonymous.clone(),
         app.bearer_client("tdm_unknown"),
@@ -505,7 +508,7 @@ async fn streams_are_capped_per_instance_and_per_user(backend: Backend) {
     let app = spawn_app_with(backend, |settings| {
         settings.events.max_streams = 3;
         settings.events.max_streams_per_user = 2;
-        settings.events.heartbeat_secs = 1;
+        settings.events.heartbeat = std::time::Duration::from_secs(1);
     })
     .await;
     let first = EventStream::open(&app.client, &app, None).await;

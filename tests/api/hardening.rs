@@ -96,7 +96,7 @@ fn slow_body(address: &str, announced: usize, sent: &str) -> (String, Duration) 
 async fn a_body_that_never_arrives_gets_408_and_the_connection_closes() {
     let app = spawn_app_with(Backend::Sqlite, |settings| {
         settings.auth.mode = todomvc::config::AuthMode::Open;
-        settings.server.client_body_timeout_ms = 300;
+        settings.server.client_body_timeout = std::time::Duration::from_millis(300);
     })
     .await;
     let address = app.address.clone();
@@ -208,8 +208,8 @@ async fn many_addresses_against_one_account_are_slowed_not_locked() {
     let app = spawn_app_with(Backend::Sqlite, |settings| {
         behind_a_proxy(settings);
         settings.auth.account_slowdown_after = 4;
-        settings.auth.account_slowdown_ms = 400;
-        settings.auth.max_account_slowdown_ms = 800;
+        settings.auth.account_slowdown = std::time::Duration::from_millis(400);
+        settings.auth.max_account_slowdown = std::time::Duration::from_millis(800);
     })
     .await;
     let timed = |address: String, password: &'static str| {
@@ -358,7 +358,7 @@ async fn https_answers_carry_hsts() {
     assert!(!plain.headers().contains_key("strict-transport-security"));
     // A client that is not a trusted proxy cannot say it came over HTTPS.
     let app = spawn_app_with(Backend::Sqlite, |settings| {
-        settings.server.hsts_max_age_secs = 600;
+        settings.server.hsts_max_age = std::time::Duration::from_secs(600);
     })
     .await;
     let forged = app

@@ -69,7 +69,7 @@ async fn database_down_gives_503_and_the_server_recovers_by_itself() {
     }
     let database = Arc::new(TestDatabase::create(Backend::Postgres));
     let app = spawn_app_on(database.clone(), |settings| {
-        settings.database.connection_timeout_ms = 1000;
+        settings.database.connection_timeout = std::time::Duration::from_millis(1000);
     })
     .await;
     app.create(json!({"title": "survives the outage"})).await;

@@ -147,7 +147,7 @@ async fn every_response_carries_the_security_headers() {
 #[tokio::test]
 async fn a_client_sending_its_headers_slowly_is_cut_off() {
     let app = spawn_app_with(Backend::Sqlite, |settings| {
-        settings.server.client_request_timeout_ms = 1000;
+        settings.server.client_request_timeout = std::time::Duration::from_millis(1000);
     })
     .await;
     let address = app.address.trim_start_matches("http://").to_owned();

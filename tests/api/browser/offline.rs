@@ -107,7 +107,7 @@ async fn changes_made_offline_survive_a_reload_and_are_saved_once_back_online() 
 async fn a_server_answering_503_for_a_while_loses_nothing_and_doubles_nothing() {
     // Writes wait 100 ms for SQLite's lock, then answer 503.
     let app = spawn_app_with(Backend::Sqlite, |settings| {
-        settings.database.busy_timeout_ms = 100;
+        settings.database.busy_timeout = std::time::Duration::from_millis(100);
     })
     .await;
     app.create(json!({"title": "before"})).await;
