@@ -478,7 +478,7 @@ async fn two_users_never_see_each_others_changes(backend: Backend) {
 
 async fn streams_need_a_credential_and_close_when_it_ends(backend: Backend) {
     let app = spawn_app_with(backend, |settings| {
-        settings.events.heartbeat = std::time::Duration::from_secs(1)
+        settings.events.heartbeat = std::time::Duration::from_secs(1);
     })
     .await;
     for client in [
