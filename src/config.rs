@@ -17,7 +17,7 @@ mod durations;
 mod networks;
 
 pub use database_url::{DatabaseUrl, UnsupportedUrl};
-pub use networks::ProxyNetwork;
+pub use networks::{AllowedHost, ProxyNetwork, is_host};
 
 /// The deployment environments; each has its own `config/<name>.toml`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,7 +137,7 @@ pub struct ServerSettings {
     #[serde(rename = "hsts_max_age_secs", deserialize_with = "durations::seconds")]
     pub hsts_max_age: Duration,
     /// Hosts this server answers for (`.example.com`: it and its subdomains); empty: any.
-    pub allowed_hosts: Vec<String>,
+    pub allowed_hosts: Vec<AllowedHost>,
     /// Where `/metrics` is served: empty for the main listener, else an address of its own
     /// (production: loopback), and then not on the main listener.
     pub metrics_addr: String,

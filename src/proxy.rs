@@ -13,7 +13,7 @@ use actix_web::http::header::{self, HeaderMap};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpRequest, ResponseError, web};
 
-use crate::config::{ProxyHeader, ProxyNetwork, ServerSettings};
+use crate::config::{AllowedHost, ProxyHeader, ProxyNetwork, ServerSettings, is_host};
 use crate::error::AppError;
 
 /// Where a request is addressed and who sent it, as far as this server can trust.
@@ -32,7 +32,7 @@ pub struct Origin {
 #[derive(Debug, Clone)]
 pub struct Proxies {
     trusted: Vec<ProxyNetwork>,
-    allowed_hosts: Vec<String>,
+    allowed_hosts: Vec<AllowedHost>,
     /// The header the trusted proxies write; the other kind is never read.
     header: ProxyHeader,
     /// `Strict-Transport-Security` for answers over HTTPS, if any.
@@ -50,44 +50,16 @@ impl Default for Proxies {
     }
 }
 
-/// A setting that is not an address, a CIDR range or a host name.
-#[derive(Debug, thiserror::Error)]
-#[error("server.{setting}: {value:?} is not {expected}")]
-pub struct ProxySettingError {
-    setting: &'static str,
-    value: String,
-    expected: &'static str,
-}
-
 impl Proxies {
-    pub fn from_settings(settings: &ServerSettings) -> Result<Self, ProxySettingError> {
-        let trusted = settings.trusted_proxies.clone();
-        let allowed_hosts = settings
-            .allowed_hosts
-            .iter()
-            .map(|host| {
-                let host = host.trim().to_ascii_lowercase();
-                let name = host.strip_prefix('.').unwrap_or(&host);
-                if valid_host(name) && !name.is_empty() {
-                    Ok(host)
-                } else {
-                    Err(ProxySettingError {
-                        setting: "allowed_hosts",
-                        value: host.clone(),
-                        expected: "a host name such as todo.example.com, or .example.com for it \
-                                   and its subdomains",
-                    })
-                }
-            })
-            .collect::<Result<_, _>>()?;
-        Ok(Self {
-            trusted,
-            allowed_hosts,
+    pub fn from_settings(settings: &ServerSettings) -> Self {
+        Self {
+            trusted: settings.trusted_proxies.clone(),
+            allowed_hosts: settings.allowed_hosts.clone(),
             header: settings.proxy_header,
             hsts: (!settings.hsts_max_age.is_zero())
                 .then(|| format!("max-age={}", settings.hsts_max_age.as_secs()))
                 .and_then(|value| header::HeaderValue::from_str(&value).ok()),
-        })
+        }
     }
 
     pub fn trusts(&self, address: IpAddr) -> bool {
@@ -102,10 +74,7 @@ impl Proxies {
         let name = without_port(host);
         self.allowed_hosts
             .iter()
-            .any(|allowed| match allowed.strip_prefix('.') {
-                Some(domain) => name == domain || name.ends_with(allowed.as_str()),
-                None => name == allowed,
-            })
+            .any(|allowed| allowed.matches(name))
     }
 
     /// The request's origin: from forwarded headers if the peer is a trusted proxy (and the
@@ -134,7 +103,7 @@ impl Proxies {
             host: forwarded
                 .host
                 .map(str::to_ascii_lowercase)
-                .filter(|host| valid_host(host))
+                .filter(|host| is_host(host))
                 .unwrap_or(own.host),
             client: Some(
                 forwarded
@@ -240,15 +209,6 @@ fn without_port(host: &str) -> &str {
     host.rsplit_once(':').map_or(host, |(name, _)| name)
 }
 
-/// A host name or address with an optional port: letters, digits, `-`, `.`, `:`, `[`, `]`.
-fn valid_host(host: &str) -> bool {
-    !host.is_empty()
-        && host.len() <= 255
-        && host
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b':' | b'[' | b']'))
-}
-
 /// Middleware: works out the request's origin once (400 for a host that is not allowed, or a
 /// missing or malformed `Host`), and keeps it in the request for `origin`.
 pub async fn check_host(
@@ -266,7 +226,7 @@ pub async fn check_host(
     );
     // Load balancers ask for health by address; the answers name no host.
     let probe = matches!(req.path(), "/healthz" | "/readyz");
-    if !probe && (!valid_host(&origin.host) || !proxies.allows(&origin.host)) {
+    if !probe && (!is_host(&origin.host) || !proxies.allows(&origin.host)) {
         let error = AppError::BadRequest(format!(
             "this server does not answer for the host {:?}",
             origin.host
@@ -312,10 +272,10 @@ mod tests {
                 .iter()
                 .map(|s| s.parse().expect("a network"))
                 .collect(),
-            allowed_hosts: hosts.iter().map(|s| (*s).to_owned()).collect(),
+            allowed_hosts: hosts.iter().map(|s| s.parse().expect("a host")).collect(),
             ..base_settings()
         };
-        Proxies::from_settings(&settings).expect("valid")
+        Proxies::from_settings(&settings)
     }
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
@@ -444,12 +404,8 @@ mod tests {
     fn bad_settings_are_named() {
         let err = "10.0.0.0/33".parse::<ProxyNetwork>().unwrap_err();
         assert!(err.contains("trusted_proxies"), "{err}");
-        let err = Proxies::from_settings(&ServerSettings {
-            allowed_hosts: vec!["todo.example/path".into()],
-            ..base_settings()
-        })
-        .unwrap_err();
-        assert!(err.to_string().contains("allowed_hosts"), "{err}");
+        let err = "todo.example/path".parse::<AllowedHost>().unwrap_err();
+        assert!(err.contains("allowed_hosts"), "{err}");
     }
 
     fn base_settings() -> ServerSettings {

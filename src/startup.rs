@@ -27,8 +27,6 @@ pub enum StartupError {
     #[error("cannot start the server: {0}")]
     Io(#[from] std::io::Error),
     #[error(transparent)]
-    Proxy(#[from] crate::proxy::ProxySettingError),
-    #[error(transparent)]
     Settings(#[from] crate::config::SettingsError),
 }
 
@@ -78,7 +76,7 @@ pub fn run(
     settings: &Settings,
 ) -> Result<Running, StartupError> {
     settings.validate_for_serving()?;
-    let proxies = crate::proxy::Proxies::from_settings(&settings.server)?;
+    let proxies = crate::proxy::Proxies::from_settings(&settings.server);
     let proxies = web::Data::new(proxies);
     let lifecycle = web::Data::new(crate::drain::Lifecycle::default());
     let commits = Arc::new(db::Commits::default());

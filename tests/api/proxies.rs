@@ -94,7 +94,10 @@ async fn a_trusted_proxy_says_the_scheme_host_and_client() {
 #[tokio::test]
 async fn only_allowed_hosts_are_answered() {
     let app = spawn_app_with(Backend::Sqlite, |settings| {
-        settings.server.allowed_hosts = vec!["127.0.0.1".into(), ".todo.example".into()];
+        settings.server.allowed_hosts = vec![
+            "127.0.0.1".parse().unwrap(),
+            ".todo.example".parse().unwrap(),
+        ];
     })
     .await;
     for host in ["todo.example", "eu.todo.example:8443", "127.0.0.1"] {
@@ -128,7 +131,10 @@ async fn only_allowed_hosts_are_answered() {
 async fn a_forwarded_host_must_be_allowed_too() {
     let app = spawn_app_with(Backend::Sqlite, |settings| {
         settings.server.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
-        settings.server.allowed_hosts = vec!["todo.example".into(), "127.0.0.1".into()];
+        settings.server.allowed_hosts = vec![
+            "todo.example".parse().unwrap(),
+            "127.0.0.1".parse().unwrap(),
+        ];
     })
     .await;
     let response = app
