@@ -40,9 +40,6 @@ pub type Cause = Box<dyn std::error::Error + Send + Sync>;
 /// Errors of the database layer. Above it, each becomes 503 (unreachable, busy) or 500.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
-    /// The URL names no engine this server speaks (start-up stops).
-    #[error(transparent)]
-    UnsupportedUrl(#[from] crate::config::UnsupportedUrl),
     /// A connection could not be opened (start-up stops; later, 503).
     #[error("cannot open the database {url}: {cause}")]
     Connect {
