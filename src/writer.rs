@@ -1,15 +1,13 @@
-//! Group commit for SQLite: the API's writes of this process are done by one thread on one
-//! connection, and the writes that queued up while one transaction ran go into the next one
-//! together, each in a savepoint of its own (a failed one is undone alone). SQLite takes one writer
-//! at a time anyway; done this way, many writes share one commit (one pass over the WAL) and no
-//! thread waits on another's lock. Each request still gets its answer only after the commit that
+//! The one writer of the process. On SQLite every write of the server is done by one thread on
+//! one connection, and the writes that queued up while one transaction ran go into the next one
+//! together, each in a savepoint of its own (group commit: a failed one is undone alone). SQLite
+//! takes one writer at a time anyway; done this way, many writes share one commit (one pass over
+//! the WAL) and no thread waits on another's lock. Each request still gets its answer only after the commit that
 //! holds its write.
 //!
 //! On PostgreSQL, where writers run side by side, each write runs on a pooled connection of the
 //! blocking pool. On both, every commit is recorded in [`Commits`], which live updates and the
 //! kept renderings watch.
-//!
-//! This is the one writer of the process on SQLite: nothing else serialises writes.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, mpsc};
