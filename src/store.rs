@@ -80,16 +80,6 @@ impl Store {
             .await
     }
 
-    /// A write before anyone is identified (signing up or in): through the same writer, so it is
-    /// serialised and committed as every other write is.
-    pub async fn write_unidentified<T, F>(&self, work: F) -> Result<T, AppError>
-    where
-        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
-        T: Send + 'static,
-    {
-        self.writer.write(work).await
-    }
-
     /// The pool, for work that is not a caller's (health checks, the live-update broadcaster).
     pub fn pool(&self) -> &DbPool {
         &self.pool
