@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 
 use crate::auth::{self, password};
 use crate::config::{AuthMode, Environment, LogSettings, Settings};
-use crate::models::{ImportRecord, ListScope, Session, Todo, User, Username};
+use crate::models::{ImportRecord, List, ListId, ListScope, Session, Todo, User, Username};
 use crate::{db, startup};
 
 #[derive(Debug, Parser)]
@@ -221,12 +221,15 @@ fn migrate(settings: &Settings, action: MigrateAction) -> Result<(), Box<dyn Err
     Ok(())
 }
 
-/// The list of the named user, or the shared list without a name.
+/// The default list of the named user, or open mode's list without a name.
 fn scope(conn: &mut db::DbConnection, user: Option<&str>) -> Result<ListScope, Box<dyn Error>> {
-    match user {
-        None => Ok(ListScope::Shared),
-        Some(name) => Ok(ListScope::User(find_user(conn, name)?.id())),
-    }
+    let Some(name) = user else {
+        return Ok(ListScope::of(ListId::OPEN));
+    };
+    let user = find_user(conn, name)?;
+    let list = List::default_of(conn, user.id())?
+        .ok_or_else(|| format!("the user {name:?} has no default list"))?;
+    Ok(ListScope::of(list.id))
 }
 
 fn find_user(conn: &mut db::DbConnection, name: &str) -> Result<User, Box<dyn Error>> {

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use crate::auth::{self, Caller, Identity};
 use crate::db::{self, DbConnection};
 use crate::error::AppError;
-use crate::models::{IdempotencyKey, ListScope, ValidationError};
+use crate::models::{IdempotencyKey, ListId, UserId, ValidationError};
 use crate::writer::Writer;
 
 pub const HEADER: &str = "idempotency-key";
@@ -120,11 +120,11 @@ pub type Key = (String, String);
 #[derive(Debug, Default)]
 pub struct InFlightKeys(Mutex<HashSet<(Holder, String)>>);
 
-/// Whose key it is: a list's, once the caller is identified; before that (a write waiting in the
-/// queue of the writing thread), the credential's.
+/// Whose key it is: a user's (or open mode's caller's) on one list, once the caller is
+/// identified; before that (a write waiting in the queue of the writing thread), the credential's.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Holder {
-    List(ListScope),
+    List(ListId, Option<UserId>),
     Credential(String),
 }
 
@@ -208,8 +208,9 @@ fn still_processing() -> AppError {
     )
 }
 
-/// Runs a write for the caller once per key: without a key, just runs it; with one, runs the write
-/// and keeps its answer in one transaction, or gives back the answer kept from the first time.
+/// Runs a write for the caller to `list` once per key: without a key, just runs it; with one, runs
+/// the write and keeps its answer in one transaction, or gives back the answer kept from the first
+/// time. Keys are the caller's own on each list: two members of a list never share one.
 ///
 /// A first request (the usual case) costs one insert in the write's transaction and no lookup: a
 /// repeat is found by the unique key, which makes its transaction roll back, or by the write
@@ -217,26 +218,28 @@ fn still_processing() -> AppError {
 pub fn once<F>(
     conn: &mut DbConnection,
     who: &Identity,
+    list: ListId,
     in_flight: &InFlightKeys,
     key: Option<(String, String)>,
     write: F,
 ) -> Result<Answer, AppError>
 where
-    F: FnOnce(&mut DbConnection, &Identity) -> Result<Answer, AppError>,
+    F: FnOnce(&mut DbConnection) -> Result<Answer, AppError>,
 {
     let Some((key, fingerprint)) = key else {
-        return write(conn, who);
+        return write(conn);
     };
-    let scope = who.scope;
+    let user = who.user.as_ref().map(|user| user.id);
     let _in_flight = in_flight
-        .enter(Holder::List(scope), &key)
+        .enter(Holder::List(list, user), &key)
         .ok_or_else(still_processing)?;
     let result = db::write_transaction(conn, |conn| {
-        let answer = write(conn, who)?;
+        let answer = write(conn)?;
         let headers = serde_json::to_string(&answer.headers).map_err(AppError::internal)?;
         let first = IdempotencyKey::keep(
             conn,
-            scope,
+            list,
+            user,
             &key,
             &fingerprint,
             i32::from(answer.status),
@@ -253,18 +256,19 @@ where
     });
     match result {
         Ok(answer) => Ok(answer),
-        Err(err) => kept(conn, scope, &key, &fingerprint)?.ok_or(err),
+        Err(err) => kept(conn, list, user, &key, &fingerprint)?.ok_or(err),
     }
 }
 
 /// The answer kept for the key, if any; 422 if it was kept for another request.
 fn kept(
     conn: &mut DbConnection,
-    scope: ListScope,
+    list: ListId,
+    user: Option<UserId>,
     key: &str,
     fingerprint: &str,
 ) -> Result<Option<Answer>, AppError> {
-    let Some(kept) = IdempotencyKey::find(conn, scope, key)? else {
+    let Some(kept) = IdempotencyKey::find(conn, list, user, key)? else {
         return Ok(None);
     };
     if kept.fingerprint != fingerprint {

@@ -11,6 +11,7 @@ pub mod error;
 pub mod events;
 pub mod freshness;
 pub mod idempotency;
+pub mod lists;
 pub mod models;
 pub mod proxy;
 pub mod routes;

@@ -32,6 +32,25 @@ diesel::table! {
 }
 
 diesel::table! {
+    lists (id) {
+        id -> Integer,
+        title -> Text,
+        owner_id -> Nullable<Integer>,
+        is_default -> Bool,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    memberships (list_id, user_id) {
+        list_id -> Integer,
+        user_id -> Integer,
+        role -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
     sessions (id) {
         id -> Integer,
         user_id -> Integer,
@@ -61,8 +80,8 @@ diesel::table! {
 diesel::table! {
     todo_changes (id) {
         id -> BigInt,
-        user_id -> Nullable<Integer>,
-        todo_id -> Integer,
+        list_id -> Integer,
+        todo_id -> Nullable<Integer>,
         deleted -> Bool,
         title -> Nullable<Text>,
         position -> Nullable<Integer>,
@@ -78,7 +97,7 @@ diesel::table! {
         position -> Integer,
         completed -> Bool,
         version -> Integer,
-        user_id -> Nullable<Integer>,
+        list_id -> Integer,
     }
 }
 
@@ -100,13 +119,18 @@ diesel::table! {
 }
 
 diesel::joinable!(api_tokens -> users (user_id));
+diesel::joinable!(lists -> users (owner_id));
+diesel::joinable!(memberships -> lists (list_id));
+diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
-diesel::joinable!(todos -> users (user_id));
+diesel::joinable!(todos -> lists (list_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     auth_generation,
     idempotency_keys,
+    lists,
+    memberships,
     sessions,
     sign_in_failures,
     sign_up_attempts,

@@ -1,13 +1,15 @@
-//! The one road to a caller's data, whatever the door (JSON, forms, and later lists and CalDAV):
-//! reads identify the caller on a pooled connection; writes go claim → writer → identify → once →
-//! commit. Handlers ask for these; they don't re-implement them.
+//! The one road to a caller's data, whatever the door (JSON, forms, and later CalDAV): reads
+//! identify the caller on a pooled connection, then check their access to the list; writes go
+//! claim → writer → identify → access → once → commit. Handlers ask for these; they don't
+//! re-implement them.
 
 use actix_web::web;
 
 use crate::auth::{Caller, Identity};
 use crate::db::{DbConnection, DbPool};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorBody};
 use crate::idempotency::{self, Answer, InFlightKeys, Key};
+use crate::lists::{self, Access, ListError, Need, Target};
 use crate::writer::Writer;
 
 /// The pool for reads, the writer for writes, and the idempotency keys in flight.
@@ -75,7 +77,69 @@ impl Store {
         self.writer
             .write(move |conn| {
                 let identity = caller.identify(conn)?;
-                idempotency::once(conn, &identity, &in_flight, key, work)
+                let list = identity.scope.list();
+                idempotency::once(conn, &identity, list, &in_flight, key, |conn| {
+                    work(conn, &identity)
+                })
+            })
+            .await
+    }
+
+    /// Reads list `target` for `caller`, as [`Store::read`] does, once [`lists::access`] has found
+    /// that they may (`need`): else 404 for a list they are not on, 403 for what their role does
+    /// not allow.
+    pub async fn read_list<T, E, F>(
+        &self,
+        caller: Caller,
+        target: Target,
+        need: Need,
+        work: F,
+    ) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConnection, &Identity, &Access) -> Result<T, E> + Send + 'static,
+        E: Into<AppError>,
+        T: Send + 'static,
+    {
+        self.read(caller, move |conn, who| -> Result<T, AppError> {
+            let access = lists::access(conn, who, target, need)??;
+            work(conn, who, &access).map_err(Into::into)
+        })
+        .await
+    }
+
+    /// A write to list `target` for `caller`: as [`Store::write`], with the caller's access to the
+    /// list checked in the write's transaction. A refusal (404, 403) is an answer like any other:
+    /// kept under the request's `Idempotency-Key`, so a write queued before access was lost gets
+    /// the same refusal every time it is sent.
+    pub async fn write_list<F>(
+        &self,
+        caller: Caller,
+        target: Target,
+        need: Need,
+        key: Option<Key>,
+        work: F,
+    ) -> Result<Answer, AppError>
+    where
+        F: FnOnce(&mut DbConnection, &Identity, &Access) -> Result<Answer, AppError>
+            + Send
+            + 'static,
+    {
+        caller.require_credential()?;
+        let _claim = idempotency::claim(&self.in_flight, &caller, key.as_ref())?;
+        let in_flight = self.in_flight.clone();
+        self.writer
+            .write(move |conn| {
+                let identity = caller.identify(conn)?;
+                let list = match target {
+                    Target::Default => identity.scope.list(),
+                    Target::List(id) => id,
+                };
+                idempotency::once(conn, &identity, list, &in_flight, key, |conn| {
+                    match lists::access(conn, &identity, target, need)? {
+                        Ok(access) => work(conn, &identity, &access),
+                        Err(refused) => Ok(refusal(&refused)),
+                    }
+                })
             })
             .await
     }
@@ -89,4 +153,13 @@ impl Store {
     pub fn writer(&self) -> &Writer {
         &self.writer
     }
+}
+
+/// A refusal of the lists service as an answer, kept under an `Idempotency-Key` like any other, so
+/// that a write queued before access was lost gets the same refusal every time it is sent.
+fn refusal(refused: &ListError) -> Answer {
+    let status = refused.status();
+    Answer::new(status)
+        .json(&ErrorBody::new(refused.to_string()))
+        .unwrap_or_else(|_| Answer::new(status))
 }

@@ -10,7 +10,7 @@ use super::known::{Known, Record};
 use super::{Auth, AuthError, csrf, now, secs, token};
 use crate::db::DbConnection;
 use crate::error::AppError;
-use crate::models::{ApiToken, Generations, ListScope, Session, UserId};
+use crate::models::{ApiToken, Generations, ListId, ListScope, Session, UserId};
 
 const MISSING: &str = "sign in first, or send Authorization: Bearer <token>";
 const MALFORMED: &str = "the Authorization header must read Bearer <token>";
@@ -43,6 +43,7 @@ pub struct Caller {
 /// The verified caller: the list it may use and, with accounts, the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
+    /// The caller's default list (open mode's list without accounts): what `/todos` means.
     pub scope: ListScope,
     pub user: Option<SignedIn>,
     /// The count of changes to the todos, read before anything else of this request.
@@ -185,7 +186,12 @@ impl Caller {
                     return None;
                 }
                 let expires_at = self.expires_at(&known.record);
-                Some((known.user_id, known.username, expires_at))
+                Some(Verified {
+                    id: known.user_id,
+                    username: known.username,
+                    default_list: known.default_list,
+                    expires_at,
+                })
             }
         };
         Some(Identity::new(user, generations))
@@ -200,7 +206,7 @@ impl Caller {
         secret: &str,
         generation: i64,
         touch: &mut Option<Touch>,
-    ) -> Result<(UserId, String, Option<i64>), AuthError> {
+    ) -> Result<Verified, AuthError> {
         let now = now();
         let hash = token::hash(secret);
         // A session's secret is good only as the cookie, an API token's only as Bearer.
@@ -231,11 +237,12 @@ impl Caller {
                 Record::Token { last_used_at, .. } => *last_used_at = Some(now),
             }
         }
-        let answer = (
-            known.user_id,
-            known.username.clone(),
-            self.expires_at(&known.record),
-        );
+        let answer = Verified {
+            id: known.user_id,
+            username: known.username.clone(),
+            default_list: known.default_list,
+            expires_at: self.expires_at(&known.record),
+        };
         if touched || fresh {
             self.auth.known.put(hash, known);
         }
@@ -250,13 +257,14 @@ impl Caller {
         generation: i64,
     ) -> Result<Known, AuthError> {
         if is_session {
-            let (session, username) = Session::find(conn, hash)?.ok_or(
+            let (session, username, default_list) = Session::find(conn, hash)?.ok_or(
                 AuthError::Unauthenticated("your session has ended; sign in again"),
             )?;
             Ok(Known {
                 generation,
                 user_id: session.user_id,
                 username,
+                default_list,
                 record: Record::Session {
                     id: session.id,
                     created_at: session.created_at,
@@ -264,13 +272,14 @@ impl Caller {
                 },
             })
         } else {
-            let (token, username) = ApiToken::find(conn, hash)?.ok_or(
+            let (token, username, default_list) = ApiToken::find(conn, hash)?.ok_or(
                 AuthError::Unauthenticated("this API token is unknown or revoked"),
             )?;
             Ok(Known {
                 generation,
                 user_id: token.user_id,
                 username,
+                default_list,
                 record: Record::Token {
                     id: token.id,
                     last_used_at: token.last_used_at,
@@ -340,16 +349,29 @@ fn touch_due(record: &Record, now: i64) -> bool {
     last.is_none_or(|last| now.saturating_sub(last) >= TOUCH_INTERVAL_SECS)
 }
 
+/// A verified credential's user, their default list, and when the session ends unless used.
+struct Verified {
+    id: UserId,
+    username: String,
+    default_list: ListId,
+    expires_at: Option<i64>,
+}
+
 impl Identity {
-    /// The identity of a verified user (id, name, session expiry), or of open mode's caller.
-    fn new(user: Option<(UserId, String, Option<i64>)>, generations: Generations) -> Identity {
+    /// The identity of a verified user, or of open mode's caller.
+    fn new(user: Option<Verified>, generations: Generations) -> Identity {
         let (scope, user, expires_at) = match user {
-            Some((id, username, expires_at)) => (
-                ListScope::User(id),
+            Some(Verified {
+                id,
+                username,
+                default_list,
+                expires_at,
+            }) => (
+                ListScope::of(default_list),
                 Some(SignedIn { id, username }),
                 expires_at,
             ),
-            None => (ListScope::Shared, None, None),
+            None => (ListScope::of(ListId::OPEN), None, None),
         };
         Identity {
             scope,

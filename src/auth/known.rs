@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
-use crate::models::{SessionId, TokenId, UserId};
+use crate::models::{ListId, SessionId, TokenId, UserId};
 
 /// What a verified credential stands for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,6 +14,8 @@ pub struct Known {
     pub generation: i64,
     pub user_id: UserId,
     pub username: String,
+    /// The user's default list (which is never deleted).
+    pub default_list: ListId,
     pub record: Record,
 }
 

@@ -11,7 +11,7 @@ use diesel::prelude::*;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::Wake;
-use crate::models::{ListScope, UserId};
+use crate::models::ListScope;
 
 /// How often the connection is checked for notifications.
 const POLL: Duration = Duration::from_millis(5);
@@ -25,12 +25,9 @@ pub fn spawn(url: String, wakes: UnboundedSender<Wake>) {
     }
 }
 
-/// The list a notification names: an owner's id, or '' for the shared list.
+/// The list a notification names: its id.
 fn list(payload: &str) -> Option<ListScope> {
-    if payload.is_empty() {
-        return Some(ListScope::Shared);
-    }
-    payload.parse().ok().map(|id| ListScope::User(UserId(id)))
+    payload.parse().ok().map(ListScope::of)
 }
 
 fn listen(url: &str, wakes: &UnboundedSender<Wake>) {

@@ -12,7 +12,8 @@ use tokio::sync::{broadcast, watch};
 use super::{Batch, StreamPermit};
 use crate::auth::{AuthError, Caller, Identity};
 use crate::db::{DbConnection, DbPool};
-use crate::models::{Change, ListScope, Todo};
+use crate::lists::{self, Need, Target};
+use crate::models::{Change, ListScope, Role, Todo};
 use crate::writer::Writer;
 
 /// Where a stream starts.
@@ -58,19 +59,17 @@ fn event(id: i64, name: &str, data: &[u8]) -> Bytes {
     Bytes::from(out)
 }
 
-/// The event for one change: `upsert` with the todo as `GET /todos/{id}` shows it, or `delete`.
-pub fn change_event(change: &Change, base: &str) -> Bytes {
-    match change.todo() {
+/// The event for one change: `upsert` with the todo as `GET /todos/{id}` shows it, or `delete`;
+/// none for a change to the list itself (the stream checks its access again instead).
+pub fn change_event(change: &Change, base: &str) -> Option<Bytes> {
+    let id = change.todo_id?;
+    Some(match change.todo() {
         Some(todo) => {
             let json = serde_json::to_vec(&todo.to_json(base)).unwrap_or_default();
             event(change.id, "upsert", &json)
         }
-        None => event(
-            change.id,
-            "delete",
-            format!("{{\"id\":{}}}", change.todo_id).as_bytes(),
-        ),
-    }
+        None => event(change.id, "delete", format!("{{\"id\":{id}}}").as_bytes()),
+    })
 }
 
 /// The `reset` event: the list exactly as `GET /todos/` shows it.
@@ -96,6 +95,9 @@ pub struct LiveStream {
     /// The instance's latest count of revocations.
     pub auth_generation: watch::Receiver<i64>,
     pub scope: ListScope,
+    /// The list as the request named it, and the caller's role in it when the stream began.
+    pub target: Target,
+    pub role: Role,
     pub base: String,
     pub receiver: broadcast::Receiver<Batch>,
     pub closing: watch::Receiver<bool>,
@@ -108,8 +110,11 @@ struct State {
     pending: VecDeque<Bytes>,
     last_sent: i64,
     heartbeat: tokio::time::Interval,
-    /// The credential check started at the last heartbeat, while events keep flowing.
+    /// The credential check started at the last heartbeat (or when the list's members changed),
+    /// while events keep flowing.
     check: Option<tokio::task::JoinHandle<Option<Identity>>>,
+    /// The list's members changed while a check was running: check again when it ends.
+    access_changed: bool,
 }
 
 impl LiveStream {
@@ -127,9 +132,11 @@ impl LiveStream {
                 change
             }
             Start::Replay(changes, last_seen) => {
-                for change in &changes {
-                    pending.push_back(change_event(change, &self.base));
-                }
+                pending.extend(
+                    changes
+                        .iter()
+                        .filter_map(|change| change_event(change, &self.base)),
+                );
                 changes.last().map_or(last_seen, |change| change.id)
             }
         };
@@ -150,6 +157,7 @@ impl LiveStream {
             last_sent,
             heartbeat,
             check: None,
+            access_changed: false,
         };
         futures_util::stream::unfold(state, |mut state| async move {
             loop {
@@ -196,6 +204,9 @@ impl State {
                 match identity {
                     Some(identity) => {
                         self.live.identity = identity;
+                        if std::mem::take(&mut self.access_changed) {
+                            self.check = Some(self.still_allowed());
+                        }
                         true
                     }
                     None => false,
@@ -215,10 +226,17 @@ impl State {
     fn take(&mut self, changes: &[Change]) {
         for change in changes {
             if change.id > self.last_sent {
-                self.pending
-                    .push_back(change_event(change, &self.live.base));
+                if change.is_of_list() {
+                    // Its members, title or existence changed: is the caller still on it?
+                    self.access_changed = true;
+                }
+                self.pending.extend(change_event(change, &self.live.base));
                 self.last_sent = change.id;
             }
+        }
+        if self.access_changed && self.check.is_none() {
+            self.access_changed = false;
+            self.check = Some(self.still_allowed());
         }
     }
 
@@ -256,25 +274,35 @@ impl State {
                 .is_some_and(|expires_at| crate::auth::now() >= expires_at)
     }
 
-    /// The check: a session that was signed out, revoked or expired ends the stream (`None`). It
-    /// runs on the blocking pool while the stream goes on; one that cannot run keeps it open.
+    /// The check: a session that was signed out, revoked or expired ends the stream (`None`), and
+    /// so does a caller who is no longer on the list or whose role in it changed (their page
+    /// reconnects and learns which). It runs on the blocking pool while the stream goes on; one
+    /// that cannot run keeps it open.
     fn still_allowed(&self) -> tokio::task::JoinHandle<Option<Identity>> {
         let (pool, caller) = (self.live.pool.clone(), self.live.caller.clone());
         let writer = self.live.writer.clone();
         let kept = self.live.identity.clone();
+        let (target, role) = (self.live.target, self.live.role);
         tokio::spawn(async move {
             let checked = tokio::task::spawn_blocking(move || {
                 let mut conn = pool.get().ok()?;
-                Some(caller.identify_deferring(&mut conn))
+                let (identity, touch) = match caller.identify_deferring(&mut conn) {
+                    Ok(identified) => identified,
+                    Err(err) => return Some(Err(err)),
+                };
+                let still = lists::access(&mut conn, &identity, target, Need::Read)
+                    .ok()?
+                    .is_ok_and(|access| access.role == role);
+                Some(Ok((identity, touch, still)))
             })
             .await;
             match checked {
-                Ok(Some(Ok((identity, touch)))) => {
+                Ok(Some(Ok((identity, touch, still)))) => {
                     if let Some(touch) = touch {
                         // If this write fails, the next check or request makes it.
                         let _ = writer.write(move |conn| Ok(touch.write(conn)?)).await;
                     }
-                    Some(identity)
+                    still.then_some(identity)
                 }
                 Ok(Some(Err(AuthError::Unauthenticated(_)))) => None,
                 _ => Some(kept),

@@ -3,9 +3,9 @@
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::ids::{TokenId, UserId};
+use super::ids::{ListId, TokenId, UserId};
 use crate::db::{self, DbConnection};
-use crate::schema::{api_tokens, users};
+use crate::schema::{api_tokens, lists, users};
 
 /// The longest token name accepted, in characters.
 pub const MAX_TOKEN_NAME_CHARS: usize = 100;
@@ -55,11 +55,17 @@ impl ApiToken {
     pub fn find(
         conn: &mut DbConnection,
         token_hash: &str,
-    ) -> QueryResult<Option<(ApiToken, String)>> {
+    ) -> QueryResult<Option<(ApiToken, String, ListId)>> {
         api_tokens::table
-            .inner_join(users::table)
+            .inner_join(
+                users::table.inner_join(
+                    lists::table.on(lists::owner_id
+                        .eq(users::id.nullable())
+                        .and(lists::is_default.eq(true))),
+                ),
+            )
             .filter(api_tokens::token_hash.eq(token_hash))
-            .select((ApiToken::as_select(), users::username))
+            .select((ApiToken::as_select(), users::username, lists::id))
             .first(conn)
             .optional()
     }

@@ -3,7 +3,7 @@
 
 use diesel::prelude::*;
 
-use super::ids::{TodoId, UserId};
+use super::ids::{ListId, TodoId};
 use super::scope::ListScope;
 use super::todo::Todo;
 use crate::db::DbConnection;
@@ -15,8 +15,9 @@ use crate::schema::todo_changes;
 pub struct Change {
     /// The change number: it rises with every change.
     pub id: i64,
-    pub user_id: Option<UserId>,
-    pub todo_id: TodoId,
+    pub list_id: ListId,
+    /// `None`: a change to the list itself (its title, its members, or its end).
+    pub todo_id: Option<TodoId>,
     pub deleted: bool,
     pub title: Option<String>,
     pub position: Option<i32>,
@@ -32,24 +33,26 @@ const TRIM_PAUSE: std::time::Duration = std::time::Duration::from_millis(2);
 impl Change {
     /// The list the change belongs to.
     pub fn scope(&self) -> ListScope {
-        match self.user_id {
-            Some(id) => ListScope::User(id),
-            None => ListScope::Shared,
-        }
+        ListScope::of(self.list_id)
     }
 
-    /// The todo as this change left it; `None` for a deletion.
+    /// Whether this is a change to the list itself rather than to one of its todos.
+    pub fn is_of_list(&self) -> bool {
+        self.todo_id.is_none()
+    }
+
+    /// The todo as this change left it; `None` for a deletion or a change to the list itself.
     pub fn todo(&self) -> Option<Todo> {
         if self.deleted {
             return None;
         }
         Some(Todo {
-            id: self.todo_id,
+            id: self.todo_id?,
             title: self.title.clone()?,
             position: self.position?,
             completed: self.completed?,
             version: self.version?,
-            user_id: self.user_id,
+            list_id: self.list_id,
         })
     }
 

@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use super::scope::ListScope;
+use super::ids::{ListId, UserId};
 use crate::db::{self, DbConnection};
 use crate::schema::idempotency_keys;
 
@@ -20,21 +20,24 @@ pub struct IdempotencyKey {
     pub created_at: i64,
 }
 
-/// The list's name in the table: `user:ID`, or `shared`.
-fn list_name(scope: ListScope) -> String {
-    scope
-        .owner()
-        .map_or_else(|| "shared".to_owned(), |id| format!("user:{id}"))
+/// Whose keys they are, as the table names them: `list:L:user:U` for user U's requests to list L,
+/// `list:L` for open mode's. Two members of one list never share a key.
+fn holder_name(list: ListId, user: Option<UserId>) -> String {
+    match user {
+        Some(user) => format!("list:{list}:user:{user}"),
+        None => format!("list:{list}"),
+    }
 }
 
 impl IdempotencyKey {
     pub fn find(
         conn: &mut DbConnection,
-        scope: ListScope,
+        list: ListId,
+        user: Option<UserId>,
         key: &str,
     ) -> QueryResult<Option<IdempotencyKey>> {
         idempotency_keys::table
-            .filter(idempotency_keys::list.eq(list_name(scope)))
+            .filter(idempotency_keys::list.eq(holder_name(list, user)))
             .filter(idempotency_keys::key.eq(key))
             .select(IdempotencyKey::as_select())
             .first(conn)
@@ -46,7 +49,8 @@ impl IdempotencyKey {
     #[allow(clippy::too_many_arguments)]
     pub fn keep(
         conn: &mut DbConnection,
-        scope: ListScope,
+        list: ListId,
+        user: Option<UserId>,
         key: &str,
         fingerprint: &str,
         status: i32,
@@ -56,7 +60,7 @@ impl IdempotencyKey {
     ) -> QueryResult<bool> {
         let inserted = diesel::insert_into(idempotency_keys::table)
             .values((
-                idempotency_keys::list.eq(list_name(scope)),
+                idempotency_keys::list.eq(holder_name(list, user)),
                 idempotency_keys::key.eq(key),
                 idempotency_keys::fingerprint.eq(fingerprint),
                 idempotency_keys::status.eq(status),

@@ -47,3 +47,12 @@ id!(
     /// An API token's id: in `/tokens/{id}` and the token list.
     TokenId
 );
+id!(
+    /// A list's id: in `/lists/{id}`, its JSON and the change log.
+    ListId
+);
+
+impl ListId {
+    /// Open mode's one list: made by the migration that brought lists, owned by nobody.
+    pub const OPEN: ListId = ListId(1);
+}

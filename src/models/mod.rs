@@ -5,6 +5,7 @@ mod change;
 mod generations;
 mod idempotency_key;
 mod ids;
+mod list;
 mod migrations;
 mod scope;
 mod session;
@@ -16,7 +17,11 @@ pub use api_token::{ApiToken, MAX_TOKEN_NAME_CHARS};
 pub use change::Change;
 pub use generations::Generations;
 pub use idempotency_key::IdempotencyKey;
-pub use ids::{SessionId, TodoId, TokenId, UserId};
+pub use ids::{ListId, SessionId, TodoId, TokenId, UserId};
+pub use list::{
+    DEFAULT_LIST_TITLE, List, ListJson, MAX_LIST_TITLE_CHARS, Member, MemberRole, Role, Visible,
+    parse_list_title,
+};
 pub use migrations::run_pending_migrations;
 pub use scope::ListScope;
 pub use session::Session;

@@ -2,9 +2,9 @@
 
 use diesel::prelude::*;
 
-use super::ids::{SessionId, UserId};
+use super::ids::{ListId, SessionId, UserId};
 use crate::db::{self, DbConnection};
-use crate::schema::{sessions, users};
+use crate::schema::{lists, sessions, users};
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = sessions)]
@@ -40,11 +40,17 @@ impl Session {
     pub fn find(
         conn: &mut DbConnection,
         token_hash: &str,
-    ) -> QueryResult<Option<(Session, String)>> {
+    ) -> QueryResult<Option<(Session, String, ListId)>> {
         sessions::table
-            .inner_join(users::table)
+            .inner_join(
+                users::table.inner_join(
+                    lists::table.on(lists::owner_id
+                        .eq(users::id.nullable())
+                        .and(lists::is_default.eq(true))),
+                ),
+            )
             .filter(sessions::token_hash.eq(token_hash))
-            .select((Session::as_select(), users::username))
+            .select((Session::as_select(), users::username, lists::id))
             .first(conn)
             .optional()
     }

@@ -6,8 +6,10 @@ use diesel::prelude::*;
 use unicode_normalization::UnicodeNormalization;
 use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
+use super::ids::ListId;
+use super::list::List;
 use crate::db::{self, DbConnection};
-use crate::schema::{todos, users};
+use crate::schema::{lists, todos, users};
 
 /// The longest username accepted, in characters, after trimming.
 pub const MAX_USERNAME_CHARS: usize = 64;
@@ -154,7 +156,7 @@ impl User {
     ) -> Result<User, AddUserError> {
         let key = name.key();
         let result = db::write_transaction(conn, |conn| {
-            diesel::insert_into(users::table)
+            let user: User = diesel::insert_into(users::table)
                 .values(NewUser {
                     username: name.as_str(),
                     username_key: &key,
@@ -162,7 +164,9 @@ impl User {
                     created_at: now,
                 })
                 .returning(users::all_columns)
-                .get_result(conn)
+                .get_result(conn)?;
+            List::create_default(conn, user.id, now)?;
+            Ok(user)
         });
         match result {
             Err(diesel::result::Error::DatabaseError(
@@ -231,9 +235,10 @@ impl User {
             .select(User::as_select())
             .load(conn)?;
         let counts: Vec<(Option<UserId>, i64)> = todos::table
-            .filter(todos::user_id.is_not_null())
-            .group_by(todos::user_id)
-            .select((todos::user_id, diesel::dsl::count_star()))
+            .inner_join(lists::table)
+            .filter(lists::owner_id.is_not_null())
+            .group_by(lists::owner_id)
+            .select((lists::owner_id, diesel::dsl::count_star()))
             .load(conn)?;
         Ok(all
             .into_iter()
@@ -247,11 +252,17 @@ impl User {
             .collect())
     }
 
-    /// Removes a user; their todos, sessions and API tokens go with them (ON DELETE CASCADE).
-    /// Returns whether there was such a user.
+    /// Removes a user; their lists with their todos, their memberships, sessions and API tokens
+    /// go with them (ON DELETE CASCADE). Returns whether there was such a user.
     pub fn remove(conn: &mut DbConnection, id: UserId) -> QueryResult<bool> {
         db::write_transaction(conn, |conn| {
-            diesel::delete(todos::table.filter(todos::user_id.eq(id.0))).execute(conn)?;
+            let owned: Vec<ListId> = lists::table
+                .filter(lists::owner_id.eq(id))
+                .select(lists::id)
+                .load(conn)?;
+            for list in owned {
+                List::delete(conn, list)?;
+            }
             Ok(diesel::delete(users::table.find(id.0)).execute(conn)? > 0)
         })
     }
@@ -265,17 +276,20 @@ impl User {
         })
     }
 
-    /// Gives every todo that belongs to nobody (made before accounts, or in open mode) to this
-    /// user, after their own; returns how many.
+    /// Moves every todo of open mode's list (made before accounts, or in open mode) to the end of
+    /// this user's default list; returns how many.
     pub fn claim_unowned(conn: &mut DbConnection, id: UserId) -> QueryResult<usize> {
         db::write_transaction(conn, |conn| {
             crate::models::todo::lock_todos_for_append(conn)?;
+            let Some(own) = List::default_of(conn, id)? else {
+                return Ok(0);
+            };
             let last: Option<i32> = todos::table
-                .filter(todos::user_id.eq(id.0))
+                .filter(todos::list_id.eq(own.id))
                 .select(diesel::dsl::max(todos::position))
                 .first(conn)?;
             let first: Option<i32> = todos::table
-                .filter(todos::user_id.is_null())
+                .filter(todos::list_id.eq(ListId::OPEN))
                 .select(diesel::dsl::min(todos::position))
                 .first(conn)?;
             // Shift the claimed todos so that they follow the user's own, keeping their order.
@@ -283,9 +297,9 @@ impl User {
                 (Some(last), Some(first)) => last.saturating_sub(first).saturating_add(1),
                 _ => 0,
             };
-            diesel::update(todos::table.filter(todos::user_id.is_null()))
+            diesel::update(todos::table.filter(todos::list_id.eq(ListId::OPEN)))
                 .set((
-                    todos::user_id.eq(id.0),
+                    todos::list_id.eq(own.id),
                     todos::position.eq(todos::position + shift),
                     todos::version.eq(todos::version + 1),
                 ))

@@ -12,7 +12,7 @@ use actix_web::web::Bytes;
 
 use sha2::{Digest, Sha256};
 
-use crate::models::ListScope;
+use crate::models::{ListScope, UserId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Representation {
@@ -21,8 +21,9 @@ pub enum Representation {
     Page(super::filter::Filter),
 }
 
-/// What a rendering depends on: its form, the base URL, and whose list it is.
-pub type ListKey = (Representation, String, ListScope);
+/// What a rendering depends on: its form, the base URL, which list, and (for the page, which shows
+/// the viewer's lists and role) who it is for.
+pub type ListKey = (Representation, String, ListScope, Option<UserId>);
 
 /// Rendered lists by representation, base URL and list. The base URL comes from the request's
 /// Host, so the number of entries is capped.
@@ -38,7 +39,7 @@ pub struct Rendered {
 /// templates). It changes exactly when one of them does.
 pub fn list_etag(state: i64, key: &ListKey) -> String {
     let mut digest = Sha256::new();
-    digest.update(format!("{:?}\n{}\n{:?}\n", key.0, key.1, key.2).as_bytes());
+    digest.update(format!("{:?}\n{}\n{:?}\n{:?}\n", key.0, key.1, key.2, key.3).as_bytes());
     digest.update(env!("CARGO_PKG_VERSION").as_bytes());
     if key.0 != Representation::Json {
         digest.update(*PAGE_TEMPLATES_DIGEST);

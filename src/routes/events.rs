@@ -9,6 +9,7 @@ use crate::auth::Caller;
 use crate::error::AppError;
 use crate::events::Events;
 use crate::events::stream::{LiveStream, Start};
+use crate::lists::{Need, Target};
 use crate::store::Store;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -65,25 +66,33 @@ pub async fn stream(
     store: web::Data<Store>,
     events: web::Data<Events>,
     caller: Caller,
+    target: Target,
     query: web::Query<EventsQuery>,
 ) -> Result<HttpResponse, AppError> {
     let last_seen = last_seen(&req, &query);
     let base = collection_url(&req);
     let events = events.into_inner();
     let subscriber = events.clone();
-    let (identity, receiver, start) = store
-        .read(caller.clone(), move |conn, who| {
-            let receiver = subscriber.subscribe(conn, who.scope)?;
-            let start = Start::read(conn, who.scope, last_seen)?;
-            Ok::<_, AppError>((who.clone(), receiver, start))
-        })
+    let (identity, access, receiver, start) = store
+        .read_list(
+            caller.clone(),
+            target,
+            Need::Read,
+            move |conn, who, access| {
+                let receiver = subscriber.subscribe(conn, access.scope)?;
+                let start = Start::read(conn, access.scope, last_seen)?;
+                Ok::<_, AppError>((who.clone(), access.clone(), receiver, start))
+            },
+        )
         .await?;
     let permit = events.admit(identity.user.as_ref().map(|user| user.id))?;
     let live = LiveStream {
         pool: store.pool().clone(),
         writer: store.writer().clone(),
         caller,
-        scope: identity.scope,
+        scope: access.scope,
+        target,
+        role: access.role,
         identity,
         auth_generation: events.auth_generation(),
         base,

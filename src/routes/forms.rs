@@ -16,10 +16,11 @@ use super::listing::PER_USER;
 use super::other_method;
 use super::page::{self, Editing, PageState};
 use super::request::collection_url;
-use crate::auth::{Caller, Identity};
+use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::error::AppError;
 use crate::idempotency::Answer;
+use crate::lists::{Access, Need, Target};
 use crate::models::{NewTodo, Todo, TodoChanges, TodoId, WriteOutcome};
 use crate::store::Store;
 
@@ -40,8 +41,15 @@ fn form(path: &'static str, handler: Handler) -> actix_web::Resource {
             move |req: HttpRequest,
                   store: web::Data<Store>,
                   caller: Result<Caller, AppError>,
+                  target: Target,
                   fields: web::Form<HashMap<String, String>>| {
-                submit(req, store, caller, Fields(fields.into_inner()), handler)
+                submit(
+                    req,
+                    store,
+                    (caller, target),
+                    Fields(fields.into_inner()),
+                    handler,
+                )
             },
         ))
         .default_service(other_method("POST"))
@@ -72,8 +80,8 @@ impl Fields {
     }
 }
 
-/// What a form does, on the caller's connection.
-type Action = Box<dyn FnOnce(&mut DbConnection, &Identity) -> Result<Outcome, AppError> + Send>;
+/// What a form does, on the caller's connection, to the list the caller may write.
+type Action = Box<dyn FnOnce(&mut DbConnection, &Access) -> Result<Outcome, AppError> + Send>;
 
 /// Done (back to the page), or the page again with a status and what to show.
 enum Outcome {
@@ -86,7 +94,7 @@ enum Outcome {
 async fn submit(
     req: HttpRequest,
     store: web::Data<Store>,
-    caller: Result<Caller, AppError>,
+    (caller, target): (Result<Caller, AppError>, Target),
     fields: Fields,
     handler: Handler,
 ) -> Result<HttpResponse, AppError> {
@@ -105,17 +113,21 @@ async fn submit(
         Err(err) => return Err(err),
     };
     let answer = store
-        .write(caller, None, move |conn, identity| {
-            match action(conn, identity)? {
+        .write_list(
+            caller,
+            target,
+            Need::Write,
+            None,
+            move |conn, identity, access| match action(conn, access)? {
                 Outcome::Done => Ok(Answer::new(StatusCode::SEE_OTHER)
                     .header(header::LOCATION.as_str(), filter.path())
                     .header(header::CACHE_CONTROL.as_str(), "no-store")),
                 Outcome::Again(status, state) => {
-                    let html = page::render_current(conn, identity, &base, &state)?;
+                    let html = page::render_current(conn, (identity, access), &base, &state)?;
                     page_answer(status, html)
                 }
-            }
-        })
+            },
+        )
         .await;
     match answer {
         Ok(answer) => Ok(answer.into_response()),

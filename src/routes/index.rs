@@ -13,6 +13,7 @@ use super::request::{collection_url, if_none_match};
 use crate::auth::{Caller, Identity};
 use crate::error::AppError;
 use crate::freshness::Freshness;
+use crate::lists::{Access, Need, Target};
 use crate::models::{Todo, TodoId};
 use crate::store::Store;
 
@@ -28,12 +29,16 @@ pub async fn index(
     cache: web::Data<ListCache>,
     freshness: web::Data<Freshness>,
     caller: Result<Caller, AppError>,
+    target: Target,
     query: Option<web::Query<PageQuery>>,
 ) -> Result<HttpResponse, AppError> {
-    let filter = match req.path() {
-        "/active" => Filter::Active,
-        "/completed" => Filter::Completed,
-        _ => Filter::All,
+    let path = req.path();
+    let filter = if path.ends_with("/active") {
+        Filter::Active
+    } else if path.ends_with("/completed") {
+        Filter::Completed
+    } else {
+        Filter::All
     };
     let editing = query
         .and_then(|query| query.into_inner().edit)
@@ -59,11 +64,11 @@ pub async fn index(
                 cache: &cache,
                 freshness: &freshness,
             };
-            rendered_list(&store, kept, caller, request, render_page)
+            rendered_list(&store, kept, (caller, target), request, render_page)
                 .await
                 .map(|listed| listed.into_response("text/html; charset=utf-8"))
         }
-        Ok(caller) => fresh_page(&store, caller, collection_url(&req), state)
+        Ok(caller) => fresh_page(&store, (caller, target), collection_url(&req), state)
             .await
             .map(|html| page_response(actix_web::http::StatusCode::OK, html)),
         Err(err) => Err(err),
@@ -87,13 +92,13 @@ pub fn page_response(status: actix_web::http::StatusCode, html: web::Bytes) -> H
 /// now, not kept.
 pub async fn fresh_page(
     store: &web::Data<Store>,
-    caller: Caller,
+    (caller, target): (Caller, Target),
     base: String,
     state: PageState,
 ) -> Result<web::Bytes, AppError> {
     store
-        .read(caller, move |conn, identity| {
-            page::render_current(conn, identity, &base, &state)
+        .read_list(caller, target, Need::Read, move |conn, identity, access| {
+            page::render_current(conn, (identity, access), &base, &state)
         })
         .await
 }
@@ -103,6 +108,7 @@ fn render_page(
     change: i64,
     base: &str,
     identity: &Identity,
+    access: &Access,
     representation: Representation,
 ) -> Result<Vec<u8>, AppError> {
     let filter = match representation {
@@ -113,5 +119,5 @@ fn render_page(
         filter,
         ..PageState::default()
     };
-    page::render(todos, change, base, identity, &state)
+    page::render(todos, change, base, (identity, access), &state)
 }

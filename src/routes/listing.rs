@@ -8,12 +8,14 @@ use super::cache::{ListCache, Rendered, Representation, SharedBody, list_etag, n
 use crate::auth::{Caller, Identity};
 use crate::error::AppError;
 use crate::freshness::Freshness;
+use crate::lists::{self, Access, Need, Target};
 use crate::models::{Change, Todo};
 use crate::store::Store;
 
 /// Renders a list for a caller: the todos, the list's change number they are at, the collection
-/// URL, and who is signed in.
-type Render = fn(&[Todo], i64, &str, &Identity, Representation) -> Result<Vec<u8>, AppError>;
+/// URL, who is signed in and what they may do with the list.
+type Render =
+    fn(&[Todo], i64, &str, &Identity, &Access, Representation) -> Result<Vec<u8>, AppError>;
 
 /// Counts a read of a kept rendering: `hit`, `miss` (read and rendered) or `not_modified`.
 fn kept_lists(result: &'static str) {
@@ -63,20 +65,31 @@ pub struct Kept<'a> {
 /// readers share one buffer instead of each holding a copy of the list. A request whose
 /// `If-None-Match` names the list's present tag gets `NotModified`.
 ///
-/// When this thread can tell that the kept copy is current and who the caller is (see
-/// `freshness`), it is answered here, without the blocking pool.
+/// When this thread can tell that the kept copy of the caller's default list is current and who
+/// the caller is (see `freshness`), it is answered here, without the blocking pool. Any other
+/// list is read after the caller's access to it is checked.
 pub async fn rendered_list(
     store: &web::Data<Store>,
     kept: Kept<'_>,
-    caller: Caller,
+    (caller, target): (Caller, Target),
     request: (Representation, String, Option<String>),
     render: Render,
 ) -> Result<Listed, AppError> {
     let (representation, base, if_none_match) = request;
-    if let Some(generations) = kept.freshness.generations()
+    let viewer = move |identity: &Identity| match representation {
+        Representation::Json => None,
+        Representation::Page(_) => identity.user.as_ref().map(|user| user.id),
+    };
+    if target == Target::Default
+        && let Some(generations) = kept.freshness.generations()
         && let Some(identity) = caller.identify_known(generations)
         && let Some(rendered) = kept.cache.get(
-            &(representation, base.clone(), identity.scope),
+            &(
+                representation,
+                base.clone(),
+                identity.scope,
+                viewer(&identity),
+            ),
             generations.todos,
         )
     {
@@ -85,13 +98,14 @@ pub async fn rendered_list(
     let cache = kept.cache.clone();
     store
         .read(caller, move |conn, identity| {
-            let key = (representation, base, identity.scope);
+            let access = lists::access(conn, identity, target, Need::Read)??;
+            let key = (representation, base, access.scope, viewer(identity));
             // The generation was read first, so the list read after it is never older than it.
             if let Some(rendered) = cache.get(&key, identity.todos_generation) {
                 return Ok(answer_kept(rendered, if_none_match.as_deref()));
             }
             if let Some(tags) = &if_none_match {
-                let etag = list_etag(Change::list_state(conn, identity.scope)?, &key);
+                let etag = list_etag(Change::list_state(conn, key.2)?, &key);
                 if none_match_hits(tags, &etag) {
                     kept_lists("not_modified");
                     return Ok(Listed::NotModified(etag));
@@ -104,9 +118,16 @@ pub async fn rendered_list(
                 return Ok(answer_kept(rendered, if_none_match.as_deref()));
             }
             kept_lists("miss");
-            let (todos, change) = Todo::all_at_change(conn, identity.scope)?;
+            let (todos, change) = Todo::all_at_change(conn, key.2)?;
             let rendered = Rendered {
-                body: web::Bytes::from(render(&todos, change, &key.1, identity, representation)?),
+                body: web::Bytes::from(render(
+                    &todos,
+                    change,
+                    &key.1,
+                    identity,
+                    &access,
+                    representation,
+                )?),
                 etag: list_etag(change, &key),
             };
             cache.put(key, generation, rendered.clone());

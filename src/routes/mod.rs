@@ -10,6 +10,7 @@ mod filter;
 mod forms;
 mod index;
 mod listing;
+mod lists;
 mod openapi;
 mod page;
 mod request;
@@ -31,6 +32,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::head().to(index::index))
             .default_service(other_method("GET, HEAD")),
     )
+    .service(
+        web::resource(["/lists/{list}/active", "/lists/{list}/completed"])
+            .route(web::get().to(index::index))
+            .route(web::head().to(index::index))
+            .default_service(other_method("GET, HEAD")),
+    )
     .configure(forms::configure)
     .service(web::resource("/healthz").route(web::get().to(crate::drain::healthz)))
     .service(
@@ -40,21 +47,26 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .service(web::resource("/readyz").route(web::get().to(crate::drain::readyz)))
     .service(
-        web::resource(["/todos", "/todos/"])
-            .name("todos")
-            .route(web::get().to(todos::list))
-            .route(web::head().to(todos::list))
-            .route(web::post().to(todos::create))
-            .route(web::delete().to(todos::delete_all))
-            .default_service(other_method("GET, HEAD, POST, DELETE")),
+        web::resource([
+            "/todos",
+            "/todos/",
+            "/lists/{list}/todos",
+            "/lists/{list}/todos/",
+        ])
+        .name("todos")
+        .route(web::get().to(todos::list))
+        .route(web::head().to(todos::list))
+        .route(web::post().to(todos::create))
+        .route(web::delete().to(todos::delete_all))
+        .default_service(other_method("GET, HEAD, POST, DELETE")),
     )
     .service(
-        web::resource("/todos/events")
+        web::resource(["/todos/events", "/lists/{list}/events"])
             .route(web::get().to(events::stream))
             .default_service(other_method("GET")),
     )
     .service(
-        web::resource("/todos/{id}")
+        web::resource(["/todos/{id}", "/lists/{list}/todos/{id}"])
             .name("todo")
             .route(web::get().to(todos::get))
             .route(web::head().to(todos::get))
@@ -62,6 +74,31 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::patch().to(todos::update))
             .route(web::delete().to(todos::delete))
             .default_service(other_method("GET, HEAD, PUT, PATCH, DELETE")),
+    )
+    .service(
+        web::resource(["/lists", "/lists/"])
+            .route(web::get().to(lists::index))
+            .route(web::post().to(lists::create))
+            .default_service(other_method("GET, POST")),
+    )
+    .service(
+        web::resource("/lists/{list}")
+            .route(web::get().to(list_or_page))
+            .route(web::head().to(list_or_page))
+            .route(web::patch().to(lists::rename))
+            .route(web::delete().to(lists::delete))
+            .default_service(other_method("GET, HEAD, PATCH, DELETE")),
+    )
+    .service(
+        web::resource("/lists/{list}/members")
+            .route(web::get().to(lists::members))
+            .default_service(other_method("GET")),
+    )
+    .service(
+        web::resource("/lists/{list}/members/{username}")
+            .route(web::put().to(lists::put_member))
+            .route(web::delete().to(lists::remove_member))
+            .default_service(other_method("PUT, DELETE")),
     )
     .service(
         web::resource(["/tokens", "/tokens/"])
@@ -75,6 +112,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .default_service(other_method("DELETE")),
     )
     .configure(account::configure);
+}
+
+/// `GET /lists/{id}`: the page for a request that prefers HTML (a browser's), else the JSON list.
+async fn list_or_page(
+    req: HttpRequest,
+    store: web::Data<crate::store::Store>,
+    cache: web::Data<cache::ListCache>,
+    freshness: web::Data<crate::freshness::Freshness>,
+    caller: Result<crate::auth::Caller, AppError>,
+    path: web::Path<request::ListPath>,
+    query: Option<web::Query<index::PageQuery>>,
+) -> Result<HttpResponse, AppError> {
+    let target = crate::lists::Target::List(path.list);
+    if lists::prefers_html(&req) {
+        return index::index(req, store, cache, freshness, caller, target, query).await;
+    }
+    lists::show(req, store, caller?, path).await
 }
 
 /// Any path that no route matches.

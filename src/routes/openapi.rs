@@ -27,6 +27,14 @@ use crate::error::ErrorBody;
         super::todos::update,
         super::todos::delete,
         super::events::stream,
+        super::lists::index,
+        super::lists::create,
+        super::lists::show,
+        super::lists::rename,
+        super::lists::delete,
+        super::lists::members,
+        super::lists::put_member,
+        super::lists::remove_member,
         super::tokens::list,
         super::tokens::create,
         super::tokens::revoke,
@@ -35,7 +43,9 @@ use crate::error::ErrorBody;
     ),
     components(schemas(ErrorBody)),
     tags(
-        (name = "todos", description = "The caller's list."),
+        (name = "todos", description = "The caller's default list; each list's todos answer the \
+            same under `/lists/{list}/todos/`."),
+        (name = "lists", description = "The caller's lists, and who is on them."),
         (name = "tokens", description = "API tokens, for `Authorization: Bearer` (accounts mode)."),
         (name = "operations", description = "Health, for load balancers."),
     )
@@ -47,6 +57,7 @@ struct ApiDoc;
 pub fn document(auth: &Auth, base: &str) -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.servers = Some(vec![Server::new(base)]);
+    add_list_todos(&mut doc);
     if !auth.accounts() {
         // No accounts, no API tokens: those routes answer 404.
         doc.paths
@@ -80,6 +91,61 @@ pub fn document(auth: &Auth, base: &str) -> utoipa::openapi::OpenApi {
         SecurityRequirement::new("bearer", Vec::<String>::new()),
     ]);
     doc
+}
+
+/// Each list's todos and live stream answer exactly as the default list's: the `/todos` paths are
+/// described again under `/lists/{list}`, with the list's id as one more parameter.
+fn add_list_todos(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+    let list = || -> Parameter {
+        ParameterBuilder::new()
+            .name("list")
+            .parameter_in(ParameterIn::Path)
+            .required(utoipa::openapi::Required::True)
+            .description(Some("The list's id."))
+            .schema(Some(
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::Integer)
+                    .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                        utoipa::openapi::KnownFormat::Int32,
+                    ))),
+            ))
+            .build()
+    };
+    let copies: Vec<(String, utoipa::openapi::PathItem)> = doc
+        .paths
+        .paths
+        .iter()
+        .filter_map(|(path, item)| {
+            let under = match path.as_str() {
+                "/todos/events" => "/lists/{list}/events".to_owned(),
+                todos if todos.starts_with("/todos") => format!("/lists/{{list}}{todos}"),
+                _ => return None,
+            };
+            let mut item = item.clone();
+            for operation in [
+                &mut item.get,
+                &mut item.head,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                operation
+                    .parameters
+                    .get_or_insert_with(Vec::new)
+                    .insert(0, list());
+                if let Some(id) = &operation.operation_id {
+                    operation.operation_id = Some(format!("list_{id}"));
+                }
+            }
+            Some((under, item))
+        })
+        .collect();
+    doc.paths.paths.extend(copies);
 }
 
 /// `GET /openapi.json`.

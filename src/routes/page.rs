@@ -6,6 +6,7 @@ use askama::Template;
 use super::filter::Filter;
 use crate::auth::Identity;
 use crate::error::AppError;
+use crate::lists::Access;
 use crate::models::{MAX_TITLE_CHARS, Todo, TodoId};
 
 /// What a page shows beyond the list: the todo being edited, what was typed, and messages.
@@ -90,12 +91,12 @@ struct IndexPage<'a> {
     max_title: usize,
 }
 
-/// The page for `identity`'s list at `change`.
+/// The page of a list at `change`, for `identity`, who may do with it what `access` says.
 pub fn render(
     todos: &[Todo],
     change: i64,
     base: &str,
-    identity: &Identity,
+    (identity, _access): (&Identity, &Access),
     state: &PageState,
 ) -> Result<Vec<u8>, AppError> {
     let json = String::from_utf8(Todo::list_json(todos, base).map_err(AppError::internal)?)
@@ -129,15 +130,15 @@ pub fn render(
         .map_err(|err| AppError::internal(format!("rendering the page: {err}")))
 }
 
-/// The page for the caller's list as it is now, read in one snapshot, with what `state` adds.
+/// The page of a list as it is now, read in one snapshot, with what `state` adds.
 pub fn render_current(
     conn: &mut crate::db::DbConnection,
-    identity: &Identity,
+    who: (&Identity, &Access),
     base: &str,
     state: &PageState,
 ) -> Result<actix_web::web::Bytes, AppError> {
-    let (todos, change) = Todo::all_at_change(conn, identity.scope)?;
-    render(&todos, change, base, identity, state).map(actix_web::web::Bytes::from)
+    let (todos, change) = Todo::all_at_change(conn, who.1.scope)?;
+    render(&todos, change, base, who, state).map(actix_web::web::Bytes::from)
 }
 
 /// JSON that cannot end its `<script>` element early or open a comment: `<`, `>` and `&` only occur

@@ -7,11 +7,12 @@ use serde_json::{Map, Value};
 
 use super::cache::{ListCache, Representation};
 use super::listing::{Kept, rendered_list};
-use super::request::{collection_url, if_none_match};
+use super::request::{TodoPath, collection_url, if_none_match};
 use crate::auth::Caller;
 use crate::error::AppError;
 use crate::freshness::Freshness;
 use crate::idempotency::{self, Answer, Key};
+use crate::lists::{Need, Target};
 use crate::models::{NewTodo, Todo, TodoChanges, TodoId, WriteOutcome};
 use crate::store::Store;
 
@@ -73,6 +74,7 @@ pub async fn list(
     cache: web::Data<ListCache>,
     freshness: web::Data<Freshness>,
     caller: Caller,
+    target: Target,
 ) -> Result<HttpResponse, AppError> {
     let request = (
         Representation::Json,
@@ -83,9 +85,13 @@ pub async fn list(
         cache: &cache,
         freshness: &freshness,
     };
-    let listed = rendered_list(&store, kept, caller, request, |todos, _, base, _, _| {
-        Todo::list_json(todos, base).map_err(AppError::internal)
-    })
+    let listed = rendered_list(
+        &store,
+        kept,
+        (caller, target),
+        request,
+        |todos, _, base, _, _, _| Todo::list_json(todos, base).map_err(AppError::internal),
+    )
     .await?;
     Ok(listed.into_response(mime::APPLICATION_JSON.as_ref()))
 }
@@ -121,14 +127,15 @@ pub async fn create(
     req: HttpRequest,
     store: web::Data<Store>,
     caller: Caller,
+    target: Target,
     body: JsonObject,
 ) -> Result<HttpResponse, AppError> {
     let new = NewTodo::from_json(&body)?;
     let key = idempotency_key(&req, &canonical(&body))?;
     let base = collection_url(&req);
     let answer = store
-        .write(caller, key, move |conn, who| {
-            let todo = Todo::create(conn, who.scope, new)?;
+        .write_list(caller, target, Need::Write, key, move |conn, _, list| {
+            let todo = Todo::create(conn, list.scope, new)?;
             let location = todo.to_json(&base).url;
             Ok(todo_answer(StatusCode::CREATED, &todo, &base)?.header("location", location))
         })
@@ -148,11 +155,14 @@ pub async fn get(
     req: HttpRequest,
     store: web::Data<Store>,
     caller: Caller,
-    id: web::Path<TodoId>,
+    target: Target,
+    path: web::Path<TodoPath>,
 ) -> Result<HttpResponse, AppError> {
-    let id = id.into_inner();
+    let id = path.id;
     let todo = store
-        .read(caller, move |conn, who| Todo::find(conn, who.scope, id))
+        .read_list(caller, target, Need::Read, move |conn, _, list| {
+            Todo::find(conn, list.scope, id)
+        })
         .await?
         .ok_or_else(|| AppError::todo_not_found(id))?;
     Ok(with_todo(HttpResponse::Ok(), &todo, &req))
@@ -184,17 +194,18 @@ pub async fn update(
     req: HttpRequest,
     store: web::Data<Store>,
     caller: Caller,
-    id: web::Path<TodoId>,
+    target: Target,
+    path: web::Path<TodoPath>,
     body: JsonObject,
 ) -> Result<HttpResponse, AppError> {
-    let id = id.into_inner();
+    let id = path.id;
     let changes = TodoChanges::from_json(&body)?;
     let expected = expected_versions(&req);
     let key = idempotency_key(&req, &canonical(&body))?;
     let base = collection_url(&req);
     let answer = store
-        .write(caller, key, move |conn, who| {
-            let outcome = Todo::update(conn, who.scope, id, &changes, expected.as_deref())?;
+        .write_list(caller, target, Need::Write, key, move |conn, _, list| {
+            let outcome = Todo::update(conn, list.scope, id, &changes, expected.as_deref())?;
             todo_answer(StatusCode::OK, &refused(outcome, id, &base)?, &base)
         })
         .await?;
@@ -215,15 +226,16 @@ pub async fn delete(
     req: HttpRequest,
     store: web::Data<Store>,
     caller: Caller,
-    id: web::Path<TodoId>,
+    target: Target,
+    path: web::Path<TodoPath>,
 ) -> Result<HttpResponse, AppError> {
-    let id = id.into_inner();
+    let id = path.id;
     let expected = expected_versions(&req);
     let key = idempotency_key(&req, b"")?;
     let base = collection_url(&req);
     let answer = store
-        .write(caller, key, move |conn, who| {
-            let outcome = Todo::delete(conn, who.scope, id, expected.as_deref())?;
+        .write_list(caller, target, Need::Write, key, move |conn, _, list| {
+            let outcome = Todo::delete(conn, list.scope, id, expected.as_deref())?;
             refused(outcome, id, &base)?;
             Ok(Answer::new(StatusCode::NO_CONTENT))
         })
@@ -249,13 +261,14 @@ pub async fn delete_all(
     req: HttpRequest,
     store: web::Data<Store>,
     caller: Caller,
+    target: Target,
     query: web::Query<DeleteAllQuery>,
 ) -> Result<HttpResponse, AppError> {
     let completed = query.completed;
     let key = idempotency_key(&req, b"")?;
     let answer = store
-        .write(caller, key, move |conn, who| {
-            Todo::delete_all(conn, who.scope, completed)?;
+        .write_list(caller, target, Need::Write, key, move |conn, _, list| {
+            Todo::delete_all(conn, list.scope, completed)?;
             Ok(Answer::new(StatusCode::NO_CONTENT))
         })
         .await?;

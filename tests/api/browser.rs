@@ -682,7 +682,8 @@ async fn each_user_sees_only_their_own_list() {
     );
     let owners: Vec<crate::helpers::Name> = app.database.load(
         "SELECT users.username || ':' || todos.title AS name FROM todos \
-         JOIN users ON users.id = todos.user_id ORDER BY todos.id",
+         JOIN lists ON lists.id = todos.list_id JOIN users ON users.id = lists.owner_id \
+         ORDER BY todos.id",
     );
     let owners: Vec<String> = owners.into_iter().map(|row| row.name).collect();
     assert_eq!(

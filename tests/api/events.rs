@@ -343,8 +343,8 @@ async fn a_long_log_is_trimmed_to_the_newest_changes(backend: Backend) {
     let app = spawn_app(backend).await;
     app.database.execute(
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4500) \
-         INSERT INTO todos (title, position, user_id) \
-         SELECT 'bulk', i, (SELECT id FROM users) FROM n",
+         INSERT INTO todos (title, position, list_id) \
+         SELECT 'bulk', i, (SELECT id FROM lists WHERE owner_id = (SELECT id FROM users)) FROM n",
     );
     let ids = |app: &crate::helpers::TestApp| -> Vec<i64> {
         app.database

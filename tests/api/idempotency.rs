@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, ErrorBody, TestApp, TodoBody, on_both_engines, spawn_app};
+use crate::helpers::{Backend, ErrorBody, TestApp, TodoBody, spawn_app, todos_suite_per_engine};
 
 async fn post(
     app: &TestApp,
@@ -12,8 +12,12 @@ async fn post(
     key: &str,
     body: Value,
 ) -> reqwest::Response {
+    post_to(&app.url("/todos/"), client, key, body).await
+}
+
+async fn post_to(url: &str, client: &reqwest::Client, key: &str, body: Value) -> reqwest::Response {
     client
-        .post(app.url("/todos/"))
+        .post(url)
         .header("idempotency-key", format!("\"{key}\""))
         .json(&body)
         .send()
@@ -169,7 +173,13 @@ async fn keys_belong_to_their_list(backend: Backend) {
             .status(),
         201
     );
-    let bobs = post(&app, &bob, "shared-key", json!({"title": "bob's"})).await;
+    let bobs = post_to(
+        &format!("{}/todos/", app.address),
+        &bob,
+        "shared-key",
+        json!({"title": "bob's"}),
+    )
+    .await;
     assert_eq!(bobs.status(), 201, "bob's key is his own");
     assert_eq!(bobs.json::<TodoBody>().await.unwrap().title, "bob's");
     assert_eq!(app.rows().len(), 2);
@@ -218,7 +228,7 @@ async fn old_keys_are_trimmed_and_young_ones_kept(backend: Backend) {
     assert_eq!(app.rows().len(), 8);
 }
 
-on_both_engines!(
+todos_suite_per_engine!(
     old_keys_are_trimmed_and_young_ones_kept,
     a_repeated_create_makes_one_todo_and_the_same_answer,
     a_repeated_delete_answers_204_both_times,

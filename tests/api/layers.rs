@@ -16,6 +16,7 @@ const FLOORS: &[&[&str]] = &[
     &["telemetry"],
     &["writer"],
     &["auth"],
+    &["lists"],
     &["idempotency", "events"],
     &["store", "drain"],
     &["routes"],

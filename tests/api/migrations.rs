@@ -35,7 +35,13 @@ async fn up_down_and_redo_keep_data_where_the_migration_allows(backend: Backend)
         "nothing left to apply"
     );
     let full_schema = database.schema_objects();
-    for object in ["todos", "todos_position_id", "todos_generation"] {
+    for object in [
+        "todos",
+        "todos_list_position_id",
+        "todos_generation",
+        "lists",
+        "memberships",
+    ] {
         assert!(
             full_schema.iter().any(|o| o == object),
             "{object} in {full_schema:?}"

@@ -6,10 +6,20 @@ use serde_json::{Value, json};
 use crate::helpers::{Backend, spawn_app, spawn_app_with};
 
 /// Every JSON route with its methods, as the router serves them.
-const ROUTES: [(&str, &[&str]); 7] = [
+const ROUTES: [(&str, &[&str]); 14] = [
     ("/todos/", &["get", "head", "post", "delete"]),
     ("/todos/{id}", &["get", "head", "put", "patch", "delete"]),
     ("/todos/events", &["get"]),
+    ("/lists", &["get", "post"]),
+    ("/lists/{list}", &["get", "head", "patch", "delete"]),
+    ("/lists/{list}/members", &["get"]),
+    ("/lists/{list}/members/{username}", &["put", "delete"]),
+    ("/lists/{list}/todos/", &["get", "head", "post", "delete"]),
+    (
+        "/lists/{list}/todos/{id}",
+        &["get", "head", "put", "patch", "delete"],
+    ),
+    ("/lists/{list}/events", &["get"]),
     ("/tokens", &["get", "post"]),
     ("/tokens/{id}", &["delete"]),
     ("/healthz", &["get"]),
@@ -46,7 +56,10 @@ async fn the_description_covers_every_json_route_as_the_router_serves_it() {
         expected.sort();
         assert_eq!(methods(&doc, path), expected, "{path}");
         // The router agrees: OPTIONS lists the same methods.
-        let concrete = path.replace("{id}", "1");
+        let concrete = path
+            .replace("{id}", "1")
+            .replace("{list}", "1")
+            .replace("{username}", "bob");
         let allow = app
             .client
             .request(reqwest::Method::OPTIONS, app.url(&concrete))

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{Backend, Row, TodoBody, on_both_backends, spawn_app};
+use crate::helpers::{Backend, Row, TodoBody, spawn_app, todos_suite};
 
 async fn empty_list_on_both_collection_paths(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -35,7 +35,7 @@ async fn create_returns_201_the_todo_and_its_location(backend: Backend) {
     let location = response.headers()["location"].to_str().unwrap().to_owned();
     let todo: TodoBody = response.json().await.unwrap();
     let id = todo.id;
-    let url = format!("{}/todos/{id}", app.address);
+    let url = app.url(&format!("/todos/{id}"));
     assert_eq!(
         todo,
         TodoBody {
@@ -92,7 +92,7 @@ async fn create_ignores_client_id_url_and_unknown_keys(backend: Backend) {
         .create_todo(json!({"id": 4242, "url": "http://evil/x", "title": "t", "colour": "red"}))
         .await;
     assert_ne!(todo.id, 4242);
-    assert_eq!(todo.url, format!("{}/todos/{}", app.address, todo.id));
+    assert_eq!(todo.url, app.url(&format!("/todos/{}", todo.id)));
     assert_eq!(app.rows().len(), 1);
     assert_ne!(app.rows()[0].id, 4242);
 }
@@ -300,7 +300,10 @@ async fn urls_follow_the_host_the_client_used(backend: Backend) {
     let todo: TodoBody = response.json().await.unwrap();
     assert_eq!(
         todo.url,
-        format!("http://todo.example:9000/todos/{}", todo.id)
+        format!(
+            "http://todo.example:9000{}",
+            app.path(&format!("/todos/{}", todo.id))
+        )
     );
 }
 
@@ -319,16 +322,17 @@ async fn the_list_follows_changes_made_outside_the_server(backend: Backend) {
     assert_eq!(list[0].title, "as created");
     assert!(page.contains("<label>as created</label>"));
 
+    let insert = format!(
+        "INSERT INTO todos (title, position, list_id) \
+         VALUES ('inserted behind its back', 9, {})",
+        app.list_id_sql()
+    );
     for (sql, title) in [
         (
             "UPDATE todos SET title = 'changed behind its back'",
             Some("changed behind its back"),
         ),
-        (
-            "INSERT INTO todos (title, position, user_id) \
-             VALUES ('inserted behind its back', 9, (SELECT id FROM users))",
-            Some("inserted behind its back"),
-        ),
+        (insert.as_str(), Some("inserted behind its back")),
         ("DELETE FROM todos", None),
     ] {
         app.database.execute(sql);
@@ -351,7 +355,7 @@ async fn the_list_follows_changes_made_outside_the_server(backend: Backend) {
     }
 }
 
-on_both_backends!(
+todos_suite!(
     the_list_follows_changes_made_outside_the_server,
     empty_list_on_both_collection_paths,
     create_returns_201_the_todo_and_its_location,

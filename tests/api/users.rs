@@ -161,10 +161,7 @@ async fn open_mode_keeps_one_shared_list(backend: Backend) {
         200
     );
     assert_eq!(
-        count(
-            &app,
-            "SELECT title AS name FROM todos WHERE user_id IS NULL"
-        ),
+        count(&app, "SELECT title AS name FROM todos WHERE list_id = 1"),
         1
     );
 }

@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, ErrorBody, TestApp, TodoBody, on_both_backends, spawn_app};
+use crate::helpers::{Backend, ErrorBody, TestApp, TodoBody, spawn_app, todos_suite};
 
 async fn send(
     app: &TestApp,
@@ -205,7 +205,7 @@ async fn of_many_writers_with_the_same_version_exactly_one_wins(backend: Backend
     assert_eq!(rows[0].title, format!("writer {}", winners[0]));
 }
 
-on_both_backends!(
+todos_suite!(
     every_write_raises_the_etag,
     a_stale_if_match_is_412_and_changes_nothing,
     if_match_forms,

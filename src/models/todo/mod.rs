@@ -9,7 +9,7 @@ mod queries;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::ids::{TodoId, UserId};
+use super::ids::{ListId, TodoId};
 use crate::schema::todos;
 
 pub use export::{ImportError, ImportRecord};
@@ -29,8 +29,8 @@ pub struct Todo {
     pub completed: bool,
     /// Raised by every write; the todo's ETag.
     pub version: i32,
-    /// The owner; `None` for the shared list of open mode.
-    pub user_id: Option<UserId>,
+    /// The list it is on.
+    pub list_id: ListId,
 }
 
 /// The JSON form of a todo, as Backbone and Todo-Backend clients expect it.

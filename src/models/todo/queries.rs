@@ -73,7 +73,7 @@ impl Todo {
             new.position = Some(last.map_or(1, |last| last.saturating_add(1)));
         }
         let insert = diesel::insert_into(todos::table);
-        let owner = todos::user_id.eq(scope.owner());
+        let owner = todos::list_id.eq(scope.list());
         match id {
             Some(id) => insert
                 .values((todos::id.eq(id), owner, &new))

@@ -34,6 +34,9 @@ pub struct TestApp {
     /// The application's own pool, for tests that need to starve it.
     pub pool: DbPool,
     pub database: Arc<TestDatabase>,
+    /// Where the test's `/todos` paths go: `/todos`, or a shared list's `/lists/{id}` (as an
+    /// editor; see `CallerKind::Editor`).
+    pub list_prefix: Option<String>,
 }
 
 /// The test environment's settings from the repository's `config/`, with no variables set.
@@ -75,6 +78,7 @@ pub async fn spawn_app_on(
         user: None,
         pool,
         database,
+        list_prefix: None,
     };
     if settings.auth.mode == AuthMode::Accounts {
         let user = app.alice().await;
@@ -85,6 +89,7 @@ pub async fn spawn_app_on(
                 let token = app.create_token(&user, "tests").await;
                 app.bearer_client(&token)
             }
+            CallerKind::Editor => return app.as_editor_of_a_list_of(&user).await,
         };
         app.user = Some(user);
     }
@@ -125,6 +130,7 @@ impl TestApp {
             user: None,
             pool: self.pool.clone(),
             database: self.database.clone(),
+            list_prefix: self.list_prefix.clone(),
         }
     }
 
@@ -137,11 +143,86 @@ impl TestApp {
             user: self.user.clone(),
             pool: self.pool.clone(),
             database: self.database.clone(),
+            list_prefix: self.list_prefix.clone(),
         }
     }
 
+    /// The absolute URL of `path` (see `TestApp::path`).
     pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.address)
+        format!("{}{}", self.address, self.path(path))
+    }
+
+    /// `path` as the test's caller reaches it: as an editor of a shared list, `/todos...` is that
+    /// list's (`/lists/{id}/todos...`, and `/lists/{id}/events` for `/todos/events`), and the page
+    /// (`/`, `/active`, `/completed`) is the list's page.
+    pub fn path(&self, path: &str) -> String {
+        let Some(prefix) = &self.list_prefix else {
+            return path.to_owned();
+        };
+        if let Some(rest) = path.strip_prefix("/todos/events") {
+            format!("{prefix}/events{rest}")
+        } else if path.starts_with("/todos") {
+            format!("{prefix}{path}")
+        } else if path == "/" || path.starts_with("/?") {
+            format!("{prefix}{}", &path[1..])
+        } else if path.starts_with("/active") || path.starts_with("/completed") {
+            format!("{prefix}{path}")
+        } else {
+            path.to_owned()
+        }
+    }
+
+    /// SQL for the id of the list the test's `/todos` means: the shared list as an editor, else
+    /// the test user's default list.
+    pub fn list_id_sql(&self) -> String {
+        match &self.list_prefix {
+            Some(prefix) => prefix.trim_start_matches("/lists/").to_owned(),
+            None => "(SELECT id FROM lists WHERE is_default AND owner_id = \
+                     (SELECT id FROM users WHERE username = 'alice'))"
+                .to_owned(),
+        }
+    }
+
+    /// `owner` makes a list and shares it with a second user as an editor; the app then acts as
+    /// that editor, on that list.
+    async fn as_editor_of_a_list_of(mut self, owner: &TestUser) -> TestApp {
+        let owner_client = self.client_for(owner);
+        let response = owner_client
+            .post(self.url("/lists"))
+            .json(&serde_json::json!({"title": "Shared"}))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 201, "creating a list");
+        let list: Value = response.json().await.expect("a list");
+        let id = list["id"].as_i64().expect("an id");
+        let editor = self.sign_up("edith", PASSWORD).await;
+        let response = owner_client
+            .put(self.url(&format!("/lists/{id}/members/edith")))
+            .json(&serde_json::json!({"role": "editor"}))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 201, "sharing the list");
+        // A browser's Accept, so that `/lists/{id}` (the test's `/`) answers with the page.
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            "cookie",
+            format!("todomvc_session={}", editor.session)
+                .parse()
+                .expect("a header"),
+        );
+        headers.insert("origin", self.address.parse().expect("a header"));
+        headers.insert(
+            "accept",
+            "text/html,application/xhtml+xml,*/*;q=0.8"
+                .parse()
+                .expect("a header"),
+        );
+        self.client = client_with(headers);
+        self.user = Some(editor);
+        self.list_prefix = Some(format!("/lists/{id}"));
+        self
     }
 
     /// Posts a urlencoded form from the page's own origin with `client`.

@@ -31,6 +31,9 @@ pub enum CallerKind {
     Cookie,
     /// `Authorization: Bearer` with an API token.
     Bearer,
+    /// Another user's session cookie, an editor of a list of the test user's: `/todos` in the
+    /// test's paths means that list's todos, `/lists/{id}/todos` (see `TestApp::url`).
+    Editor,
 }
 
 tokio::task_local! {
@@ -68,6 +71,29 @@ macro_rules! on_both_backends {
     };
 }
 pub(crate) use on_both_backends;
+
+/// The `/todos` API suite: as `on_both_backends`, and again on both engines as an editor of a
+/// shared list who is not its owner (`sqlite_editor::name`, `postgres_editor::name`): the same
+/// tests, with every `/todos` path under `/lists/{id}`.
+macro_rules! todos_suite {
+    ($($name:ident),* $(,)?) => {
+        crate::helpers::on_both_backends!($($name),*);
+        crate::helpers::on_both_backends!(@engine sqlite_editor, Sqlite, Editor, $($name),*);
+        crate::helpers::on_both_backends!(@engine postgres_editor, Postgres, Editor, $($name),*);
+    };
+}
+pub(crate) use todos_suite;
+
+/// As `todos_suite`, for `/todos` tests that choose their credentials themselves: once per engine
+/// with the session cookie, and once per engine as an editor of a shared list.
+macro_rules! todos_suite_per_engine {
+    ($($name:ident),* $(,)?) => {
+        crate::helpers::on_both_engines!($($name),*);
+        crate::helpers::on_both_backends!(@engine sqlite_editor, Sqlite, Editor, $($name),*);
+        crate::helpers::on_both_backends!(@engine postgres_editor, Postgres, Editor, $($name),*);
+    };
+}
+pub(crate) use todos_suite_per_engine;
 
 /// Like `on_both_backends`, for tests that choose their credentials themselves: once per engine.
 macro_rules! on_both_engines {
