@@ -34,7 +34,12 @@ pub fn diesel_ceiling(seconds: u64, update: bool) -> (f64, u32) {
                 position: None,
                 completed: false,
             };
-            Todo::create(&mut pool.get().expect("conn"), ListScope::Shared, new).expect("seed");
+            Todo::create(
+                &mut pool.get().expect("conn"),
+                ListScope::of(todomvc::models::ListId::OPEN),
+                new,
+            )
+            .expect("seed");
         }
         let deadline = Instant::now() + Duration::from_secs(seconds);
         let rows = Arc::new(AtomicU64::new(0));
@@ -53,15 +58,26 @@ pub fn diesel_ceiling(seconds: u64, update: bool) -> (f64, u32) {
                                 completed: Some(n % 2 == 0),
                             };
                             let id = TodoId((n * 7 + t as i32) % 100 + 1);
-                            Todo::update(&mut conn, ListScope::Shared, id, &changes, None)
-                                .expect("update");
+                            Todo::update(
+                                &mut conn,
+                                ListScope::of(todomvc::models::ListId::OPEN),
+                                id,
+                                &changes,
+                                None,
+                            )
+                            .expect("update");
                         } else {
                             let new = NewTodo {
                                 title: format!("ceiling {t} {n}"),
                                 position: None,
                                 completed: false,
                             };
-                            Todo::create(&mut conn, ListScope::Shared, new).expect("insert");
+                            Todo::create(
+                                &mut conn,
+                                ListScope::of(todomvc::models::ListId::OPEN),
+                                new,
+                            )
+                            .expect("insert");
                         }
                         rows.fetch_add(1, Ordering::Relaxed);
                     }

@@ -89,7 +89,7 @@ pub async fn spawn_app_on(
                 let token = app.create_token(&user, "tests").await;
                 app.bearer_client(&token)
             }
-            CallerKind::Editor => return app.as_editor_of_a_list_of(&user).await,
+            CallerKind::Editor => return app.into_editor_of_a_list_of(&user).await,
         };
         app.user = Some(user);
     }
@@ -185,7 +185,7 @@ impl TestApp {
 
     /// `owner` makes a list and shares it with a second user as an editor; the app then acts as
     /// that editor, on that list.
-    async fn as_editor_of_a_list_of(mut self, owner: &TestUser) -> TestApp {
+    async fn into_editor_of_a_list_of(mut self, owner: &TestUser) -> TestApp {
         let owner_client = self.client_for(owner);
         let response = owner_client
             .post(self.url("/lists"))
