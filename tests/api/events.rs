@@ -32,7 +32,16 @@ impl EventStream {
         app: &TestApp,
         last_event_id: Option<i64>,
     ) -> EventStream {
-        let mut request = client.get(app.url("/todos/events"));
+        Self::open_at(client, &app.url("/todos/events"), last_event_id).await
+    }
+
+    /// A stream from `url` (a list's `/lists/{id}/events`, say).
+    pub async fn open_at(
+        client: &reqwest::Client,
+        url: &str,
+        last_event_id: Option<i64>,
+    ) -> EventStream {
+        let mut request = client.get(url);
         if let Some(id) = last_event_id {
             request = request.header("last-event-id", id.to_string());
         }

@@ -1,0 +1,804 @@
+//! Lists and sharing: `/lists`, members and roles, what losing access does, and the migration that
+//! brought lists. (The `/todos` suite runs again as an editor: see `todos_suite!`.)
+
+use std::time::Duration;
+
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::events::EventStream;
+use crate::helpers::{
+    Backend, Name, PASSWORD, TestApp, on_both_engines, spawn_app, spawn_app_with,
+};
+
+/// An owner's shared list with an editor, a viewer and an outsider, each with their own client.
+struct Crew {
+    app: TestApp,
+    alice: Client,
+    bob: Client,
+    carol: Client,
+    dave: Client,
+    list: i64,
+}
+
+async fn send(
+    client: &Client,
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut request = client.request(method, app.url(path));
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status();
+    let text = response.text().await.expect("a body");
+    let json = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text:?}"))
+    };
+    (status, json)
+}
+
+async fn new_list(app: &TestApp, client: &Client, title: &str) -> i64 {
+    let (status, body) = send(
+        client,
+        app,
+        Method::POST,
+        "/lists",
+        Some(json!({"title": title})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    body["id"].as_i64().expect("an id")
+}
+
+async fn share(app: &TestApp, owner: &Client, list: i64, username: &str, role: &str) -> StatusCode {
+    send(
+        owner,
+        app,
+        Method::PUT,
+        &format!("/lists/{list}/members/{username}"),
+        Some(json!({"role": role})),
+    )
+    .await
+    .0
+}
+
+async fn crew(backend: Backend) -> Crew {
+    let app = spawn_app(backend).await;
+    let alice = app.client_for(app.user.as_ref().expect("alice"));
+    let bob = app.client_for(&app.sign_up("bob", PASSWORD).await);
+    let carol = app.client_for(&app.sign_up("carol", PASSWORD).await);
+    let dave = app.client_for(&app.sign_up("dave", PASSWORD).await);
+    let list = new_list(&app, &alice, "Groceries").await;
+    assert_eq!(share(&app, &alice, list, "bob", "editor").await, 201);
+    assert_eq!(share(&app, &alice, list, "carol", "viewer").await, 201);
+    Crew {
+        app,
+        alice,
+        bob,
+        carol,
+        dave,
+        list,
+    }
+}
+
+/// The titles of a list's todos, from the database.
+fn titles(app: &TestApp, list: i64) -> Vec<String> {
+    app.database
+        .load::<Name>(&format!(
+            "SELECT title AS name FROM todos WHERE list_id = {list} ORDER BY id"
+        ))
+        .into_iter()
+        .map(|row| row.name)
+        .collect()
+}
+
+/// Everything a refusal must leave as it was: every list, member and todo.
+fn snapshot(app: &TestApp) -> Vec<String> {
+    app.database
+        .load::<Name>(
+            "SELECT 'list ' || id || ' ' || title || ' ' || COALESCE(owner_id, 0) AS name FROM lists \
+             UNION ALL SELECT 'member ' || list_id || ' ' || user_id || ' ' || role FROM memberships \
+             UNION ALL SELECT 'todo ' || id || ' ' || list_id || ' ' || title || ' ' || completed \
+             FROM todos ORDER BY name",
+        )
+        .into_iter()
+        .map(|row| row.name)
+        .collect()
+}
+
+async fn a_list_is_created_shown_renamed_and_deleted(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (status, lists) = send(&app.client, &app, Method::GET, "/lists", None).await;
+    assert_eq!(status, 200);
+    let default = lists[0]["id"].as_i64().unwrap();
+    assert_eq!(
+        lists,
+        json!([{
+            "id": default, "title": "Todos", "role": "owner", "owner": "alice",
+            "url": app.url(&format!("/lists/{default}")),
+            "todos_url": app.url(&format!("/lists/{default}/todos/")),
+        }])
+    );
+
+    let response = app
+        .client
+        .post(app.url("/lists"))
+        .json(&json!({"title": "  Groceries  "}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let list: Value = response.json().await.unwrap();
+    let id = list["id"].as_i64().unwrap();
+    assert_eq!(list["title"], "Groceries");
+    assert_eq!(list["role"], "owner");
+    assert_eq!(location, app.url(&format!("/lists/{id}")));
+    assert_eq!(list["url"], location);
+
+    // Its todos answer as /todos/ does, and /todos/ is still the default list.
+    let (status, todo) = send(
+        &app.client,
+        &app,
+        Method::POST,
+        &format!("/lists/{id}/todos/"),
+        Some(json!({"title": "milk"})),
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert_eq!(
+        todo["url"],
+        app.url(&format!("/lists/{id}/todos/{}", todo["id"]))
+    );
+    assert_eq!(titles(&app, id), ["milk"]);
+    assert_eq!(app.list().await, vec![]);
+    assert_eq!(titles(&app, default), Vec::<String>::new());
+
+    let (status, shown) = send(
+        &app.client,
+        &app,
+        Method::GET,
+        &format!("/lists/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!((status, &shown), (StatusCode::OK, &list));
+    let (_, lists) = send(&app.client, &app, Method::GET, "/lists", None).await;
+    let titles_listed: Vec<&str> = lists
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        titles_listed,
+        ["Todos", "Groceries"],
+        "the default list first, then by creation"
+    );
+
+    let (status, renamed) = send(
+        &app.client,
+        &app,
+        Method::PATCH,
+        &format!("/lists/{id}"),
+        Some(json!({"title": "Shopping"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(renamed["title"], "Shopping");
+    assert_eq!(
+        send(
+            &app.client,
+            &app,
+            Method::GET,
+            &format!("/lists/{id}"),
+            None
+        )
+        .await
+        .1["title"],
+        "Shopping"
+    );
+
+    let (status, body) = send(
+        &app.client,
+        &app,
+        Method::DELETE,
+        &format!("/lists/{default}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("default list"),
+        "{body}"
+    );
+
+    let (status, _) = send(
+        &app.client,
+        &app,
+        Method::DELETE,
+        &format!("/lists/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    assert_eq!(
+        titles(&app, id),
+        Vec::<String>::new(),
+        "its todos went with it"
+    );
+    assert_eq!(
+        send(
+            &app.client,
+            &app,
+            Method::GET,
+            &format!("/lists/{id}"),
+            None
+        )
+        .await
+        .0,
+        404
+    );
+    assert_eq!(
+        send(
+            &app.client,
+            &app,
+            Method::GET,
+            &format!("/lists/{id}/todos/"),
+            None
+        )
+        .await
+        .0,
+        404
+    );
+}
+
+async fn titles_are_checked(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let before = snapshot(&app);
+    for body in [
+        json!({}),
+        json!({"title": ""}),
+        json!({"title": "   "}),
+        json!({"title": 7}),
+        json!({"title": "x".repeat(101)}),
+    ] {
+        let (status, answer) = send(
+            &app.client,
+            &app,
+            Method::POST,
+            "/lists",
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(answer["field"], "title", "{body}");
+    }
+    let (status, _) = send(
+        &app.client,
+        &app,
+        Method::POST,
+        "/lists",
+        Some(json!({"title": "é".repeat(100)})),
+    )
+    .await;
+    assert_eq!(status, 201, "100 characters, not bytes");
+    let response = app
+        .client
+        .post(app.url("/lists"))
+        .body("title=x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 415, "neither JSON nor a form");
+    let after = snapshot(&app);
+    assert_eq!(after.len(), before.len() + 1);
+}
+
+/// Every list route for each kind of caller: the status, and nothing changed by a refusal.
+async fn every_route_for_every_role(backend: Backend) {
+    let crew = crew(backend).await;
+    let app = &crew.app;
+    let list = crew.list;
+    app.sign_up("erin", PASSWORD).await;
+    let (_, todo) = send(
+        &crew.alice,
+        app,
+        Method::POST,
+        &format!("/lists/{list}/todos/"),
+        Some(json!({"title": "milk"})),
+    )
+    .await;
+    let todo = todo["id"].as_i64().unwrap();
+    let signed_out = app.anonymous.clone();
+    let callers = [
+        ("owner", &crew.alice),
+        ("editor", &crew.bob),
+        ("viewer", &crew.carol),
+        ("outsider", &crew.dave),
+        ("signed out", &signed_out),
+    ];
+    // (method, path, body, statuses for owner, editor, viewer, outsider, signed out)
+    let routes: Vec<(Method, String, Option<Value>, [u16; 5])> = vec![
+        (
+            Method::GET,
+            format!("/lists/{list}"),
+            None,
+            [200, 200, 200, 404, 401],
+        ),
+        (
+            Method::GET,
+            format!("/lists/{list}/members"),
+            None,
+            [200, 200, 200, 404, 401],
+        ),
+        (
+            Method::GET,
+            format!("/lists/{list}/todos/"),
+            None,
+            [200, 200, 200, 404, 401],
+        ),
+        (
+            Method::GET,
+            format!("/lists/{list}/todos/{todo}"),
+            None,
+            [200, 200, 200, 404, 401],
+        ),
+        (
+            Method::POST,
+            format!("/lists/{list}/todos/"),
+            Some(json!({"title": "new"})),
+            [201, 201, 403, 404, 401],
+        ),
+        (
+            Method::PATCH,
+            format!("/lists/{list}/todos/{todo}"),
+            Some(json!({"completed": true})),
+            [200, 200, 403, 404, 401],
+        ),
+        (
+            Method::PUT,
+            format!("/lists/{list}/members/erin"),
+            Some(json!({"role": "viewer"})),
+            [201, 403, 403, 404, 401],
+        ),
+        (
+            Method::DELETE,
+            format!("/lists/{list}/members/erin"),
+            None,
+            [204, 403, 403, 404, 401],
+        ),
+        (
+            Method::PATCH,
+            format!("/lists/{list}"),
+            Some(json!({"title": "Food"})),
+            [200, 403, 403, 404, 401],
+        ),
+        (
+            Method::DELETE,
+            format!("/lists/{list}/todos/?completed=true"),
+            None,
+            [204, 204, 403, 404, 401],
+        ),
+    ];
+    for (method, path, body, statuses) in &routes {
+        // Refusals first, so that each refused request meets the state the owner's would.
+        for (index, (who, client)) in callers.iter().enumerate().rev() {
+            let before = snapshot(app);
+            let (status, answer) = send(client, app, method.clone(), path, body.clone()).await;
+            assert_eq!(
+                status.as_u16(),
+                statuses[index],
+                "{who}: {method} {path}: {answer}"
+            );
+            if !status.is_success() {
+                assert!(
+                    answer["error"].is_string(),
+                    "{who}: {method} {path}: {answer}"
+                );
+                assert_eq!(
+                    snapshot(app),
+                    before,
+                    "{who}: {method} {path} changed something"
+                );
+            }
+        }
+    }
+    // Deleting the list: refused for everyone but the owner, with everything kept.
+    for (who, client) in &callers[1..] {
+        let before = snapshot(app);
+        let (status, _) = send(client, app, Method::DELETE, &format!("/lists/{list}"), None).await;
+        let expected = match *who {
+            "editor" | "viewer" => 403,
+            "outsider" => 404,
+            _ => 401,
+        };
+        assert_eq!(status.as_u16(), expected, "{who}");
+        assert_eq!(snapshot(app), before, "{who}");
+    }
+    assert_eq!(
+        send(
+            &crew.alice,
+            app,
+            Method::DELETE,
+            &format!("/lists/{list}"),
+            None
+        )
+        .await
+        .0,
+        204
+    );
+}
+
+async fn members_are_added_changed_and_removed(backend: Backend) {
+    let crew = crew(backend).await;
+    let (app, list) = (&crew.app, crew.list);
+    let members = |client: &Client| {
+        let client = client.clone();
+        async move {
+            send(
+                &client,
+                app,
+                Method::GET,
+                &format!("/lists/{list}/members"),
+                None,
+            )
+            .await
+            .1
+        }
+    };
+    let expected = json!([
+        {"username": "alice", "role": "owner"},
+        {"username": "bob", "role": "editor"},
+        {"username": "carol", "role": "viewer"},
+    ]);
+    assert_eq!(
+        members(&crew.carol).await,
+        expected,
+        "any member sees who is on it"
+    );
+
+    // Already a member: 200, with the role changed (or the same).
+    assert_eq!(share(app, &crew.alice, list, "carol", "editor").await, 200);
+    assert_eq!(share(app, &crew.alice, list, "carol", "editor").await, 200);
+    assert_eq!(
+        members(&crew.alice).await[2],
+        json!({"username": "carol", "role": "editor"})
+    );
+    // Usernames are matched as at sign-in (case-insensitive).
+    assert_eq!(share(app, &crew.alice, list, "DAVE", "viewer").await, 201);
+
+    let before = snapshot(app);
+    assert_eq!(share(app, &crew.alice, list, "nobody", "viewer").await, 404);
+    assert_eq!(share(app, &crew.alice, list, "bob", "owner").await, 422);
+    assert_eq!(share(app, &crew.alice, list, "bob", "admin").await, 422);
+    assert_eq!(
+        share(app, &crew.alice, list, "alice", "editor").await,
+        422,
+        "the owner has no role"
+    );
+    let (status, body) = send(
+        &crew.alice,
+        app,
+        Method::PUT,
+        &format!("/lists/{list}/members/bob"),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!((status.as_u16(), &body["field"]), (422, &json!("role")));
+    assert_eq!(snapshot(app), before);
+
+    // A member leaves; they cannot remove others; the owner cannot leave.
+    let path = |name: &str| format!("/lists/{list}/members/{name}");
+    assert_eq!(
+        send(&crew.bob, app, Method::DELETE, &path("carol"), None)
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        send(&crew.bob, app, Method::DELETE, &path("bob"), None)
+            .await
+            .0,
+        204
+    );
+    assert_eq!(
+        send(&crew.bob, app, Method::GET, &format!("/lists/{list}"), None)
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        send(&crew.alice, app, Method::DELETE, &path("alice"), None)
+            .await
+            .0,
+        422
+    );
+    assert_eq!(
+        send(&crew.alice, app, Method::DELETE, &path("bob"), None)
+            .await
+            .0,
+        404,
+        "no longer on it"
+    );
+    assert_eq!(
+        send(&crew.alice, app, Method::DELETE, &path("carol"), None)
+            .await
+            .0,
+        204
+    );
+    assert_eq!(
+        members(&crew.alice).await,
+        json!([{"username": "alice", "role": "owner"}, {"username": "dave", "role": "viewer"}])
+    );
+
+    // The lists each sees.
+    let (_, lists) = send(&crew.dave, app, Method::GET, "/lists", None).await;
+    let seen: Vec<(String, String, String)> = lists
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["title"].as_str().unwrap().into(),
+                l["role"].as_str().unwrap().into(),
+                l["owner"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("Todos".into(), "owner".into(), "dave".into()),
+            ("Groceries".into(), "viewer".into(), "alice".into())
+        ]
+    );
+}
+
+async fn losing_access_ends_streams_and_refuses_at_once(backend: Backend) {
+    let crew = crew(backend).await;
+    let (app, list) = (&crew.app, crew.list);
+    let events = app.url(&format!("/lists/{list}/events"));
+    let mut bobs = EventStream::open_at(&crew.bob, &events, None).await;
+    let mut carols = EventStream::open_at(&crew.carol, &events, None).await;
+    assert_eq!(bobs.next().await.name, "reset");
+    assert_eq!(carols.next().await.name, "reset");
+
+    // A change by the owner reaches both.
+    send(
+        &crew.alice,
+        app,
+        Method::POST,
+        &format!("/lists/{list}/todos/"),
+        Some(json!({"title": "eggs"})),
+    )
+    .await;
+    assert_eq!(bobs.next().await.data["title"], "eggs");
+    assert_eq!(carols.next().await.data["title"], "eggs");
+
+    // Bob is made a viewer: his stream ends; his writes are 403 from now on.
+    assert_eq!(share(app, &crew.alice, list, "bob", "viewer").await, 200);
+    assert!(
+        bobs.ends_within(Duration::from_secs(1)).await,
+        "a downgraded member's stream ends"
+    );
+    assert_eq!(
+        send(
+            &crew.bob,
+            app,
+            Method::POST,
+            &format!("/lists/{list}/todos/"),
+            Some(json!({"title": "x"}))
+        )
+        .await
+        .0,
+        403
+    );
+    // Carol is removed: her stream ends, and the list is gone for her.
+    assert_eq!(
+        send(
+            &crew.alice,
+            app,
+            Method::DELETE,
+            &format!("/lists/{list}/members/carol"),
+            None
+        )
+        .await
+        .0,
+        204
+    );
+    assert!(
+        carols.ends_within(Duration::from_secs(1)).await,
+        "a removed member's stream ends"
+    );
+    assert_eq!(
+        send(
+            &crew.carol,
+            app,
+            Method::GET,
+            &format!("/lists/{list}/todos/"),
+            None
+        )
+        .await
+        .0,
+        404
+    );
+
+    // The list is deleted: the last member's stream ends too.
+    let mut bobs = EventStream::open_at(&crew.bob, &events, None).await;
+    assert_eq!(bobs.next().await.name, "reset");
+    assert_eq!(
+        send(
+            &crew.alice,
+            app,
+            Method::DELETE,
+            &format!("/lists/{list}"),
+            None
+        )
+        .await
+        .0,
+        204
+    );
+    assert!(
+        bobs.ends_within(Duration::from_secs(1)).await,
+        "a deleted list's streams end"
+    );
+    assert_eq!(titles(app, list), Vec::<String>::new());
+}
+
+async fn post_keyed(
+    client: &Client,
+    app: &TestApp,
+    path: &str,
+    key: &str,
+    title: &str,
+) -> reqwest::Response {
+    client
+        .post(app.url(path))
+        .header("idempotency-key", key)
+        .json(&json!({"title": title}))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A write queued offline that comes back refused (access lost) gets the same refusal whenever it
+/// is sent again, and is never done.
+async fn a_refusal_is_kept_under_its_key(backend: Backend) {
+    let crew = crew(backend).await;
+    let (app, list) = (&crew.app, crew.list);
+    let todos = format!("/lists/{list}/todos/");
+    assert_eq!(
+        post_keyed(&crew.bob, app, &todos, "k-1", "bread")
+            .await
+            .status(),
+        201
+    );
+
+    // Bob loses write access: the viewer's refusal is kept.
+    assert_eq!(share(app, &crew.alice, list, "bob", "viewer").await, 200);
+    let first = post_keyed(&crew.bob, app, &todos, "k-2", "butter").await;
+    assert_eq!(first.status(), 403);
+    assert!(first.headers().get("idempotent-replayed").is_none());
+    let message = first.json::<Value>().await.unwrap()["error"].clone();
+    assert!(message.as_str().unwrap().contains("Groceries"), "{message}");
+    // Made an editor again, the same request under the same key is still the refusal it got.
+    assert_eq!(share(app, &crew.alice, list, "bob", "editor").await, 200);
+    let again = post_keyed(&crew.bob, app, &todos, "k-2", "butter").await;
+    assert_eq!(again.status(), 403);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(again.json::<Value>().await.unwrap()["error"], message);
+
+    // Removed: 404, kept too.
+    assert_eq!(
+        send(
+            &crew.alice,
+            app,
+            Method::DELETE,
+            &format!("/lists/{list}/members/bob"),
+            None
+        )
+        .await
+        .0,
+        204
+    );
+    assert_eq!(
+        post_keyed(&crew.bob, app, &todos, "k-3", "jam")
+            .await
+            .status(),
+        404
+    );
+    let again = post_keyed(&crew.bob, app, &todos, "k-3", "jam").await;
+    assert_eq!(again.status(), 404);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(titles(app, list), ["bread"], "nothing refused was written");
+
+    // Two members' keys are their own, even on one list.
+    assert_eq!(
+        post_keyed(&crew.alice, app, &todos, "k-1", "alice's")
+            .await
+            .status(),
+        201
+    );
+    assert_eq!(titles(app, list), ["bread", "alice's"]);
+}
+
+async fn the_page_of_a_list_is_served_to_browsers(backend: Backend) {
+    let crew = crew(backend).await;
+    let (app, list) = (&crew.app, crew.list);
+    send(
+        &crew.alice,
+        app,
+        Method::POST,
+        &format!("/lists/{list}/todos/"),
+        Some(json!({"title": "tea"})),
+    )
+    .await;
+    for client in [&crew.alice, &crew.bob, &crew.carol] {
+        let page = client
+            .get(app.url(&format!("/lists/{list}")))
+            .header("accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200);
+        assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+        assert!(page.text().await.unwrap().contains("<label>tea</label>"));
+    }
+    let page = crew
+        .dave
+        .get(app.url(&format!("/lists/{list}")))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 404, "not on it: it does not exist for them");
+}
+
+async fn open_mode_has_lists_of_nobody(backend: Backend) {
+    let app = spawn_app_with(backend, |settings| {
+        settings.auth.mode = todomvc::config::AuthMode::Open;
+    })
+    .await;
+    let (status, lists) = send(&app.client, &app, Method::GET, "/lists", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(lists[0]["id"], 1);
+    assert_eq!(lists[0]["owner"], Value::Null);
+    app.create(json!({"title": "shared"})).await;
+    assert_eq!(titles(&app, 1), ["shared"], "/todos is open mode's list");
+    let id = new_list(&app, &app.client, "Another").await;
+    assert_eq!(
+        send(
+            &app.client,
+            &app,
+            Method::GET,
+            &format!("/lists/{id}"),
+            None
+        )
+        .await
+        .1["role"],
+        "owner"
+    );
+    assert_eq!(
+        share(&app, &app.client, id, "bob", "editor").await,
+        404,
+        "there are no users to share with"
+    );
+}
+
+on_both_engines!(
+    a_list_is_created_shown_renamed_and_deleted,
+    titles_are_checked,
+    every_route_for_every_role,
+    members_are_added_changed_and_removed,
+    losing_access_ends_streams_and_refuses_at_once,
+    a_refusal_is_kept_under_its_key,
+    the_page_of_a_list_is_served_to_browsers,
+    open_mode_has_lists_of_nobody,
+);
