@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use reqwest::{Client, Method, StatusCode};
+use reqwest::{Client, Method};
 use serde_json::{Value, json};
 
 use crate::events::EventStream;
@@ -21,19 +21,44 @@ struct Crew {
     list: i64,
 }
 
+/// Requests as one caller: each answers its status and JSON body (`null` when empty).
+#[derive(Clone, Copy)]
+struct As<'a> {
+    app: &'a TestApp,
+    client: &'a Client,
+}
+
+impl As<'_> {
+    async fn call(self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        send(self.client, self.app, method, path, body).await
+    }
+    async fn get(self, path: &str) -> (u16, Value) {
+        self.call(Method::GET, path, None).await
+    }
+    async fn post(self, path: &str, body: Value) -> (u16, Value) {
+        self.call(Method::POST, path, Some(body)).await
+    }
+    async fn patch(self, path: &str, body: Value) -> (u16, Value) {
+        self.call(Method::PATCH, path, Some(body)).await
+    }
+    async fn delete(self, path: &str) -> u16 {
+        self.call(Method::DELETE, path, None).await.0
+    }
+}
+
 async fn send(
     client: &Client,
     app: &TestApp,
     method: Method,
     path: &str,
     body: Option<Value>,
-) -> (StatusCode, Value) {
+) -> (u16, Value) {
     let mut request = client.request(method, app.url(path));
     if let Some(body) = body {
         request = request.json(&body);
     }
     let response = request.send().await.expect("request");
-    let status = response.status();
+    let status = response.status().as_u16();
     let text = response.text().await.expect("a body");
     let json = if text.is_empty() {
         Value::Null
@@ -56,7 +81,7 @@ async fn new_list(app: &TestApp, client: &Client, title: &str) -> i64 {
     body["id"].as_i64().expect("an id")
 }
 
-async fn share(app: &TestApp, owner: &Client, list: i64, username: &str, role: &str) -> StatusCode {
+async fn share(app: &TestApp, owner: &Client, list: i64, username: &str, role: &str) -> u16 {
     send(
         owner,
         app,
@@ -112,45 +137,43 @@ fn snapshot(app: &TestApp) -> Vec<String> {
         .collect()
 }
 
-async fn a_list_is_created_shown_renamed_and_deleted(backend: Backend) {
+async fn a_list_is_created_and_listed(backend: Backend) {
     let app = spawn_app(backend).await;
-    let (status, lists) = send(&app.client, &app, Method::GET, "/lists", None).await;
+    let alice = As {
+        app: &app,
+        client: &app.client,
+    };
+    let (status, lists) = alice.get("/lists").await;
     assert_eq!(status, 200);
     let default = lists[0]["id"].as_i64().unwrap();
+    let url = app.url(&format!("/lists/{default}"));
     assert_eq!(
         lists,
-        json!([{
-            "id": default, "title": "Todos", "role": "owner", "owner": "alice",
-            "url": app.url(&format!("/lists/{default}")),
-            "todos_url": app.url(&format!("/lists/{default}/todos/")),
-        }])
+        json!([{"id": default, "title": "Todos", "role": "owner", "owner": "alice",
+                "url": url, "todos_url": format!("{url}/todos/")}])
     );
 
     let response = app
         .client
         .post(app.url("/lists"))
-        .json(&json!({"title": "  Groceries  "}))
-        .send()
-        .await
-        .unwrap();
+        .json(&json!({"title": "  Groceries  "}));
+    let response = response.send().await.unwrap();
     assert_eq!(response.status(), 201);
     let location = response.headers()["location"].to_str().unwrap().to_owned();
     let list: Value = response.json().await.unwrap();
     let id = list["id"].as_i64().unwrap();
-    assert_eq!(list["title"], "Groceries");
-    assert_eq!(list["role"], "owner");
+    assert_eq!(
+        (&list["title"], &list["role"]),
+        (&json!("Groceries"), &json!("owner"))
+    );
     assert_eq!(location, app.url(&format!("/lists/{id}")));
     assert_eq!(list["url"], location);
+    assert_eq!(alice.get(&format!("/lists/{id}")).await, (200, list));
 
     // Its todos answer as /todos/ does, and /todos/ is still the default list.
-    let (status, todo) = send(
-        &app.client,
-        &app,
-        Method::POST,
-        &format!("/lists/{id}/todos/"),
-        Some(json!({"title": "milk"})),
-    )
-    .await;
+    let (status, todo) = alice
+        .post(&format!("/lists/{id}/todos/"), json!({"title": "milk"}))
+        .await;
     assert_eq!(status, 201);
     assert_eq!(
         todo["url"],
@@ -160,103 +183,63 @@ async fn a_list_is_created_shown_renamed_and_deleted(backend: Backend) {
     assert_eq!(app.list().await, vec![]);
     assert_eq!(titles(&app, default), Vec::<String>::new());
 
-    let (status, shown) = send(
-        &app.client,
-        &app,
-        Method::GET,
-        &format!("/lists/{id}"),
-        None,
-    )
-    .await;
-    assert_eq!((status, &shown), (StatusCode::OK, &list));
-    let (_, lists) = send(&app.client, &app, Method::GET, "/lists", None).await;
-    let titles_listed: Vec<&str> = lists
+    let (_, lists) = alice.get("/lists").await;
+    let listed: Vec<&Value> = lists
         .as_array()
         .unwrap()
         .iter()
-        .map(|l| l["title"].as_str().unwrap())
+        .map(|l| &l["title"])
         .collect();
     assert_eq!(
-        titles_listed,
+        listed,
         ["Todos", "Groceries"],
         "the default list first, then by creation"
     );
+}
 
-    let (status, renamed) = send(
-        &app.client,
-        &app,
-        Method::PATCH,
-        &format!("/lists/{id}"),
-        Some(json!({"title": "Shopping"})),
-    )
-    .await;
-    assert_eq!(status, 200);
-    assert_eq!(renamed["title"], "Shopping");
+async fn a_list_is_renamed_and_deleted(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let alice = As {
+        app: &app,
+        client: &app.client,
+    };
+    let default = alice.get("/lists").await.1[0]["id"].as_i64().unwrap();
+    let id = new_list(&app, &app.client, "Groceries").await;
+    alice
+        .post(&format!("/lists/{id}/todos/"), json!({"title": "milk"}))
+        .await;
+
+    let (status, renamed) = alice
+        .patch(&format!("/lists/{id}"), json!({"title": "Shopping"}))
+        .await;
+    assert_eq!((status, &renamed["title"]), (200, &json!("Shopping")));
     assert_eq!(
-        send(
-            &app.client,
-            &app,
-            Method::GET,
-            &format!("/lists/{id}"),
-            None
-        )
-        .await
-        .1["title"],
+        alice.get(&format!("/lists/{id}")).await.1["title"],
         "Shopping"
     );
+    let (status, answer) = alice
+        .patch(&format!("/lists/{id}"), json!({"title": ""}))
+        .await;
+    assert_eq!((status, &answer["field"]), (422, &json!("title")));
 
-    let (status, body) = send(
-        &app.client,
-        &app,
-        Method::DELETE,
-        &format!("/lists/{default}"),
-        None,
-    )
-    .await;
+    let (status, body) = alice
+        .call(Method::DELETE, &format!("/lists/{default}"), None)
+        .await;
     assert_eq!(status, 409, "{body}");
     assert!(
         body["error"].as_str().unwrap().contains("default list"),
         "{body}"
     );
 
-    let (status, _) = send(
-        &app.client,
-        &app,
-        Method::DELETE,
-        &format!("/lists/{id}"),
-        None,
-    )
-    .await;
-    assert_eq!(status, 204);
+    assert_eq!(alice.delete(&format!("/lists/{id}")).await, 204);
     assert_eq!(
         titles(&app, id),
         Vec::<String>::new(),
         "its todos went with it"
     );
-    assert_eq!(
-        send(
-            &app.client,
-            &app,
-            Method::GET,
-            &format!("/lists/{id}"),
-            None
-        )
-        .await
-        .0,
-        404
-    );
-    assert_eq!(
-        send(
-            &app.client,
-            &app,
-            Method::GET,
-            &format!("/lists/{id}/todos/"),
-            None
-        )
-        .await
-        .0,
-        404
-    );
+    assert_eq!(alice.get(&format!("/lists/{id}")).await.0, 404);
+    assert_eq!(alice.get(&format!("/lists/{id}/todos/")).await.0, 404);
+    assert_eq!(alice.delete(&format!("/lists/{id}")).await, 404);
 }
 
 async fn titles_are_checked(backend: Backend) {
@@ -302,20 +285,69 @@ async fn titles_are_checked(backend: Backend) {
 }
 
 /// Every list route for each kind of caller: the status, and nothing changed by a refusal.
+/// (method, path, body, statuses for owner, editor, viewer, outsider, signed out)
+type RouteCase = (Method, String, Option<Value>, [u16; 5]);
+
+fn list_routes(list: i64, todo: i64) -> Vec<RouteCase> {
+    let (l, t) = (format!("/lists/{list}"), format!("/lists/{list}/todos/"));
+    let read = [200, 200, 200, 404, 401];
+    let write = |ok| [ok, ok, 403, 404, 401];
+    let own = |ok| [ok, 403, 403, 404, 401];
+    vec![
+        (Method::GET, l.clone(), None, read),
+        (Method::GET, format!("{l}/members"), None, read),
+        (Method::GET, t.clone(), None, read),
+        (Method::GET, format!("{t}{todo}"), None, read),
+        (
+            Method::POST,
+            t.clone(),
+            Some(json!({"title": "new"})),
+            write(201),
+        ),
+        (
+            Method::PATCH,
+            format!("{t}{todo}"),
+            Some(json!({"completed": true})),
+            write(200),
+        ),
+        (
+            Method::PUT,
+            format!("{l}/members/erin"),
+            Some(json!({"role": "viewer"})),
+            own(201),
+        ),
+        (Method::DELETE, format!("{l}/members/erin"), None, own(204)),
+        (
+            Method::PATCH,
+            l.clone(),
+            Some(json!({"title": "Food"})),
+            own(200),
+        ),
+        (
+            Method::DELETE,
+            format!("{t}?completed=true"),
+            None,
+            write(204),
+        ),
+        (Method::DELETE, l, None, own(204)),
+    ]
+}
+
+/// Every list route for each kind of caller: the status, and nothing changed by a refusal.
 async fn every_route_for_every_role(backend: Backend) {
     let crew = crew(backend).await;
     let app = &crew.app;
-    let list = crew.list;
     app.sign_up("erin", PASSWORD).await;
-    let (_, todo) = send(
-        &crew.alice,
+    let alice = As {
         app,
-        Method::POST,
-        &format!("/lists/{list}/todos/"),
-        Some(json!({"title": "milk"})),
-    )
-    .await;
-    let todo = todo["id"].as_i64().unwrap();
+        client: &crew.alice,
+    };
+    let (_, todo) = alice
+        .post(
+            &format!("/lists/{}/todos/", crew.list),
+            json!({"title": "milk"}),
+        )
+        .await;
     let signed_out = app.anonymous.clone();
     let callers = [
         ("owner", &crew.alice),
@@ -324,80 +356,15 @@ async fn every_route_for_every_role(backend: Backend) {
         ("outsider", &crew.dave),
         ("signed out", &signed_out),
     ];
-    // (method, path, body, statuses for owner, editor, viewer, outsider, signed out)
-    let routes: Vec<(Method, String, Option<Value>, [u16; 5])> = vec![
-        (
-            Method::GET,
-            format!("/lists/{list}"),
-            None,
-            [200, 200, 200, 404, 401],
-        ),
-        (
-            Method::GET,
-            format!("/lists/{list}/members"),
-            None,
-            [200, 200, 200, 404, 401],
-        ),
-        (
-            Method::GET,
-            format!("/lists/{list}/todos/"),
-            None,
-            [200, 200, 200, 404, 401],
-        ),
-        (
-            Method::GET,
-            format!("/lists/{list}/todos/{todo}"),
-            None,
-            [200, 200, 200, 404, 401],
-        ),
-        (
-            Method::POST,
-            format!("/lists/{list}/todos/"),
-            Some(json!({"title": "new"})),
-            [201, 201, 403, 404, 401],
-        ),
-        (
-            Method::PATCH,
-            format!("/lists/{list}/todos/{todo}"),
-            Some(json!({"completed": true})),
-            [200, 200, 403, 404, 401],
-        ),
-        (
-            Method::PUT,
-            format!("/lists/{list}/members/erin"),
-            Some(json!({"role": "viewer"})),
-            [201, 403, 403, 404, 401],
-        ),
-        (
-            Method::DELETE,
-            format!("/lists/{list}/members/erin"),
-            None,
-            [204, 403, 403, 404, 401],
-        ),
-        (
-            Method::PATCH,
-            format!("/lists/{list}"),
-            Some(json!({"title": "Food"})),
-            [200, 403, 403, 404, 401],
-        ),
-        (
-            Method::DELETE,
-            format!("/lists/{list}/todos/?completed=true"),
-            None,
-            [204, 204, 403, 404, 401],
-        ),
-    ];
-    for (method, path, body, statuses) in &routes {
+    for (method, path, body, statuses) in list_routes(crew.list, todo["id"].as_i64().unwrap()) {
         // Refusals first, so that each refused request meets the state the owner's would.
         for (index, (who, client)) in callers.iter().enumerate().rev() {
             let before = snapshot(app);
-            let (status, answer) = send(client, app, method.clone(), path, body.clone()).await;
-            assert_eq!(
-                status.as_u16(),
-                statuses[index],
-                "{who}: {method} {path}: {answer}"
-            );
-            if !status.is_success() {
+            let (status, answer) = As { app, client }
+                .call(method.clone(), &path, body.clone())
+                .await;
+            assert_eq!(status, statuses[index], "{who}: {method} {path}: {answer}");
+            if status >= 400 {
                 assert!(
                     answer["error"].is_string(),
                     "{who}: {method} {path}: {answer}"
@@ -410,56 +377,27 @@ async fn every_route_for_every_role(backend: Backend) {
             }
         }
     }
-    // Deleting the list: refused for everyone but the owner, with everything kept.
-    for (who, client) in &callers[1..] {
-        let before = snapshot(app);
-        let (status, _) = send(client, app, Method::DELETE, &format!("/lists/{list}"), None).await;
-        let expected = match *who {
-            "editor" | "viewer" => 403,
-            "outsider" => 404,
-            _ => 401,
-        };
-        assert_eq!(status.as_u16(), expected, "{who}");
-        assert_eq!(snapshot(app), before, "{who}");
-    }
-    assert_eq!(
-        send(
-            &crew.alice,
-            app,
-            Method::DELETE,
-            &format!("/lists/{list}"),
-            None
-        )
-        .await
-        .0,
-        204
-    );
+    assert_eq!(titles(app, crew.list), Vec::<String>::new());
 }
 
-async fn members_are_added_changed_and_removed(backend: Backend) {
+async fn members(caller: As<'_>, list: i64) -> Value {
+    caller.get(&format!("/lists/{list}/members")).await.1
+}
+
+async fn members_are_added_and_changed(backend: Backend) {
     let crew = crew(backend).await;
     let (app, list) = (&crew.app, crew.list);
-    let members = |client: &Client| {
-        let client = client.clone();
-        async move {
-            send(
-                &client,
-                app,
-                Method::GET,
-                &format!("/lists/{list}/members"),
-                None,
-            )
-            .await
-            .1
-        }
-    };
     let expected = json!([
         {"username": "alice", "role": "owner"},
         {"username": "bob", "role": "editor"},
         {"username": "carol", "role": "viewer"},
     ]);
+    let carol = As {
+        app,
+        client: &crew.carol,
+    };
     assert_eq!(
-        members(&crew.carol).await,
+        members(carol, list).await,
         expected,
         "any member sees who is on it"
     );
@@ -468,7 +406,7 @@ async fn members_are_added_changed_and_removed(backend: Backend) {
     assert_eq!(share(app, &crew.alice, list, "carol", "editor").await, 200);
     assert_eq!(share(app, &crew.alice, list, "carol", "editor").await, 200);
     assert_eq!(
-        members(&crew.alice).await[2],
+        members(carol, list).await[2],
         json!({"username": "carol", "role": "editor"})
     );
     // Usernames are matched as at sign-in (case-insensitive).
@@ -483,81 +421,67 @@ async fn members_are_added_changed_and_removed(backend: Backend) {
         422,
         "the owner has no role"
     );
-    let (status, body) = send(
-        &crew.alice,
+    let alice = As {
         app,
-        Method::PUT,
-        &format!("/lists/{list}/members/bob"),
-        Some(json!({})),
-    )
-    .await;
-    assert_eq!((status.as_u16(), &body["field"]), (422, &json!("role")));
+        client: &crew.alice,
+    };
+    let (status, body) = alice
+        .call(
+            Method::PUT,
+            &format!("/lists/{list}/members/bob"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!((status, &body["field"]), (422, &json!("role")));
     assert_eq!(snapshot(app), before);
 
-    // A member leaves; they cannot remove others; the owner cannot leave.
-    let path = |name: &str| format!("/lists/{list}/members/{name}");
-    assert_eq!(
-        send(&crew.bob, app, Method::DELETE, &path("carol"), None)
-            .await
-            .0,
-        403
-    );
-    assert_eq!(
-        send(&crew.bob, app, Method::DELETE, &path("bob"), None)
-            .await
-            .0,
-        204
-    );
-    assert_eq!(
-        send(&crew.bob, app, Method::GET, &format!("/lists/{list}"), None)
-            .await
-            .0,
-        404
-    );
-    assert_eq!(
-        send(&crew.alice, app, Method::DELETE, &path("alice"), None)
-            .await
-            .0,
-        422
-    );
-    assert_eq!(
-        send(&crew.alice, app, Method::DELETE, &path("bob"), None)
-            .await
-            .0,
-        404,
-        "no longer on it"
-    );
-    assert_eq!(
-        send(&crew.alice, app, Method::DELETE, &path("carol"), None)
-            .await
-            .0,
-        204
-    );
-    assert_eq!(
-        members(&crew.alice).await,
-        json!([{"username": "alice", "role": "owner"}, {"username": "dave", "role": "viewer"}])
-    );
-
     // The lists each sees.
-    let (_, lists) = send(&crew.dave, app, Method::GET, "/lists", None).await;
-    let seen: Vec<(String, String, String)> = lists
+    let (_, lists) = As {
+        app,
+        client: &crew.dave,
+    }
+    .get("/lists")
+    .await;
+    let seen: Vec<Value> = lists
         .as_array()
         .unwrap()
         .iter()
-        .map(|l| {
-            (
-                l["title"].as_str().unwrap().into(),
-                l["role"].as_str().unwrap().into(),
-                l["owner"].as_str().unwrap().into(),
-            )
-        })
+        .map(|l| json!([l["title"], l["role"], l["owner"]]))
         .collect();
     assert_eq!(
         seen,
         [
-            ("Todos".into(), "owner".into(), "dave".into()),
-            ("Groceries".into(), "viewer".into(), "alice".into())
+            json!(["Todos", "owner", "dave"]),
+            json!(["Groceries", "viewer", "alice"])
         ]
+    );
+}
+
+async fn members_leave_and_are_removed(backend: Backend) {
+    let crew = crew(backend).await;
+    let (app, list) = (&crew.app, crew.list);
+    let (alice, bob) = (
+        As {
+            app,
+            client: &crew.alice,
+        },
+        As {
+            app,
+            client: &crew.bob,
+        },
+    );
+    let path = |name: &str| format!("/lists/{list}/members/{name}");
+    // A member leaves; they cannot remove others; the owner cannot leave.
+    assert_eq!(bob.delete(&path("carol")).await, 403);
+    assert_eq!(bob.delete(&path("bob")).await, 204);
+    assert_eq!(bob.get(&format!("/lists/{list}")).await.0, 404);
+    assert_eq!(alice.delete(&path("alice")).await, 422);
+    assert_eq!(alice.delete(&path("bob")).await, 404, "no longer on it");
+    assert_eq!(alice.delete(&path("nobody")).await, 404);
+    assert_eq!(alice.delete(&path("carol")).await, 204);
+    assert_eq!(
+        members(alice, list).await,
+        json!([{"username": "alice", "role": "owner"}])
     );
 }
 
@@ -793,10 +717,12 @@ async fn open_mode_has_lists_of_nobody(backend: Backend) {
 }
 
 on_both_engines!(
-    a_list_is_created_shown_renamed_and_deleted,
+    a_list_is_created_and_listed,
+    a_list_is_renamed_and_deleted,
     titles_are_checked,
     every_route_for_every_role,
-    members_are_added_changed_and_removed,
+    members_are_added_and_changed,
+    members_leave_and_are_removed,
     losing_access_ends_streams_and_refuses_at_once,
     a_refusal_is_kept_under_its_key,
     the_page_of_a_list_is_served_to_browsers,
