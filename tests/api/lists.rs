@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::events::EventStream;
 use crate::helpers::{
-    Backend, Name, PASSWORD, TestApp, on_both_engines, spawn_app, spawn_app_with,
+    Backend, Name, PASSWORD, TestApp, TestDatabase, on_both_engines, spawn_app, spawn_app_with,
 };
 
 /// An owner's shared list with an editor, a viewer and an outsider, each with their own client.
@@ -716,7 +716,124 @@ async fn open_mode_has_lists_of_nobody(backend: Backend) {
     );
 }
 
+/// One text per row of what the migration must keep: todos (with their list's owner), the change
+/// log and the kept answers.
+fn migrated(database: &TestDatabase) -> Vec<String> {
+    database
+        .load::<Name>(
+            "SELECT 'todo ' || t.id || ' ' || t.title || ' ' || t.position || ' ' || t.completed \
+                 || ' ' || t.version || ' list ' || l.id || ' of ' || COALESCE(l.owner_id, 0) AS name \
+             FROM todos t JOIN lists l ON l.id = t.list_id \
+             UNION ALL SELECT 'change ' || id || ' list ' || list_id || ' todo ' || todo_id \
+             FROM todo_changes \
+             UNION ALL SELECT 'key ' || list || ' ' || key FROM idempotency_keys ORDER BY name",
+        )
+        .into_iter()
+        .map(|row| row.name)
+        .collect()
+}
+
+/// On a copy of a database from before lists, holding todos of several users and of open mode:
+/// every todo lands in its owner's default list (open mode's in list 1), with its id, version and
+/// change numbers; down and up again gives the same data.
+async fn the_migration_moves_every_todo_into_its_owners_default_list(backend: Backend) {
+    let database = TestDatabase::create(backend);
+    let mut settings = crate::helpers::test_settings();
+    settings.database.url = todomvc::db::DatabaseUrl::parse(&database.url).unwrap();
+    let pool = todomvc::db::connect(&settings.database).unwrap();
+    let mut conn = pool.get().unwrap();
+    todomvc::models::run_pending_migrations(&mut conn).unwrap();
+    todomvc::db::revert_last_migration(&mut conn).unwrap();
+    database.execute(
+        "INSERT INTO users (username, username_key, password_hash, created_at) VALUES \
+         ('alice', 'alice', 'x', 10), ('bob', 'bob', 'x', 20)",
+    );
+    database.execute(
+        "INSERT INTO todos (title, position, user_id) VALUES \
+         ('open one', 1, NULL), ('alice one', 1, 1), ('bob one', 1, 2), ('alice two', 2, 1), \
+         ('gone', 3, 1)",
+    );
+    database.execute("UPDATE todos SET completed = TRUE WHERE title = 'alice two'");
+    database.execute("DELETE FROM todos WHERE title = 'gone'");
+    database.execute(
+        "INSERT INTO idempotency_keys (list, key, fingerprint, status, headers, body, created_at) \
+         VALUES ('user:1', 'k', 'f', 201, '[]', '', 0), ('shared', 'k', 'f', 201, '[]', '', 0)",
+    );
+    todomvc::models::run_pending_migrations(&mut conn).unwrap();
+
+    let lists = database.load::<Name>(
+        "SELECT id || ' ' || title || ' ' || COALESCE(owner_id, 0) || ' ' || is_default AS name \
+         FROM lists ORDER BY id",
+    );
+    let lists: Vec<String> = lists.into_iter().map(|row| row.name).collect();
+    let yes = if backend == Backend::Sqlite {
+        "1"
+    } else {
+        "true"
+    };
+    assert_eq!(
+        lists,
+        [
+            format!("1 Todos 0 {yes}"),
+            format!("2 Todos 1 {yes}"),
+            format!("3 Todos 2 {yes}")
+        ]
+    );
+    let todos = database.load::<Name>(
+        "SELECT t.title || ' in ' || l.id AS name FROM todos t JOIN lists l ON l.id = t.list_id \
+         ORDER BY t.id",
+    );
+    let todos: Vec<String> = todos.into_iter().map(|row| row.name).collect();
+    assert_eq!(
+        todos,
+        [
+            "open one in 1",
+            "alice one in 2",
+            "bob one in 3",
+            "alice two in 2"
+        ]
+    );
+    let after_up = migrated(&database);
+    assert!(
+        after_up.contains(&"key list:2:user:1 k".to_owned()),
+        "{after_up:?}"
+    );
+    assert!(
+        after_up.contains(&"key list:1 k".to_owned()),
+        "{after_up:?}"
+    );
+    assert!(
+        after_up
+            .iter()
+            .any(|row| row.starts_with("todo 4 alice two 2")),
+        "{after_up:?}"
+    );
+
+    // Down: each todo is its owner's again.
+    todomvc::db::revert_last_migration(&mut conn).unwrap();
+    let owners = database.load::<Name>(
+        "SELECT title || ' of ' || COALESCE(user_id, 0) AS name FROM todos ORDER BY id",
+    );
+    let owners: Vec<String> = owners.into_iter().map(|row| row.name).collect();
+    assert_eq!(
+        owners,
+        [
+            "open one of 0",
+            "alice one of 1",
+            "bob one of 2",
+            "alice two of 1"
+        ]
+    );
+    // And up again: the same data, and ids are still never given twice.
+    todomvc::models::run_pending_migrations(&mut conn).unwrap();
+    assert_eq!(migrated(&database), after_up);
+    database.execute("INSERT INTO todos (title, position) VALUES ('next', 9)");
+    let next = database.load::<Name>("SELECT CAST(MAX(id) AS TEXT) AS name FROM todos");
+    assert_eq!(next[0].name, "6", "the deleted todo's id 5 is not reused");
+}
+
 on_both_engines!(
+    the_migration_moves_every_todo_into_its_owners_default_list,
     a_list_is_created_and_listed,
     a_list_is_renamed_and_deleted,
     titles_are_checked,
