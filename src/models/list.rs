@@ -207,6 +207,14 @@ impl List {
         })
     }
 
+    pub fn find(conn: &mut DbConnection, id: ListId) -> QueryResult<Option<List>> {
+        lists::table
+            .find(id)
+            .select(List::as_select())
+            .first(conn)
+            .optional()
+    }
+
     /// The user's default list.
     pub fn default_of(conn: &mut DbConnection, user: UserId) -> QueryResult<Option<List>> {
         lists::table
@@ -225,12 +233,7 @@ impl List {
         id: ListId,
         user: Option<UserId>,
     ) -> QueryResult<Option<Visible>> {
-        let Some(list) = lists::table
-            .find(id)
-            .select(List::as_select())
-            .first(conn)
-            .optional()?
-        else {
+        let Some(list) = Self::find(conn, id)? else {
             return Ok(None);
         };
         let role = match (list.owner_id, user) {
@@ -414,7 +417,9 @@ impl List {
     pub fn remove_member(conn: &mut DbConnection, list: ListId, user: UserId) -> QueryResult<bool> {
         db::write_transaction(conn, |conn| {
             let removed = diesel::delete(memberships::table.find((list, user))).execute(conn)?;
-            Self::changed(conn, list)?;
+            if removed > 0 {
+                Self::changed(conn, list)?;
+            }
             Ok(removed > 0)
         })
     }

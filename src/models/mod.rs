@@ -6,6 +6,7 @@ mod generations;
 mod idempotency_key;
 mod ids;
 mod list;
+mod list_export;
 mod migrations;
 mod scope;
 mod session;
@@ -22,6 +23,7 @@ pub use list::{
     DEFAULT_LIST_TITLE, List, ListJson, MAX_LIST_TITLE_CHARS, Member, MemberRole, Role, Visible,
     parse_list_title,
 };
+pub use list_export::{Imported, LISTS_FORMAT, ListsExport};
 pub use migrations::run_pending_migrations;
 pub use scope::ListScope;
 pub use session::Session;

@@ -10,6 +10,7 @@ use crate::events::EventStream;
 use crate::helpers::{
     Backend, Name, PASSWORD, TestApp, TestDatabase, on_both_engines, spawn_app, spawn_app_with,
 };
+use crate::operators::{stdout, todomvc};
 
 /// An owner's shared list with an editor, a viewer and an outsider, each with their own client.
 struct Crew {
@@ -832,7 +833,115 @@ async fn the_migration_moves_every_todo_into_its_owners_default_list(backend: Ba
     assert_eq!(next[0].name, "6", "the deleted todo's id 5 is not reused");
 }
 
+/// `todomvc lists` and the lists export, as operators run them.
+async fn operators_list_share_export_and_import_lists(backend: Backend) {
+    let crew = crew(backend).await;
+    let (app, list) = (&crew.app, crew.list);
+    let alice = As {
+        app,
+        client: &crew.alice,
+    };
+    alice
+        .post(&format!("/lists/{list}/todos/"), json!({"title": "milk"}))
+        .await;
+    alice.post("/todos/", json!({"title": "call mum"})).await;
+    let url = &app.database.url;
+    let run = |args: &[&str]| todomvc(url, args, None);
+
+    let listed = stdout(&run(&["lists", "list", "alice"]));
+    assert!(
+        listed.contains("\tTodos\towner\towner alice\t1 todos\tnot shared"),
+        "{listed}"
+    );
+    assert!(
+        listed.contains(&format!(
+            "{list}\tGroceries\towner\towner alice\t1 todos\tbob (editor), carol (viewer)"
+        )),
+        "{listed}"
+    );
+    let listed = stdout(&run(&["lists", "list", "bob"]));
+    assert!(
+        listed.contains("\tGroceries\teditor\towner alice"),
+        "{listed}"
+    );
+
+    let id = list.to_string();
+    stdout(&run(&["lists", "share", &id, "dave", "--role", "editor"]));
+    let dave = As {
+        app,
+        client: &crew.dave,
+    };
+    assert_eq!(
+        dave.get(&format!("/lists/{list}")).await.1["role"],
+        "editor"
+    );
+    stdout(&run(&["lists", "unshare", &id, "dave"]));
+    assert_eq!(dave.get(&format!("/lists/{list}")).await.0, 404);
+    for (args, message) in [
+        (vec!["lists", "share", &id, "alice"], "an owner has no role"),
+        (vec!["lists", "share", "999", "bob"], "there is no list 999"),
+        (
+            vec!["lists", "share", &id, "bob", "--role", "admin"],
+            "--role must be editor or viewer",
+        ),
+        (vec!["lists", "unshare", &id, "dave"], "dave is not on"),
+    ] {
+        let output = run(&args);
+        assert!(!output.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+    }
+
+    let exported = stdout(&run(&["export", "--user", "alice"]));
+    let export: Value = serde_json::from_str(&exported).unwrap();
+    assert_eq!(export["lists"][1]["title"], "Groceries");
+    assert_eq!(export["lists"][1]["default"], false);
+    assert_eq!(
+        export["lists"][1]["members"],
+        json!([{"username": "bob", "role": "editor"}, {"username": "carol", "role": "viewer"}])
+    );
+    assert_eq!(export["lists"][1]["todos"][0]["title"], "milk");
+
+    // Into a fresh database with the same people: the same lists, members and todos.
+    let other = crate::helpers::spawn_app(backend).await;
+    for name in ["bob", "carol"] {
+        other.sign_up(name, PASSWORD).await;
+    }
+    let bad = exported.replace("\"carol\"", "\"zed\"");
+    let refused = todomvc(
+        &other.database.url,
+        &["import", "-", "--user", "alice"],
+        Some(&bad),
+    );
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("no other user \"zed\""));
+    assert!(
+        other
+            .database
+            .load::<Name>("SELECT title AS name FROM lists WHERE title = 'Groceries'")
+            .is_empty(),
+        "nothing imported"
+    );
+    let imported = todomvc(
+        &other.database.url,
+        &["import", "-", "--user", "alice"],
+        Some(&exported),
+    );
+    assert_eq!(
+        stdout(&imported).trim(),
+        "imported 2 lists with 2 todos and 2 members for alice"
+    );
+    assert_eq!(
+        stdout(&todomvc(
+            &other.database.url,
+            &["export", "--user", "alice"],
+            None
+        )),
+        exported
+    );
+}
+
 on_both_engines!(
+    operators_list_share_export_and_import_lists,
     the_migration_moves_every_todo_into_its_owners_default_list,
     a_list_is_created_and_listed,
     a_list_is_renamed_and_deleted,

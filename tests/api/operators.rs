@@ -63,7 +63,14 @@ async fn export_then_import_reproduces_the_todos(backend: Backend) {
         stdout(&todomvc(&app.database.url, &["export"], None)).trim(),
         "[]"
     );
-    let records: Value = serde_json::from_str(&exported).unwrap();
+    // A user's export holds their lists, each with its members and todos.
+    let export: Value = serde_json::from_str(&exported).unwrap();
+    assert_eq!(export["format"], "todomvc-lists");
+    assert_eq!(export["lists"].as_array().unwrap().len(), 1);
+    assert_eq!(export["lists"][0]["title"], "Todos");
+    assert_eq!(export["lists"][0]["default"], true);
+    assert_eq!(export["lists"][0]["members"], json!([]));
+    let records = &export["lists"][0]["todos"];
     assert_eq!(records.as_array().unwrap().len(), 2);
     assert_eq!(
         records[0],
@@ -83,7 +90,7 @@ async fn export_then_import_reproduces_the_todos(backend: Backend) {
             None
         ))
         .trim(),
-        "imported 2 todos"
+        "imported 1 lists with 2 todos and 0 members for alice"
     );
     assert_eq!(
         stdout(&todomvc(

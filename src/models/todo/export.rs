@@ -38,6 +38,11 @@ impl ImportRecord {
         let Value::Array(items) = value else {
             return Err(ImportError::Format("expected a JSON array of todos".into()));
         };
+        Self::parse_values(&items)
+    }
+
+    /// Reads the todos of an export, as [`ImportRecord::parse_all`] does.
+    pub fn parse_values(items: &[Value]) -> Result<Vec<ImportRecord>, ImportError> {
         let mut seen = std::collections::HashSet::new();
         items
             .iter()

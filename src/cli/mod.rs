@@ -2,7 +2,6 @@
 //! users and their API tokens.
 
 use std::error::Error;
-use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -11,8 +10,10 @@ use clap::{Parser, Subcommand};
 
 use crate::auth::{self, password};
 use crate::config::{AuthMode, Environment, LogSettings, Settings};
-use crate::models::{ImportRecord, List, ListId, ListScope, Session, Todo, User, Username};
+use crate::models::{Session, User, Username};
 use crate::{db, startup};
+
+mod lists;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -36,19 +37,27 @@ enum Command {
         #[command(subcommand)]
         action: MigrateAction,
     },
-    /// Write a list's todos to standard output as JSON: a user's, or the shared list of open mode.
+    /// Write to standard output as JSON: a user's lists with their members and todos, or (without
+    /// --user) the todos of open mode's list.
     Export {
-        /// Whose list; without it, the todos that belong to nobody.
+        /// Whose lists (the ones they own); without it, open mode's list.
         #[arg(long, value_name = "NAME")]
         user: Option<String>,
     },
-    /// Load todos from a file written by `export`, in one transaction: all of them or none.
+    /// Load a file written by `export`, in one transaction: all of it or nothing. A user's lists
+    /// are made anew (their default list's todos join the user's default list); a plain array of
+    /// todos (the older format) joins the user's default list, or open mode's list.
     Import {
         /// The export file; `-` reads standard input.
         file: PathBuf,
-        /// Whose list they join; without it, they belong to nobody (the shared list).
+        /// Whose lists they become; without it, todos join open mode's list.
         #[arg(long, value_name = "NAME")]
         user: Option<String>,
+    },
+    /// Manage lists and who they are shared with.
+    Lists {
+        #[command(subcommand)]
+        action: lists::ListsAction,
     },
     /// Manage users. Passwords are read from standard input, or prompted for on a terminal.
     Users {
@@ -118,8 +127,13 @@ pub fn main() -> ExitCode {
             match cli.command.unwrap_or(Command::Serve) {
                 Command::Serve => serve(&settings),
                 Command::Migrate { action } => migrate(&settings, action),
-                Command::Export { user } => export(&settings, user.as_deref()),
-                Command::Import { file, user } => import(&settings, &file, user.as_deref()),
+                Command::Export { user } => {
+                    lists::export(&mut *connection(&settings)?, user.as_deref())
+                }
+                Command::Import { file, user } => {
+                    lists::import(&mut *connection(&settings)?, &file, user.as_deref())
+                }
+                Command::Lists { action } => lists::run(&mut *connection(&settings)?, action),
                 Command::Users { action } => users(&settings, action),
                 Command::Tokens { action } => tokens(&settings, action),
                 Command::Backup { path } => backup(&settings, &path),
@@ -221,46 +235,8 @@ fn migrate(settings: &Settings, action: MigrateAction) -> Result<(), Box<dyn Err
     Ok(())
 }
 
-/// The default list of the named user, or open mode's list without a name.
-fn scope(conn: &mut db::DbConnection, user: Option<&str>) -> Result<ListScope, Box<dyn Error>> {
-    let Some(name) = user else {
-        return Ok(ListScope::of(ListId::OPEN));
-    };
-    let user = find_user(conn, name)?;
-    let list = List::default_of(conn, user.id())?
-        .ok_or_else(|| format!("the user {name:?} has no default list"))?;
-    Ok(ListScope::of(list.id))
-}
-
 fn find_user(conn: &mut db::DbConnection, name: &str) -> Result<User, Box<dyn Error>> {
     User::find_by_name(conn, name)?.ok_or_else(|| format!("there is no user {name:?}").into())
-}
-
-fn export(settings: &Settings, user: Option<&str>) -> Result<(), Box<dyn Error>> {
-    let mut conn = connection(settings)?;
-    let scope = scope(&mut conn, user)?;
-    let todos = Todo::all(&mut conn, scope)?;
-    let records: Vec<_> = todos.iter().map(Todo::to_export).collect();
-    let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, &records)?;
-    writeln!(out)?;
-    Ok(())
-}
-
-fn import(settings: &Settings, file: &Path, user: Option<&str>) -> Result<(), Box<dyn Error>> {
-    let mut json = String::new();
-    if file == Path::new("-") {
-        std::io::stdin().read_to_string(&mut json)?;
-    } else {
-        json = std::fs::read_to_string(file)
-            .map_err(|err| format!("cannot read {}: {err}", file.display()))?;
-    }
-    let records = ImportRecord::parse_all(&json)?;
-    let mut conn = connection(settings)?;
-    let scope = scope(&mut conn, user)?;
-    let count = Todo::import(&mut conn, scope, records)?;
-    println!("imported {count} todos");
-    Ok(())
 }
 
 fn backup(settings: &Settings, path: &Path) -> Result<(), Box<dyn Error>> {
