@@ -117,6 +117,7 @@ impl Store {
         target: Target,
         need: Need,
         key: Option<Key>,
+        refuse: fn(&ListError) -> Answer,
         work: F,
     ) -> Result<Answer, AppError>
     where
@@ -137,7 +138,7 @@ impl Store {
                 idempotency::once(conn, &identity, list, &in_flight, key, |conn| {
                     match lists::access(conn, &identity, target, need)? {
                         Ok(access) => work(conn, &identity, &access),
-                        Err(refused) => Ok(refusal(&refused)),
+                        Err(refused) => Ok(refuse(&refused)),
                     }
                 })
             })
@@ -155,9 +156,10 @@ impl Store {
     }
 }
 
-/// A refusal of the lists service as an answer, kept under an `Idempotency-Key` like any other, so
-/// that a write queued before access was lost gets the same refusal every time it is sent.
-fn refusal(refused: &ListError) -> Answer {
+/// A refusal of the lists service as a JSON answer (for `write_list`'s `refuse`): kept under an
+/// `Idempotency-Key` like any other, so that a write queued before access was lost gets the same
+/// refusal every time it is sent.
+pub fn json_refusal(refused: &ListError) -> Answer {
     let status = refused.status();
     Answer::new(status)
         .json(&ErrorBody::new(refused.to_string()))

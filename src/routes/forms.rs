@@ -14,28 +14,31 @@ use super::account::to_sign_in_then;
 use super::filter::Filter;
 use super::listing::PER_USER;
 use super::other_method;
-use super::page::{self, Editing, PageState};
+use super::page::{self, Editing, PageBase, PageState};
 use super::request::collection_url;
 use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::error::AppError;
 use crate::idempotency::Answer;
-use crate::lists::{Access, Need, Target};
+use crate::lists::{Access, ListError, Need, Target};
 use crate::models::{NewTodo, Todo, TodoChanges, TodoId, WriteOutcome};
 use crate::store::Store;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(form("/add", add))
-        .service(form("/toggle-all", toggle_all))
-        .service(form("/clear-completed", clear_completed))
-        .service(form("/todos/{id}/toggle", toggle))
-        .service(form("/todos/{id}/edit", edit))
-        .service(form("/todos/{id}/delete", delete));
+    // The default list's forms at the root, and every list's under `/lists/{list}`.
+    for base in ["", "/lists/{list}"] {
+        cfg.service(form(format!("{base}/add"), add))
+            .service(form(format!("{base}/toggle-all"), toggle_all))
+            .service(form(format!("{base}/clear-completed"), clear_completed))
+            .service(form(format!("{base}/todos/{{id}}/toggle"), toggle))
+            .service(form(format!("{base}/todos/{{id}}/edit"), edit))
+            .service(form(format!("{base}/todos/{{id}}/delete"), delete));
+    }
 }
 
 type Handler = fn(&Fields, Option<TodoId>) -> Action;
 
-fn form(path: &'static str, handler: Handler) -> actix_web::Resource {
+fn form(path: String, handler: Handler) -> actix_web::Resource {
     web::resource(path)
         .route(web::post().to(
             move |req: HttpRequest,
@@ -86,7 +89,7 @@ type Action = Box<dyn FnOnce(&mut DbConnection, &Access) -> Result<Outcome, AppE
 /// Done (back to the page), or the page again with a status and what to show.
 enum Outcome {
     Done,
-    Again(StatusCode, PageState),
+    Again(StatusCode, Box<PageState>),
 }
 
 /// Runs the form's action on the one road for writes (see `store`): 303 back to the page, or the
@@ -107,21 +110,22 @@ async fn submit(
     };
     let action = handler(&fields, id);
     let base = collection_url(&req);
+    let back = PageBase::of_target(target).at(filter);
     let caller = match caller {
         Ok(caller) => caller,
-        Err(AppError::Unauthorized(_)) => return Ok(to_sign_in_then(&req, filter.path())),
+        Err(AppError::Unauthorized(_)) => return Ok(to_sign_in_then(&req, &back)),
         Err(err) => return Err(err),
     };
+    let to = back.clone();
     let answer = store
         .write_list(
             caller,
             target,
             Need::Write,
             None,
+            refused_page,
             move |conn, identity, access| match action(conn, access)? {
-                Outcome::Done => Ok(Answer::new(StatusCode::SEE_OTHER)
-                    .header(header::LOCATION.as_str(), filter.path())
-                    .header(header::CACHE_CONTROL.as_str(), "no-store")),
+                Outcome::Done => Ok(see_other(&to)),
                 Outcome::Again(status, state) => {
                     let html = page::render_current(conn, (identity, access), &base, &state)?;
                     page_answer(status, html)
@@ -131,13 +135,53 @@ async fn submit(
         .await;
     match answer {
         Ok(answer) => Ok(answer.into_response()),
-        Err(AppError::Unauthorized(_)) => Ok(to_sign_in_then(&req, filter.path())),
+        Err(AppError::Unauthorized(_)) => Ok(to_sign_in_then(&req, &back)),
         Err(err) => Err(err),
     }
 }
 
+/// 303 to `location`, which no cache keeps.
+pub fn see_other(location: &str) -> Answer {
+    Answer::new(StatusCode::SEE_OTHER)
+        .header(header::LOCATION.as_str(), location)
+        .header(header::CACHE_CONTROL.as_str(), "no-store")
+}
+
+#[derive(askama::Template)]
+#[template(path = "refused.html")]
+struct RefusedPage<'a> {
+    heading: &'a str,
+    message: &'a str,
+}
+
+/// A form the lists service refused (a viewer's, or one for a list the caller is not on): a page
+/// that says why, with the refusal's status.
+pub fn refused_page(refused: &ListError) -> Answer {
+    let status = refused.status();
+    let heading = if status == StatusCode::NOT_FOUND {
+        "No such list"
+    } else {
+        "Not allowed"
+    };
+    message_page(status, heading, refused.to_string())
+}
+
+/// A page that says why a form was not done, with `status`.
+pub fn message_page(status: StatusCode, heading: &str, message: String) -> Answer {
+    let body = askama::Template::render(&RefusedPage {
+        heading,
+        message: &message,
+    })
+    .unwrap_or(message);
+    let mut answer = Answer::new(status)
+        .header(header::CONTENT_TYPE.as_str(), "text/html; charset=utf-8")
+        .header(header::CACHE_CONTROL.as_str(), "no-store");
+    answer.body = body;
+    answer
+}
+
 /// The page again, as `index::page_response` answers it.
-fn page_answer(status: StatusCode, html: web::Bytes) -> Result<Answer, AppError> {
+pub fn page_answer(status: StatusCode, html: web::Bytes) -> Result<Answer, AppError> {
     let mut answer = Answer::new(status)
         .header(header::CONTENT_TYPE.as_str(), "text/html; charset=utf-8")
         .header(PER_USER.0.0.as_str(), PER_USER.0.1)
@@ -161,11 +205,11 @@ fn sentence(message: &str) -> String {
 fn notice(filter: Filter, status: StatusCode, message: String) -> Outcome {
     Outcome::Again(
         status,
-        PageState {
+        Box::new(PageState {
             filter,
             notice: Some(message),
             ..PageState::default()
-        },
+        }),
     )
 }
 
@@ -180,11 +224,11 @@ fn add(fields: &Fields, _: Option<TodoId>) -> Action {
             }
             Err(invalid) => Ok(Outcome::Again(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                PageState {
+                Box::new(PageState {
                     filter,
                     new_todo: Some((typed, sentence(&invalid.message))),
                     ..PageState::default()
-                },
+                }),
             )),
         },
     )
@@ -242,7 +286,7 @@ fn edit(fields: &Fields, id: Option<TodoId>) -> Action {
         let again = |status, title: Option<String>, message: String| {
             Outcome::Again(
                 status,
-                PageState {
+                Box::new(PageState {
                     filter,
                     editing: Some(Editing {
                         id,
@@ -250,7 +294,7 @@ fn edit(fields: &Fields, id: Option<TodoId>) -> Action {
                         message: Some(message),
                     }),
                     ..PageState::default()
-                },
+                }),
             )
         };
         let stale = |now: Todo| {

@@ -11,6 +11,7 @@ use super::listing::{Kept, PER_USER, rendered_list};
 use super::page::{self, Editing, PageState};
 use super::request::{collection_url, if_none_match};
 use crate::auth::{Caller, Identity};
+use crate::db::DbConnection;
 use crate::error::AppError;
 use crate::freshness::Freshness;
 use crate::lists::{Access, Need, Target};
@@ -73,9 +74,16 @@ pub async fn index(
             .map(|html| page_response(actix_web::http::StatusCode::OK, html)),
         Err(err) => Err(err),
     };
-    match page {
-        Err(AppError::Unauthorized(_)) => Ok(to_sign_in(&req)),
-        other => other,
+    match (page, target) {
+        (Err(AppError::Unauthorized(_)), Target::Default) => Ok(to_sign_in(&req)),
+        (Err(AppError::Unauthorized(_)), Target::List(_)) => {
+            Ok(super::account::to_sign_in_then(&req, req.path()))
+        }
+        // A list the caller is not on does not exist for them: a page that says so.
+        (Err(AppError::NotFound(_)), Target::List(id)) => {
+            Ok(super::forms::refused_page(&crate::lists::ListError::NotFound(id)).into_response())
+        }
+        (other, _) => other,
     }
 }
 
@@ -104,11 +112,10 @@ pub async fn fresh_page(
 }
 
 fn render_page(
-    todos: &[Todo],
-    change: i64,
+    conn: &mut DbConnection,
+    (todos, change): (&[Todo], i64),
     base: &str,
-    identity: &Identity,
-    access: &Access,
+    (identity, access): (&Identity, &Access),
     representation: Representation,
 ) -> Result<Vec<u8>, AppError> {
     let filter = match representation {
@@ -119,5 +126,5 @@ fn render_page(
         filter,
         ..PageState::default()
     };
-    page::render(todos, change, base, (identity, access), &state)
+    page::render(conn, (todos, change), base, (identity, access), &state)
 }

@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, web};
 
 use super::cache::{ListCache, Rendered, Representation, SharedBody, list_etag, none_match_hits};
 use crate::auth::{Caller, Identity};
+use crate::db::DbConnection;
 use crate::error::AppError;
 use crate::freshness::Freshness;
 use crate::lists::{self, Access, Need, Target};
@@ -14,8 +15,13 @@ use crate::store::Store;
 
 /// Renders a list for a caller: the todos, the list's change number they are at, the collection
 /// URL, who is signed in and what they may do with the list.
-type Render =
-    fn(&[Todo], i64, &str, &Identity, &Access, Representation) -> Result<Vec<u8>, AppError>;
+type Render = fn(
+    &mut DbConnection,
+    (&[Todo], i64),
+    &str,
+    (&Identity, &Access),
+    Representation,
+) -> Result<Vec<u8>, AppError>;
 
 /// Counts a read of a kept rendering: `hit`, `miss` (read and rendered) or `not_modified`.
 fn kept_lists(result: &'static str) {
@@ -121,11 +127,10 @@ pub async fn rendered_list(
             let (todos, change) = Todo::all_at_change(conn, key.2)?;
             let rendered = Rendered {
                 body: web::Bytes::from(render(
-                    &todos,
-                    change,
+                    conn,
+                    (&todos, change),
                     &key.1,
-                    identity,
-                    &access,
+                    (identity, &access),
                     representation,
                 )?),
                 etag: list_etag(change, &key),

@@ -13,7 +13,7 @@ use crate::error::AppError;
 use crate::idempotency::Answer;
 use crate::lists::{Access, Need, Target};
 use crate::models::{List, MemberRole, Role, User, ValidationError, Visible, parse_list_title};
-use crate::store::Store;
+use crate::store::{Store, json_refusal};
 
 /// A request body with fields: JSON, or a urlencoded form (what the page's forms send).
 pub enum Body {
@@ -123,13 +123,31 @@ pub struct ListFields {
 pub async fn create(
     req: HttpRequest,
     store: web::Data<Store>,
-    caller: Caller,
+    caller: Result<Caller, AppError>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let body = Body::read(&req, &body)?;
-    let title = parse_list_title(body.fields().get("title"))?;
-    let origin = origin_url(&req);
     let form = matches!(body, Body::Form(_));
+    let caller = match caller {
+        Err(AppError::Unauthorized(_)) if form => {
+            return Ok(super::account::to_sign_in_then(&req, "/"));
+        }
+        caller => caller?,
+    };
+    let title = match parse_list_title(body.fields().get("title")) {
+        Ok(title) => title,
+        Err(invalid) if form => {
+            let typed = body
+                .fields()
+                .get("title")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let refused = (typed.to_owned(), invalid.message);
+            return super::list_forms::new_list_refused(&req, &store, caller, refused).await;
+        }
+        Err(invalid) => return Err(invalid.into()),
+    };
+    let origin = origin_url(&req);
     let answer = store
         .write(caller, None, move |conn, who| {
             let owner = user_of(who);
@@ -238,6 +256,7 @@ pub async fn rename(
             Target::List(path.list),
             Need::Own,
             None,
+            json_refusal,
             move |conn, _, access| {
                 let mut renamed = visible(access)?.clone();
                 List::rename(conn, renamed.list.id, &title)?;
@@ -268,6 +287,7 @@ pub async fn delete(
             Target::List(path.list),
             Need::Own,
             None,
+            json_refusal,
             move |conn, _, access| {
                 let list = &visible(access)?.list;
                 if list.is_default {
@@ -363,6 +383,7 @@ pub async fn put_member(
             Target::List(list),
             Need::Own,
             None,
+            json_refusal,
             move |conn, _, access| {
                 let list = &visible(access)?.list;
                 let user = User::find_by_name(conn, &username)?
@@ -415,6 +436,7 @@ pub async fn remove_member(
             Target::List(list),
             Need::Read,
             None,
+            json_refusal,
             move |conn, who, access| {
                 let visible = visible(access)?;
                 let list = &visible.list;

@@ -9,12 +9,14 @@ mod events;
 mod filter;
 mod forms;
 mod index;
+mod list_forms;
 mod listing;
 mod lists;
 mod openapi;
 mod page;
 mod request;
 pub mod scrape;
+mod sharing;
 pub(crate) mod todos;
 mod tokens;
 
@@ -75,7 +77,25 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::delete().to(todos::delete))
             .default_service(other_method("GET, HEAD, PUT, PATCH, DELETE")),
     )
+    .configure(lists_routes)
     .service(
+        web::resource(["/tokens", "/tokens/"])
+            .route(web::get().to(tokens::list))
+            .route(web::post().to(tokens::create))
+            .default_service(other_method("GET, POST")),
+    )
+    .service(
+        web::resource("/tokens/{id}")
+            .route(web::delete().to(tokens::revoke))
+            .default_service(other_method("DELETE")),
+    )
+    .configure(account::configure);
+}
+
+/// `/lists`, a list, its members, and its page's forms for the list itself and its sharing (its
+/// todos, stream and todo forms share the default list's resources above).
+fn lists_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
         web::resource(["/lists", "/lists/"])
             .route(web::get().to(lists::index))
             .route(web::post().to(lists::create))
@@ -90,6 +110,33 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .default_service(other_method("GET, HEAD, PATCH, DELETE")),
     )
     .service(
+        web::resource("/lists/{list}/rename")
+            .route(web::post().to(list_forms::rename))
+            .default_service(other_method("POST")),
+    )
+    .service(
+        web::resource("/lists/{list}/delete")
+            .route(web::post().to(list_forms::delete))
+            .default_service(other_method("POST")),
+    )
+    .service(
+        web::resource("/lists/{list}/sharing")
+            .route(web::get().to(sharing::page))
+            .route(web::head().to(sharing::page))
+            .route(web::post().to(sharing::add))
+            .default_service(other_method("GET, HEAD, POST")),
+    )
+    .service(
+        web::resource("/lists/{list}/sharing/{username}")
+            .route(web::post().to(sharing::change_role))
+            .default_service(other_method("POST")),
+    )
+    .service(
+        web::resource("/lists/{list}/sharing/{username}/remove")
+            .route(web::post().to(sharing::remove))
+            .default_service(other_method("POST")),
+    )
+    .service(
         web::resource("/lists/{list}/members")
             .route(web::get().to(lists::members))
             .default_service(other_method("GET")),
@@ -99,19 +146,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::put().to(lists::put_member))
             .route(web::delete().to(lists::remove_member))
             .default_service(other_method("PUT, DELETE")),
-    )
-    .service(
-        web::resource(["/tokens", "/tokens/"])
-            .route(web::get().to(tokens::list))
-            .route(web::post().to(tokens::create))
-            .default_service(other_method("GET, POST")),
-    )
-    .service(
-        web::resource("/tokens/{id}")
-            .route(web::delete().to(tokens::revoke))
-            .default_service(other_method("DELETE")),
-    )
-    .configure(account::configure);
+    );
 }
 
 /// `GET /lists/{id}`: the page for a request that prefers HTML (a browser's), else the JSON list.

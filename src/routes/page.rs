@@ -5,9 +5,10 @@ use askama::Template;
 
 use super::filter::Filter;
 use crate::auth::Identity;
+use crate::db::DbConnection;
 use crate::error::AppError;
 use crate::lists::Access;
-use crate::models::{MAX_TITLE_CHARS, Todo, TodoId};
+use crate::models::{List, MAX_LIST_TITLE_CHARS, MAX_TITLE_CHARS, Role, Todo, TodoId, Visible};
 
 /// What a page shows beyond the list: the todo being edited, what was typed, and messages.
 #[derive(Debug, Default)]
@@ -18,6 +19,50 @@ pub struct PageState {
     pub new_todo: Option<(String, String)>,
     /// Something the user should know about their last action (a stale form, say).
     pub notice: Option<String>,
+    /// A new list's title that was refused, with why.
+    pub new_list: Option<(String, String)>,
+    /// A rename that was refused: the title typed, and why.
+    pub rename: Option<(String, String)>,
+}
+
+/// One link of the list switcher.
+pub struct ListLink {
+    href: String,
+    title: String,
+    current: bool,
+    shared: bool,
+}
+
+/// Where a list's page lives: `/` for the caller's default list reached as such, else
+/// `/lists/{id}`; and its filters' paths under it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageBase(pub String);
+
+impl PageBase {
+    /// The page of `access`'s list: the default list's is `/` (see `lists::Target`).
+    pub fn of(access: &Access) -> PageBase {
+        match &access.list {
+            None => PageBase(String::new()),
+            Some(visible) => PageBase(format!("/lists/{}", visible.list.id)),
+        }
+    }
+
+    /// The page of the list a request names.
+    pub fn of_target(target: crate::lists::Target) -> PageBase {
+        match target {
+            crate::lists::Target::Default => PageBase(String::new()),
+            crate::lists::Target::List(id) => PageBase(format!("/lists/{id}")),
+        }
+    }
+
+    /// The page's path under `filter`.
+    pub fn at(&self, filter: Filter) -> String {
+        match (self.0.as_str(), filter) {
+            ("", filter) => filter.path().to_owned(),
+            (base, Filter::All) => base.to_owned(),
+            (base, filter) => format!("{base}{}", filter.path()),
+        }
+    }
 }
 
 /// The edit view of one todo: the title to show in the field, and why it was not saved.
@@ -72,6 +117,29 @@ impl<'a> Item<'a> {
 #[derive(Template)]
 #[template(path = "index.html")]
 struct IndexPage<'a> {
+    /// `` or `/lists/{id}`: what the forms' actions start with.
+    base: &'a str,
+    all_href: String,
+    active_href: String,
+    completed_href: String,
+    /// The page under its filter: where an edit's Cancel goes.
+    here: String,
+    list_title: &'a str,
+    list_id: String,
+    role: &'static str,
+    can_edit: bool,
+    is_owner: bool,
+    can_delete: bool,
+    shared: bool,
+    lists: Vec<ListLink>,
+    /// The list's todos and live stream, for the app.
+    todos_path: String,
+    events_path: String,
+    new_list_title: &'a str,
+    new_list_error: Option<&'a str>,
+    rename_title: &'a str,
+    rename_error: Option<&'a str>,
+    max_list_title: usize,
     items: Vec<Item<'a>>,
     placeholder: Item<'static>,
     any: bool,
@@ -91,18 +159,78 @@ struct IndexPage<'a> {
     max_title: usize,
 }
 
+/// The list the page shows, as its viewer sees it, and every list of theirs for the switcher.
+fn lists_of(
+    conn: &mut DbConnection,
+    identity: &Identity,
+    access: &Access,
+) -> Result<(Visible, Vec<Visible>), AppError> {
+    let user = identity.user.as_ref().map(|user| user.id);
+    let this = match &access.list {
+        Some(visible) => visible.clone(),
+        None => List::access(conn, access.scope.list(), user)?
+            .ok_or_else(|| AppError::internal("the caller's default list is missing"))?,
+    };
+    Ok((this, List::visible_to(conn, user)?))
+}
+
+/// The switcher's links: the caller's default list is `/`, any other `/lists/{id}`.
+fn links(all: &[Visible], current: &Visible) -> Vec<ListLink> {
+    all.iter()
+        .map(|visible| ListLink {
+            href: if visible.list.is_default && visible.role == Role::Owner {
+                "/".to_owned()
+            } else {
+                format!("/lists/{}", visible.list.id)
+            },
+            title: visible.list.title.clone(),
+            current: visible.list.id == current.list.id,
+            shared: visible.is_shared(),
+        })
+        .collect()
+}
+
 /// The page of a list at `change`, for `identity`, who may do with it what `access` says.
 pub fn render(
-    todos: &[Todo],
-    change: i64,
-    base: &str,
-    (identity, _access): (&Identity, &Access),
+    conn: &mut DbConnection,
+    (todos, change): (&[Todo], i64),
+    todos_url: &str,
+    (identity, access): (&Identity, &Access),
     state: &PageState,
 ) -> Result<Vec<u8>, AppError> {
-    let json = String::from_utf8(Todo::list_json(todos, base).map_err(AppError::internal)?)
+    let json = String::from_utf8(Todo::list_json(todos, todos_url).map_err(AppError::internal)?)
         .map_err(AppError::internal)?;
     let completed = todos.iter().filter(|todo| todo.completed).count();
+    let (this, all) = lists_of(conn, identity, access)?;
+    let base = PageBase::of(access);
     let page = IndexPage {
+        base: &base.0,
+        all_href: base.at(Filter::All),
+        active_href: base.at(Filter::Active),
+        completed_href: base.at(Filter::Completed),
+        here: base.at(state.filter),
+        list_title: &this.list.title,
+        list_id: this.list.id.to_string(),
+        role: this.role.as_str(),
+        can_edit: this.role.writes(),
+        is_owner: this.role == Role::Owner,
+        can_delete: this.role == Role::Owner && !this.list.is_default,
+        shared: this.is_shared(),
+        lists: links(&all, &this),
+        todos_path: format!("{}/todos/", base.0),
+        events_path: if base.0.is_empty() {
+            "/todos/events".to_owned()
+        } else {
+            format!("{}/events", base.0)
+        },
+        new_list_title: state.new_list.as_ref().map_or("", |(title, _)| title),
+        new_list_error: state.new_list.as_ref().map(|(_, message)| message.as_str()),
+        rename_title: state
+            .rename
+            .as_ref()
+            .map_or(this.list.title.as_str(), |(title, _)| title),
+        rename_error: state.rename.as_ref().map(|(_, message)| message.as_str()),
+        max_list_title: MAX_LIST_TITLE_CHARS,
         items: todos
             .iter()
             .filter(|todo| state.filter.shows(todo))
@@ -132,13 +260,13 @@ pub fn render(
 
 /// The page of a list as it is now, read in one snapshot, with what `state` adds.
 pub fn render_current(
-    conn: &mut crate::db::DbConnection,
+    conn: &mut DbConnection,
     who: (&Identity, &Access),
-    base: &str,
+    todos_url: &str,
     state: &PageState,
 ) -> Result<actix_web::web::Bytes, AppError> {
     let (todos, change) = Todo::all_at_change(conn, who.1.scope)?;
-    render(&todos, change, base, who, state).map(actix_web::web::Bytes::from)
+    render(conn, (&todos, change), todos_url, who, state).map(actix_web::web::Bytes::from)
 }
 
 /// JSON that cannot end its `<script>` element early or open a comment: `<`, `>` and `&` only occur

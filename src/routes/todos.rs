@@ -14,7 +14,7 @@ use crate::freshness::Freshness;
 use crate::idempotency::{self, Answer, Key};
 use crate::lists::{Need, Target};
 use crate::models::{NewTodo, Todo, TodoChanges, TodoId, WriteOutcome};
-use crate::store::Store;
+use crate::store::{Store, json_refusal};
 
 type JsonObject = web::Json<Map<String, Value>>;
 
@@ -90,7 +90,7 @@ pub async fn list(
         kept,
         (caller, target),
         request,
-        |todos, _, base, _, _, _| Todo::list_json(todos, base).map_err(AppError::internal),
+        |_, (todos, _), base, _, _| Todo::list_json(todos, base).map_err(AppError::internal),
     )
     .await?;
     Ok(listed.into_response(mime::APPLICATION_JSON.as_ref()))
@@ -134,11 +134,18 @@ pub async fn create(
     let key = idempotency_key(&req, &canonical(&body))?;
     let base = collection_url(&req);
     let answer = store
-        .write_list(caller, target, Need::Write, key, move |conn, _, list| {
-            let todo = Todo::create(conn, list.scope, new)?;
-            let location = todo.to_json(&base).url;
-            Ok(todo_answer(StatusCode::CREATED, &todo, &base)?.header("location", location))
-        })
+        .write_list(
+            caller,
+            target,
+            Need::Write,
+            key,
+            json_refusal,
+            move |conn, _, list| {
+                let todo = Todo::create(conn, list.scope, new)?;
+                let location = todo.to_json(&base).url;
+                Ok(todo_answer(StatusCode::CREATED, &todo, &base)?.header("location", location))
+            },
+        )
         .await?;
     Ok(answer.into_response())
 }
@@ -204,10 +211,17 @@ pub async fn update(
     let key = idempotency_key(&req, &canonical(&body))?;
     let base = collection_url(&req);
     let answer = store
-        .write_list(caller, target, Need::Write, key, move |conn, _, list| {
-            let outcome = Todo::update(conn, list.scope, id, &changes, expected.as_deref())?;
-            todo_answer(StatusCode::OK, &refused(outcome, id, &base)?, &base)
-        })
+        .write_list(
+            caller,
+            target,
+            Need::Write,
+            key,
+            json_refusal,
+            move |conn, _, list| {
+                let outcome = Todo::update(conn, list.scope, id, &changes, expected.as_deref())?;
+                todo_answer(StatusCode::OK, &refused(outcome, id, &base)?, &base)
+            },
+        )
         .await?;
     Ok(answer.into_response())
 }
@@ -234,11 +248,18 @@ pub async fn delete(
     let key = idempotency_key(&req, b"")?;
     let base = collection_url(&req);
     let answer = store
-        .write_list(caller, target, Need::Write, key, move |conn, _, list| {
-            let outcome = Todo::delete(conn, list.scope, id, expected.as_deref())?;
-            refused(outcome, id, &base)?;
-            Ok(Answer::new(StatusCode::NO_CONTENT))
-        })
+        .write_list(
+            caller,
+            target,
+            Need::Write,
+            key,
+            json_refusal,
+            move |conn, _, list| {
+                let outcome = Todo::delete(conn, list.scope, id, expected.as_deref())?;
+                refused(outcome, id, &base)?;
+                Ok(Answer::new(StatusCode::NO_CONTENT))
+            },
+        )
         .await?;
     Ok(answer.into_response())
 }
@@ -267,10 +288,17 @@ pub async fn delete_all(
     let completed = query.completed;
     let key = idempotency_key(&req, b"")?;
     let answer = store
-        .write_list(caller, target, Need::Write, key, move |conn, _, list| {
-            Todo::delete_all(conn, list.scope, completed)?;
-            Ok(Answer::new(StatusCode::NO_CONTENT))
-        })
+        .write_list(
+            caller,
+            target,
+            Need::Write,
+            key,
+            json_refusal,
+            move |conn, _, list| {
+                Todo::delete_all(conn, list.scope, completed)?;
+                Ok(Answer::new(StatusCode::NO_CONTENT))
+            },
+        )
         .await?;
     Ok(answer.into_response())
 }
