@@ -13,13 +13,13 @@ use crate::helpers::{
 use crate::operators::{stdout, todomvc};
 
 /// An owner's shared list with an editor, a viewer and an outsider, each with their own client.
-struct Crew {
-    app: TestApp,
-    alice: Client,
-    bob: Client,
-    carol: Client,
-    dave: Client,
-    list: i64,
+pub struct Crew {
+    pub app: TestApp,
+    pub alice: Client,
+    pub bob: Client,
+    pub carol: Client,
+    pub dave: Client,
+    pub list: i64,
 }
 
 /// Requests as one caller: each answers its status and JSON body (`null` when empty).
@@ -94,7 +94,7 @@ async fn share(app: &TestApp, owner: &Client, list: i64, username: &str, role: &
     .0
 }
 
-async fn crew(backend: Backend) -> Crew {
+pub async fn crew(backend: Backend) -> Crew {
     let app = spawn_app(backend).await;
     let alice = app.client_for(app.user.as_ref().expect("alice"));
     let bob = app.client_for(&app.sign_up("bob", PASSWORD).await);
@@ -114,7 +114,7 @@ async fn crew(backend: Backend) -> Crew {
 }
 
 /// The titles of a list's todos, from the database.
-fn titles(app: &TestApp, list: i64) -> Vec<String> {
+pub fn titles(app: &TestApp, list: i64) -> Vec<String> {
     app.database
         .load::<Name>(&format!(
             "SELECT title AS name FROM todos WHERE list_id = {list} ORDER BY id"
@@ -125,7 +125,7 @@ fn titles(app: &TestApp, list: i64) -> Vec<String> {
 }
 
 /// Everything a refusal must leave as it was: every list, member and todo.
-fn snapshot(app: &TestApp) -> Vec<String> {
+pub fn snapshot(app: &TestApp) -> Vec<String> {
     app.database
         .load::<Name>(
             "SELECT 'list ' || id || ' ' || title || ' ' || COALESCE(owner_id, 0) AS name FROM lists \

@@ -19,6 +19,7 @@ mod helpers;
 mod idempotency;
 mod index;
 mod layers;
+mod list_pages;
 mod lists;
 mod migrations;
 mod openapi;
