@@ -24,7 +24,7 @@ function cacheFor(url) {
 
 /* The list page (and its filtered views); not the sign-in pages or the API. */
 function isPage(url) {
-  return url.pathname === '/' || url.pathname === '/active' || url.pathname === '/completed';
+  return /^(\/lists\/[0-9]+)?(\/|\/active|\/completed)?$/.test(url.pathname) && url.pathname !== '';
 }
 
 function keep(cacheName, request, response) {

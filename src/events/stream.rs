@@ -72,6 +72,11 @@ pub fn change_event(change: &Change, base: &str) -> Option<Bytes> {
     })
 }
 
+/// The `lists` event: the caller's lists changed (one was shared with them, renamed, taken from
+/// them, deleted). It has no id (it is no change of this list) and no data: the page reads
+/// `GET /lists`.
+const LISTS_EVENT: &[u8] = b"event: lists\ndata: {}\n\n";
+
 /// The `reset` event: the list exactly as `GET /todos/` shows it.
 pub fn reset_event(todos: &[Todo], change: i64, base: &str) -> Bytes {
     let json = serde_json::to_vec(
@@ -100,6 +105,9 @@ pub struct LiveStream {
     pub role: Role,
     pub base: String,
     pub receiver: broadcast::Receiver<Batch>,
+    /// The caller's default list's changes, when the stream is of another list: changes to the
+    /// default list itself there say that the caller's lists changed.
+    pub account: Option<broadcast::Receiver<Batch>>,
     pub closing: watch::Receiver<bool>,
     pub heartbeat: Duration,
     pub permit: StreamPermit,
@@ -178,6 +186,7 @@ impl State {
         enum Next {
             Close,
             Batch(Result<Batch, broadcast::error::RecvError>),
+            Account(Result<Batch, broadcast::error::RecvError>),
             Heartbeat,
             /// `None`: the credential is no longer valid.
             Checked(Option<Identity>),
@@ -186,6 +195,9 @@ impl State {
             biased;
             _ = self.live.closing.wait_for(|closing| *closing) => Next::Close,
             batch = self.live.receiver.recv() => Next::Batch(batch),
+            batch = recv_account(&mut self.live.account), if self.live.account.is_some() => {
+                Next::Account(batch)
+            }
             // Only a definite no ends the stream; a check that could not run does not.
             checked = async { self.check.as_mut()?.await.ok() }, if self.check.is_some() => {
                 Next::Checked(checked.flatten())
@@ -199,6 +211,20 @@ impl State {
                 true
             }
             Next::Batch(Err(broadcast::error::RecvError::Lagged(_))) => self.catch_up().await,
+            Next::Account(Ok(batch)) => {
+                if batch.iter().any(Change::is_of_list) {
+                    self.pending.push_back(Bytes::from_static(LISTS_EVENT));
+                }
+                true
+            }
+            Next::Account(Err(broadcast::error::RecvError::Lagged(_))) => {
+                self.pending.push_back(Bytes::from_static(LISTS_EVENT));
+                true
+            }
+            Next::Account(Err(broadcast::error::RecvError::Closed)) => {
+                self.live.account = None;
+                true
+            }
             Next::Checked(identity) => {
                 self.check = None;
                 match identity {
@@ -229,6 +255,7 @@ impl State {
                 if change.is_of_list() {
                     // Its members, title or existence changed: is the caller still on it?
                     self.access_changed = true;
+                    self.pending.push_back(Bytes::from_static(LISTS_EVENT));
                 }
                 self.pending.extend(change_event(change, &self.live.base));
                 self.last_sent = change.id;
@@ -308,5 +335,15 @@ impl State {
                 _ => Some(kept),
             }
         })
+    }
+}
+
+/// The next batch of the caller's default list, when the stream follows it too.
+async fn recv_account(
+    account: &mut Option<broadcast::Receiver<Batch>>,
+) -> Result<Batch, broadcast::error::RecvError> {
+    match account {
+        Some(receiver) => receiver.recv().await,
+        None => std::future::pending().await,
     }
 }

@@ -350,13 +350,14 @@ impl List {
     /// Deletes the list, its todos and its members.
     pub fn delete(conn: &mut DbConnection, id: ListId) -> QueryResult<()> {
         db::write_transaction(conn, |conn| {
+            let people = Self::people(conn, id)?;
             diesel::delete(
                 crate::schema::todos::table.filter(crate::schema::todos::list_id.eq(id)),
             )
             .execute(conn)?;
             diesel::delete(memberships::table.filter(memberships::list_id.eq(id))).execute(conn)?;
             diesel::delete(lists::table.find(id)).execute(conn)?;
-            Self::changed(conn, id)
+            Self::tell(conn, &people, id)
         })
     }
 
@@ -418,17 +419,60 @@ impl List {
         db::write_transaction(conn, |conn| {
             let removed = diesel::delete(memberships::table.find((list, user))).execute(conn)?;
             if removed > 0 {
-                Self::changed(conn, list)?;
+                let mut people = Self::people(conn, list)?;
+                people.push(user);
+                Self::tell(conn, &people, list)?;
             }
             Ok(removed > 0)
         })
     }
 
-    /// Records in the change log that the list itself changed (its title, its members, or its
-    /// end), so that its open streams learn of it: on PostgreSQL in turn with its todos' changes,
-    /// and with a notification for the other instances. The count of changes that kept pages
-    /// depend on goes up too (a page shows its viewer's lists and role).
+    /// The people a change to the list concerns: its owner and members.
+    fn people(conn: &mut DbConnection, list: ListId) -> QueryResult<Vec<UserId>> {
+        let owner: Option<UserId> = lists::table
+            .find(list)
+            .select(lists::owner_id)
+            .first::<Option<UserId>>(conn)
+            .optional()?
+            .flatten();
+        let mut people: Vec<UserId> = memberships::table
+            .filter(memberships::list_id.eq(list))
+            .select(memberships::user_id)
+            .load(conn)?;
+        people.extend(owner);
+        Ok(people)
+    }
+
+    /// Records that `list` itself changed (its title, its members, or its end), so that its open
+    /// streams learn of it, and tells `people` that their lists changed: a change to each one's
+    /// default list, which their pages' streams follow (and say `lists`). In list order, so that
+    /// two such writes on PostgreSQL take the lists' turns in the same order.
+    fn tell(conn: &mut DbConnection, people: &[UserId], list: ListId) -> QueryResult<()> {
+        let owners: Vec<Option<UserId>> = people.iter().map(|id| Some(*id)).collect();
+        let mut changed: Vec<ListId> = lists::table
+            .filter(lists::owner_id.eq_any(owners))
+            .filter(lists::is_default.eq(true))
+            .select(lists::id)
+            .load(conn)?;
+        changed.push(list);
+        changed.sort_unstable();
+        changed.dedup();
+        for list in changed {
+            Self::record(conn, list)?;
+        }
+        Ok(())
+    }
+
+    /// `tell` everyone on the list (its owner and members) that it changed. The count of changes
+    /// that kept pages depend on goes up too (a page shows its viewer's lists and role).
     fn changed(conn: &mut DbConnection, list: ListId) -> QueryResult<()> {
+        let people = Self::people(conn, list)?;
+        Self::tell(conn, &people, list)
+    }
+
+    /// One change of the list itself in the log: on PostgreSQL in turn with its todos' changes,
+    /// and with a notification for the other instances.
+    fn record(conn: &mut DbConnection, list: ListId) -> QueryResult<()> {
         diesel::update(todos_generation::table)
             .set(todos_generation::value.eq(todos_generation::value + 1))
             .execute(conn)?;

@@ -73,15 +73,22 @@ pub async fn stream(
     let base = collection_url(&req);
     let events = events.into_inner();
     let subscriber = events.clone();
-    let (identity, access, receiver, start) = store
+    let (identity, access, (receiver, account), start) = store
         .read_list(
             caller.clone(),
             target,
             Need::Read,
             move |conn, who, access| {
                 let receiver = subscriber.subscribe(conn, access.scope)?;
+                // Another list's page also hears of changes to the caller's lists, which are
+                // told on their default list (see `models::List`).
+                let account = if access.scope == who.scope || who.user.is_none() {
+                    None
+                } else {
+                    Some(subscriber.subscribe(conn, who.scope)?)
+                };
                 let start = Start::read(conn, access.scope, last_seen)?;
-                Ok::<_, AppError>((who.clone(), access.clone(), receiver, start))
+                Ok::<_, AppError>((who.clone(), access.clone(), (receiver, account), start))
             },
         )
         .await?;
@@ -97,6 +104,7 @@ pub async fn stream(
         auth_generation: events.auth_generation(),
         base,
         receiver,
+        account,
         closing: events.closing(),
         heartbeat: events.settings.heartbeat,
         permit,

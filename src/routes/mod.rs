@@ -160,10 +160,16 @@ async fn list_or_page(
     query: Option<web::Query<index::PageQuery>>,
 ) -> Result<HttpResponse, AppError> {
     let target = crate::lists::Target::List(path.list);
-    if lists::prefers_html(&req) {
-        return index::index(req, store, cache, freshness, caller, target, query).await;
-    }
-    lists::show(req, store, caller?, path).await
+    let mut response = if lists::prefers_html(&req) {
+        index::index(req, store, cache, freshness, caller, target, query).await?
+    } else {
+        lists::show(req, store, caller?, path).await?
+    };
+    // One URL, two representations: caches must tell them apart.
+    response
+        .headers_mut()
+        .append(header::VARY, header::HeaderValue::from_static("Accept"));
+    Ok(response)
 }
 
 /// Any path that no route matches.

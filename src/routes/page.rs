@@ -135,6 +135,9 @@ struct IndexPage<'a> {
     /// The list's todos and live stream, for the app.
     todos_path: String,
     events_path: String,
+    /// Tells this list's changes kept in the browser from other lists': empty for the caller's
+    /// default list (as before lists), else `:list:{id}`.
+    store_key: String,
     new_list_title: &'a str,
     new_list_error: Option<&'a str>,
     rename_title: &'a str,
@@ -218,6 +221,11 @@ pub fn render(
         shared: this.is_shared(),
         lists: links(&all, &this),
         todos_path: format!("{}/todos/", base.0),
+        store_key: if this.list.is_default && this.role == Role::Owner {
+            String::new()
+        } else {
+            format!(":list:{}", this.list.id)
+        },
         events_path: if base.0.is_empty() {
             "/todos/events".to_owned()
         } else {

@@ -68,7 +68,7 @@ var app = app || {};
           ' not been saved yet and will be lost. Sign out anyway?')) {
         return;
       }
-      var cleared = [app.queue.forget()];
+      var cleared = [app.queue.forget(), app.Store.forgetAll(block.dataset.user)];
       if (window.caches) {
         cleared.push(caches.delete('todomvc-pages')); // the service worker's copy of the list
       }
@@ -114,11 +114,13 @@ var app = app || {};
   var block = document.getElementById('todos-data');
   var page = { change: Number(block.dataset.change), todos: JSON.parse(block.textContent) };
   app.todos = new app.Todos(page.todos);
+  app.todos.url = app.page.todos;
   app.TodoFilter = '';
   new app.AppView();
   app.router = new app.TodoRouter();
-  Backbone.history.start({ pushState: true });
+  Backbone.history.start({ pushState: true, root: app.page.root });
   editWhatTheServerShows();
-  app.queue.start(block.dataset.user, page).then(app.startLiveUpdates);
+  app.lists.showKeptNotice();
+  app.queue.start(block.dataset.user + app.page.store, page).then(app.startLiveUpdates);
   keepForOffline();
 })();

@@ -335,6 +335,18 @@ var app = app || {};
   /* A final refusal (400, 404, 422, …): the change is dropped, the user told why, and the list
    * shown as the server holds it. */
   function refused(change, body, status) {
+    if (status === 403) {
+      app.lists.lost(true); // a viewer now: every queued change would be refused the same way
+      return;
+    }
+    if (status === 404 && change.kind !== 'delete') {
+      // A todo gone, or the whole list out of reach? The list answers which.
+      Backbone.ajax({ url: app.todos.url, type: 'HEAD' }).fail(function (xhr) {
+        if (xhr.status === 404) {
+          app.lists.lost(false);
+        }
+      });
+    }
     var later = log.changesFor(change.id).slice(1);
     var gone = [change];
     if (change.kind === 'create') {

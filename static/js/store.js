@@ -34,6 +34,19 @@ var app = app || {};
     });
   };
 
+  /* Signing out: every list's database of the user goes, not only this page's. */
+  app.Store.forgetAll = function (user) {
+    if (!window.indexedDB || !indexedDB.databases) {
+      return Promise.resolve();
+    }
+    var own = name(user);
+    return indexedDB.databases().then(function (all) {
+      return Promise.all(all.filter(function (db) {
+        return db.name === own || db.name.indexOf(own + ':list:') === 0;
+      }).map(function (db) { return idb.deleteDB(db.name); }));
+    });
+  };
+
   app.Store.prototype = {
     /* Runs `work(db)` after everything queued before it; resolves to its result. */
     then: function (work) {

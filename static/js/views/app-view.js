@@ -65,7 +65,9 @@ var app = app || {};
 
       this.$main[0].hidden = !any;
       this.$footer[0].hidden = !any;
-      this.allCheckbox.setAttribute('aria-checked', String(any && remaining === 0));
+      if (this.allCheckbox) { // a viewer's page has no editing controls
+        this.allCheckbox.setAttribute('aria-checked', String(any && remaining === 0));
+      }
 
       var count = document.createElement('strong');
       count.textContent = remaining;
@@ -75,8 +77,8 @@ var app = app || {};
         app.announce(remaining + left);
       }
       this.counted = remaining;
-      this.$('.clear-completed')[0].hidden = completed === 0;
-      var here = '/' + (app.TodoFilter || '');
+      this.$('.clear-completed').prop('hidden', completed === 0);
+      var here = app.page.path(app.TodoFilter);
       this.$('.filters a').each(function (_, link) {
         var selected = link.getAttribute('href') === here;
         link.classList.toggle('selected', selected);
@@ -163,7 +165,7 @@ var app = app || {};
         return; // a new tab or window gets the server's page
       }
       e.preventDefault();
-      app.router.navigate(e.currentTarget.getAttribute('href'), { trigger: true });
+      app.router.navigate(app.page.route(e.currentTarget.getAttribute('href')), { trigger: true });
     }
   });
 })();

@@ -61,8 +61,14 @@ var app = app || {};
       var focused = this.el.contains(document.activeElement) ? document.activeElement.className : '';
       var fresh = item(String(this.model.id), String(this.model.get('version') || ''),
         this.model.get('title'));
-      fresh.querySelector('.toggle').setAttribute('aria-checked', String(completed));
-      fresh.querySelector('.toggle-form [name="completed"]').value = String(!completed);
+      var toggle = fresh.querySelector('.toggle');
+      if (app.page.canEdit) {
+        toggle.setAttribute('aria-checked', String(completed));
+        fresh.querySelector('.toggle-form [name="completed"]').value = String(!completed);
+      } else {
+        // A viewer's item shows the state; it is no control.
+        toggle.setAttribute('aria-label', completed ? 'Completed' : 'Not completed');
+      }
       this.el.replaceChildren.apply(this.el, Array.prototype.slice.call(fresh.childNodes));
       this.el.dataset.id = this.model.id;
       this.$el.toggleClass('completed', completed).removeClass('editing');
@@ -101,6 +107,9 @@ var app = app || {};
     },
 
     edit: function () {
+      if (!app.page.canEdit) {
+        return; // a viewer reads the list
+      }
       this.$el.addClass('editing');
       this.model.editing = true;
       var input = this.$input[0];
