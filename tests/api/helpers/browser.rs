@@ -150,6 +150,25 @@ impl Browser {
         Self::start(app, test, javascript, false).await
     }
 
+    /// A browser signed in as `username` (with the test password), JavaScript on or off.
+    pub async fn open_as(
+        app: &TestApp,
+        test: &str,
+        username: &str,
+        javascript: bool,
+    ) -> Option<Browser> {
+        let browser = Self::start(&app.signed_out(), test, javascript, false).await?;
+        browser.goto("/login").await;
+        browser
+            .submit_account_form(username, crate::helpers::PASSWORD)
+            .await;
+        eventually!(
+            browser.current_path().await == "/",
+            "{username} did not get in"
+        );
+        Some(browser)
+    }
+
     /// JavaScript on, but the pages' own scripts never load: the pages exactly as a browser
     /// without JavaScript shows them, with scripts left for the test to run (axe, say).
     pub async fn open_without_page_scripts(app: &TestApp, test: &str) -> Option<Browser> {
@@ -290,11 +309,11 @@ impl Browser {
               count: shown(q('.todo-count')) ? q('.todo-count').innerHTML : null,
               main: shown(q('.main')),
               footer: shown(q('.footer')),
-              toggleAll: q('.toggle-all').getAttribute('aria-checked') === 'true',
+              toggleAll: !!q('.toggle-all') && q('.toggle-all').getAttribute('aria-checked') === 'true',
               clearCompleted: shown(q('.clear-completed')),
               selected: [...document.querySelectorAll('.filters a.selected')].map((a) => a.textContent),
               error: shown(q('.sync-error')) ? q('.sync-error-message').textContent : null,
-              newTodo: q('.new-todo').value,
+              newTodo: q('.new-todo') ? q('.new-todo').value : null,
               focused: document.activeElement && document.activeElement.className,
               pending: items.filter((li) => li.classList.contains('pending'))
                 .map((li) => li.querySelector('label').textContent),

@@ -1,0 +1,373 @@
+//! Lists and sharing in the browser: two people on one list, live; a viewer who cannot edit; a
+//! member taken off the list (with a change still queued); the same without JavaScript; and axe
+//! on every new page.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::accessible::assert_accessible;
+use crate::helpers::{Backend, spawn_app};
+use crate::helpers::{Browser, CuttableProxy, ENTER, PASSWORD, TestApp, eventually, wait_for};
+
+/// The titles of the switcher's links, and which one is the current page.
+async fn switcher(b: &Browser) -> Value {
+    b.run(
+        r#"return [...document.querySelectorAll('.lists-nav .lists a')].map((a) =>
+             (a.getAttribute('aria-current') === 'page' ? '*' : '') + a.textContent);"#,
+    )
+    .await
+}
+
+async fn error(b: &Browser) -> Value {
+    b.state().await["error"].clone()
+}
+
+/// Makes a list with the switcher's form; returns its id (the page it lands on).
+async fn new_list(b: &Browser, title: &str) -> i64 {
+    b.find("#new-list")
+        .await
+        .send_keys(&format!("{title}{ENTER}"))
+        .await
+        .unwrap();
+    eventually!(
+        b.current_path().await.starts_with("/lists/"),
+        "not on the new list"
+    );
+    b.current_path().await["/lists/".len()..].parse().unwrap()
+}
+
+/// Shares through the sharing page's form.
+async fn share(b: &Browser, list: i64, username: &str, role: &str) {
+    b.goto(&format!("/lists/{list}/sharing")).await;
+    b.find("#member-username")
+        .await
+        .send_keys(username)
+        .await
+        .unwrap();
+    b.run(&format!(
+        "document.querySelector('#member-role').value = '{role}';"
+    ))
+    .await;
+    b.find(".add-member-form button")
+        .await
+        .click()
+        .await
+        .unwrap();
+    eventually!(
+        b.run("return document.querySelector('.members').textContent")
+            .await
+            .as_str()
+            .is_some_and(|text| text.contains(username)),
+        "{username} is not on the list"
+    );
+}
+
+async fn people(app: &TestApp) {
+    for name in ["bob", "carol"] {
+        app.sign_up(name, PASSWORD).await;
+    }
+}
+
+#[tokio::test]
+async fn two_people_edit_one_list_live_and_a_viewer_only_reads() {
+    let app = spawn_app(Backend::Sqlite).await;
+    people(&app).await;
+    let Some(alice) = Browser::open(&app, "lists_alice").await else {
+        return;
+    };
+    let list = new_list(&alice, "Groceries").await;
+    assert_eq!(switcher(&alice).await, json!(["Todos", "*Groceries"]));
+    share(&alice, list, "bob", "editor").await;
+    share(&alice, list, "carol", "viewer").await;
+    alice.goto(&format!("/lists/{list}")).await;
+
+    let Some(bob) = Browser::open_as(&app, "lists_bob", "bob", true).await else {
+        return;
+    };
+    let Some(carol) = Browser::open_as(&app, "lists_carol", "carol", true).await else {
+        return;
+    };
+    for b in [&bob, &carol] {
+        assert_eq!(switcher(b).await, json!(["*Todos", "Groceries"]));
+        b.find(".lists-nav .lists li:nth-child(2) a")
+            .await
+            .click()
+            .await
+            .unwrap();
+        eventually!(
+            b.current_path().await == format!("/lists/{list}"),
+            "not on the shared list"
+        );
+    }
+
+    // Both edit, and everyone sees it within a second.
+    bob.add("milk").await;
+    alice.add("eggs").await;
+    for b in [&alice, &bob, &carol] {
+        wait_for!(
+            1000,
+            b.state().await["visible"] == json!(["milk", "eggs"]),
+            "not live: {}",
+            b.state().await
+        );
+    }
+    alice.toggle("milk").await;
+    wait_for!(
+        1000,
+        carol.state().await["completed"] == json!(["milk"]),
+        "the viewer did not see the toggle"
+    );
+
+    // The viewer reads: no field, no toggles, no edit on double-click.
+    let controls = carol
+        .run(
+            "return ['.new-todo', 'button.toggle', '.destroy', '.toggle-all', '.edit-link']
+               .filter((s) => document.querySelector(s));",
+        )
+        .await;
+    assert_eq!(controls, json!([]));
+    carol.double_click_title("eggs").await;
+    assert_eq!(carol.state().await["editing"], 0);
+
+    // A list shared with the viewer appears in her switcher, live.
+    let trip = app
+        .client
+        .post(app.url("/lists"))
+        .json(&json!({"title": "Trip"}));
+    let trip: Value = trip.send().await.unwrap().json().await.unwrap();
+    let shared = app
+        .client
+        .put(app.url(&format!("/lists/{}/members/carol", trip["id"])))
+        .json(&json!({"role": "viewer"}));
+    assert_eq!(shared.send().await.unwrap().status(), 201);
+    eventually!(
+        switcher(&carol).await == json!(["Todos", "*Groceries", "Trip"]),
+        "Trip never appeared: {}",
+        switcher(&carol).await
+    );
+
+    // Bob is taken off the list: his page says so, from his default list.
+    let removed = app
+        .client
+        .delete(app.url(&format!("/lists/{list}/members/bob")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(removed.status(), 204);
+    eventually!(bob.current_path().await == "/", "bob stayed on the list");
+    eventually!(
+        error(&bob).await == json!("You no longer have access to “Groceries”."),
+        "bob was not told: {}",
+        error(&bob).await
+    );
+    assert_eq!(switcher(&bob).await, json!(["*Todos"]));
+    for b in [alice, bob, carol] {
+        b.close().await;
+    }
+}
+
+#[tokio::test]
+async fn taken_off_a_list_with_a_change_queued_offline() {
+    let app = spawn_app(Backend::Sqlite).await;
+    people(&app).await;
+    let list: Value = app
+        .client
+        .post(app.url("/lists"))
+        .json(&json!({"title": "Groceries"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = list["id"].as_i64().unwrap();
+    let share = app
+        .client
+        .put(app.url(&format!("/lists/{id}/members/bob")))
+        .json(&json!({"role": "editor"}));
+    assert_eq!(share.send().await.unwrap().status(), 201);
+
+    let proxy = CuttableProxy::start(&app.address).await;
+    let Some(bob) = Browser::open_as(&app.at(&proxy.address), "lists_queued", "bob", true).await
+    else {
+        return;
+    };
+    bob.goto(&format!("/lists/{id}")).await;
+    bob.add("flour").await;
+    proxy.cut();
+    bob.add_offline("bread").await;
+    let removed = app
+        .client
+        .delete(app.url(&format!("/lists/{id}/members/bob")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(removed.status(), 204);
+    proxy.restore();
+    wait_for!(
+        40_000,
+        bob.current_path().await == "/"
+            && error(&bob).await
+                == json!("You no longer have access to “Groceries”; 1 change was not saved."),
+        "bob was not told: {} at {}",
+        error(&bob).await,
+        bob.current_path().await
+    );
+    // The queue is empty, and stays so after a reload: nothing is retried.
+    let titles: Vec<String> = app.rows().into_iter().map(|row| row.title).collect();
+    assert_eq!(titles, ["flour"]);
+    bob.goto(&format!("/lists/{id}")).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let kept = bob
+        .run(
+            "return new Promise((done) => indexedDB.databases().then((all) =>
+               done(all.map((db) => db.name))));",
+        )
+        .await;
+    assert!(
+        !kept.to_string().contains(&format!(":list:{id}")),
+        "the list's queue is gone: {kept}"
+    );
+    bob.close().await;
+}
+
+#[tokio::test]
+async fn lists_and_sharing_without_javascript() {
+    let app = spawn_app(Backend::Sqlite).await;
+    people(&app).await;
+    let Some(alice) = Browser::open_with(&app, "lists_no_js", false).await else {
+        return;
+    };
+    let list = new_list(&alice, "Groceries").await;
+    alice
+        .find(".new-todo")
+        .await
+        .send_keys(&format!("tea{ENTER}"))
+        .await
+        .unwrap();
+    eventually!(
+        alice.state().await["visible"] == json!(["tea"]),
+        "tea was not added"
+    );
+    share(&alice, list, "bob", "editor").await;
+    share(&alice, list, "carol", "viewer").await;
+
+    let Some(bob) = Browser::open_as(&app, "lists_no_js_bob", "bob", false).await else {
+        return;
+    };
+    bob.goto(&format!("/lists/{list}")).await;
+    bob.find(".new-todo")
+        .await
+        .send_keys(&format!("sugar{ENTER}"))
+        .await
+        .unwrap();
+    eventually!(
+        bob.state().await["visible"] == json!(["tea", "sugar"]),
+        "sugar was not added"
+    );
+    let Some(carol) = Browser::open_as(&app, "lists_no_js_carol", "carol", false).await else {
+        return;
+    };
+    carol.goto(&format!("/lists/{list}")).await;
+    assert_eq!(carol.state().await["visible"], json!(["tea", "sugar"]));
+    assert_eq!(
+        carol.state().await["newTodo"],
+        Value::Null,
+        "no field for a viewer"
+    );
+
+    // Alice takes bob off the list on the sharing page; his next page says it is not there.
+    alice.goto(&format!("/lists/{list}/sharing")).await;
+    alice
+        .find(".remove-form button")
+        .await
+        .click()
+        .await
+        .unwrap();
+    eventually!(
+        !alice
+            .run("return document.querySelector('.members').textContent")
+            .await
+            .to_string()
+            .contains("bob"),
+        "bob is still on the list"
+    );
+    bob.reload().await;
+    assert!(
+        bob.run("return document.body.textContent")
+            .await
+            .to_string()
+            .contains(&format!("there is no list with id {list}"))
+    );
+    for b in [alice, bob, carol] {
+        b.close().await;
+    }
+}
+
+#[tokio::test]
+async fn the_pages_of_lists_pass_axe() {
+    let app = spawn_app(Backend::Sqlite).await;
+    people(&app).await;
+    let list: Value = app
+        .client
+        .post(app.url("/lists"))
+        .json(&json!({"title": "Groceries"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = list["id"].as_i64().unwrap();
+    app.client
+        .post(app.url(&format!("/lists/{id}/todos/")))
+        .json(&json!({"title": "tea"}))
+        .send()
+        .await
+        .unwrap();
+    let share = app
+        .client
+        .put(app.url(&format!("/lists/{id}/members/carol")))
+        .json(&json!({"role": "viewer"}));
+    assert_eq!(share.send().await.unwrap().status(), 201);
+
+    for javascript in [true, false] {
+        let mode = if javascript {
+            "with JavaScript"
+        } else {
+            "without"
+        };
+        let open = |who: &'static str| {
+            let app = &app;
+            async move {
+                if javascript {
+                    Browser::open_as(app, "lists_axe", who, true).await
+                } else {
+                    let b =
+                        Browser::open_without_page_scripts(&app.signed_out(), "lists_axe").await?;
+                    b.goto("/login").await;
+                    b.submit_account_form(who, PASSWORD).await;
+                    eventually!(b.current_path().await == "/", "{who} did not get in");
+                    Some(b)
+                }
+            }
+        };
+        let Some(alice) = open("alice").await else {
+            return;
+        };
+        alice.goto(&format!("/lists/{id}")).await;
+        assert_accessible(&alice, &format!("a shared list, its owner, {mode}")).await;
+        alice.goto(&format!("/lists/{id}/sharing")).await;
+        assert_accessible(&alice, &format!("the sharing page, its owner, {mode}")).await;
+        alice.close().await;
+        let Some(carol) = open("carol").await else {
+            return;
+        };
+        carol.goto(&format!("/lists/{id}")).await;
+        assert_accessible(&carol, &format!("a viewer's page, {mode}")).await;
+        carol.goto(&format!("/lists/{id}/sharing")).await;
+        assert_accessible(&carol, &format!("the sharing page, a member, {mode}")).await;
+        carol.close().await;
+    }
+}
