@@ -7,7 +7,9 @@
  *
  * Interface (app.lists):
  *   refresh()        reads the caller's lists again and redraws the switcher
- *   lost(canRead)    this list can no longer be edited (canRead) or seen: says so and leaves it
+ *   lost(canRead, unsaved)  this list can no longer be edited (canRead) or seen: says so, with
+ *                   how many changes were not saved (`unsaved`, else those queued now), and
+ *                   leaves it
  *   showKeptNotice() shows what a page before a reload had to say
  */
 var app = app || {};
@@ -67,12 +69,12 @@ app.lists = (function () {
 
   /* Leaves this list's page (for the default list's, or this one as a viewer sees it), with a
    * notice shown there: what was lost, and how many queued changes were not saved. */
-  function lost(canRead) {
+  function lost(canRead, counted) {
     if (leaving) {
       return;
     }
     leaving = true;
-    var unsaved = app.queue.waiting();
+    var unsaved = counted === undefined ? app.queue.waiting() : counted;
     var what = canRead ? 'You can no longer edit “' + app.page.title + '”'
       : 'You no longer have access to “' + app.page.title + '”';
     var notice = what + (unsaved ? '; ' + unsaved + (unsaved === 1 ? ' change was' : ' changes were') +

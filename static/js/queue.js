@@ -340,10 +340,12 @@ var app = app || {};
       return;
     }
     if (status === 404 && change.kind !== 'delete') {
-      // A todo gone, or the whole list out of reach? The list answers which.
+      // A todo gone, or the whole list out of reach? The list answers which. What was waiting
+      // is counted now, before this change is dropped.
+      var unsaved = log.waiting();
       Backbone.ajax({ url: app.todos.url, type: 'HEAD' }).fail(function (xhr) {
         if (xhr.status === 404) {
-          app.lists.lost(false);
+          app.lists.lost(false, unsaved);
         }
       });
     }
