@@ -48,35 +48,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .default_service(other_method("GET")),
     )
     .service(web::resource("/readyz").route(web::get().to(crate::drain::readyz)))
-    .service(
-        web::resource([
-            "/todos",
-            "/todos/",
-            "/lists/{list}/todos",
-            "/lists/{list}/todos/",
-        ])
-        .name("todos")
-        .route(web::get().to(todos::list))
-        .route(web::head().to(todos::list))
-        .route(web::post().to(todos::create))
-        .route(web::delete().to(todos::delete_all))
-        .default_service(other_method("GET, HEAD, POST, DELETE")),
-    )
-    .service(
-        web::resource(["/todos/events", "/lists/{list}/events"])
-            .route(web::get().to(events::stream))
-            .default_service(other_method("GET")),
-    )
-    .service(
-        web::resource(["/todos/{id}", "/lists/{list}/todos/{id}"])
-            .name("todo")
-            .route(web::get().to(todos::get))
-            .route(web::head().to(todos::get))
-            .route(web::put().to(todos::update))
-            .route(web::patch().to(todos::update))
-            .route(web::delete().to(todos::delete))
-            .default_service(other_method("GET, HEAD, PUT, PATCH, DELETE")),
-    )
+    .configure(|cfg| todos_routes(cfg, "/todos", "/todos/events"))
+    .configure(|cfg| todos_routes(cfg, "/lists/{list}/todos", "/lists/{list}/events"))
     .configure(lists_routes)
     .service(
         web::resource(["/tokens", "/tokens/"])
@@ -90,6 +63,34 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .default_service(other_method("DELETE")),
     )
     .configure(account::configure);
+}
+
+/// A list's todos (`collection`, with or without its slash, and each todo under it) and its live
+/// stream: the default list's at `/todos`, any list's under `/lists/{list}`. Each its own
+/// resource, so that metrics name the pattern a request took.
+fn todos_routes(cfg: &mut web::ServiceConfig, collection: &str, events: &str) {
+    cfg.service(
+        web::resource([collection.to_owned(), format!("{collection}/")])
+            .route(web::get().to(todos::list))
+            .route(web::head().to(todos::list))
+            .route(web::post().to(todos::create))
+            .route(web::delete().to(todos::delete_all))
+            .default_service(other_method("GET, HEAD, POST, DELETE")),
+    )
+    .service(
+        web::resource(events)
+            .route(web::get().to(events::stream))
+            .default_service(other_method("GET")),
+    )
+    .service(
+        web::resource(format!("{collection}/{{id}}"))
+            .route(web::get().to(todos::get))
+            .route(web::head().to(todos::get))
+            .route(web::put().to(todos::update))
+            .route(web::patch().to(todos::update))
+            .route(web::delete().to(todos::delete))
+            .default_service(other_method("GET, HEAD, PUT, PATCH, DELETE")),
+    );
 }
 
 /// `/lists`, a list, its members, and its page's forms for the list itself and its sharing (its

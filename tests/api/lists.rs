@@ -940,6 +940,88 @@ async fn operators_list_share_export_and_import_lists(backend: Backend) {
     );
 }
 
+/// Two instances on one PostgreSQL database: the owner's change through one reaches the editor's
+/// and the viewer's streams on the other within a second, and so does losing access.
+#[tokio::test]
+async fn across_two_postgresql_instances() {
+    if crate::helpers::postgres_server("lists_across_instances").is_none() {
+        return;
+    }
+    let crew = crew(Backend::Postgres).await;
+    let other = crate::helpers::spawn_app_on(crew.app.database.clone(), |_| {}).await;
+    let list = crew.list;
+    let events = other.url(&format!("/lists/{list}/events"));
+    let mut bobs = EventStream::open_at(&crew.bob, &events, None).await;
+    let mut carols = EventStream::open_at(&crew.carol, &events, None).await;
+    assert_eq!(bobs.next().await.name, "reset");
+    assert_eq!(carols.next().await.name, "reset");
+    let alice = As {
+        app: &crew.app,
+        client: &crew.alice,
+    };
+    alice
+        .post(&format!("/lists/{list}/todos/"), json!({"title": "eggs"}))
+        .await;
+    for stream in [&mut bobs, &mut carols] {
+        let event = stream
+            .next_within(Duration::from_secs(1))
+            .await
+            .expect("within 1 s");
+        assert_eq!(
+            (event.name.as_str(), &event.data["title"]),
+            ("upsert", &json!("eggs"))
+        );
+    }
+    assert_eq!(
+        alice.delete(&format!("/lists/{list}/members/bob")).await,
+        204
+    );
+    assert!(
+        bobs.ends_within(Duration::from_secs(1)).await,
+        "ended on the other instance"
+    );
+    assert_eq!(
+        share(&crew.app, &crew.alice, list, "carol", "editor").await,
+        200
+    );
+    assert!(
+        carols.ends_within(Duration::from_secs(1)).await,
+        "a changed role ends it too"
+    );
+}
+
+/// Lists and their members never become metric labels: routes are named by their patterns.
+#[tokio::test]
+async fn lists_are_no_metric_labels() {
+    let crew = crew(Backend::Sqlite).await;
+    let (app, list) = (&crew.app, crew.list);
+    let bob = As {
+        app,
+        client: &crew.bob,
+    };
+    for path in [
+        format!("/lists/{list}/todos/"),
+        format!("/lists/{list}"),
+        "/lists/987654/todos/".to_owned(),
+    ] {
+        bob.get(&path).await;
+    }
+    let metrics = app.get_text("/metrics").await;
+    assert!(
+        metrics.contains(r#"route="/lists/{list}/todos""#)
+            || metrics.contains(r#"route="/lists/{list}/todos/""#),
+        "{metrics}"
+    );
+    assert!(
+        !metrics.contains(&format!("/lists/{list}")),
+        "a list id became a label"
+    );
+    assert!(
+        !metrics.contains("987654") && !metrics.contains("bob"),
+        "a client's value became a label"
+    );
+}
+
 on_both_engines!(
     operators_list_share_export_and_import_lists,
     the_migration_moves_every_todo_into_its_owners_default_list,

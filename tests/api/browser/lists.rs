@@ -128,10 +128,19 @@ async fn two_people_edit_one_list_live_and_a_viewer_only_reads() {
         )
         .await;
     assert_eq!(controls, json!([]));
-    let label = carol.item("eggs").await.find(Locator::Css("label")).await.unwrap();
+    let label = carol
+        .item("eggs")
+        .await
+        .find(Locator::Css("label"))
+        .await
+        .unwrap();
     carol.pointer(&label, 2).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(carol.state().await["editing"], 0, "a viewer's double-click edits nothing");
+    assert_eq!(
+        carol.state().await["editing"],
+        0,
+        "a viewer's double-click edits nothing"
+    );
 
     // A list shared with the viewer appears in her switcher, live.
     let trip = app
