@@ -12,7 +12,8 @@ use actix_web::web::Bytes;
 
 use sha2::{Digest, Sha256};
 
-use crate::models::{ListScope, UserId};
+use crate::lists::Access;
+use crate::models::{ListId, ListScope, UserId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Representation {
@@ -74,6 +75,10 @@ pub fn none_match_hits(if_none_match: &str, etag: &str) -> bool {
 #[derive(Debug, Default)]
 pub struct ListCache {
     entries: Mutex<HashMap<ListKey, (i64, Rendered)>>,
+    /// What callers may do with lists, as last checked: good for as long as the count of changes
+    /// it was read at is current (every change to a list or its members raises it), so that a
+    /// member's read of a kept list needs no query either.
+    access: Mutex<HashMap<(ListId, Option<UserId>), (i64, Access)>>,
     /// Held while a list is read and rendered, so that requests arriving together after a change
     /// wait for one rendering instead of each holding a copy of the list (with 100,000 todos, 32 of
     /// them took 1.5 GB).
@@ -81,6 +86,9 @@ pub struct ListCache {
 }
 
 const MAX_ENTRIES: usize = 256;
+
+/// Verified callers' access decisions kept at once (by list and user: no value a client chooses).
+const MAX_ACCESS_ENTRIES: usize = 4096;
 
 impl ListCache {
     /// The body rendered at `generation`, if that is still what is kept.
@@ -97,6 +105,26 @@ impl ListCache {
         self.rendering
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// `user`'s access to `list` checked at `generation`, if that is still what is kept.
+    pub fn access(&self, list: ListId, user: Option<UserId>, generation: i64) -> Option<Access> {
+        let kept = self.access.lock().unwrap_or_else(PoisonError::into_inner);
+        kept.get(&(list, user))
+            .filter(|(at, _)| *at == generation)
+            .map(|(_, access)| access.clone())
+    }
+
+    /// Keeps an access checked at `generation` (read before the check).
+    pub fn keep_access(&self, user: Option<UserId>, generation: i64, access: &Access) {
+        let mut kept = self.access.lock().unwrap_or_else(PoisonError::into_inner);
+        if kept.len() >= MAX_ACCESS_ENTRIES {
+            kept.retain(|_, (at, _)| *at == generation);
+            if kept.len() >= MAX_ACCESS_ENTRIES {
+                kept.clear();
+            }
+        }
+        kept.insert((access.scope.list(), user), (generation, access.clone()));
     }
 
     pub fn put(&self, key: ListKey, generation: i64, rendered: Rendered) {

@@ -86,16 +86,19 @@ pub async fn rendered_list(
         Representation::Json => None,
         Representation::Page(_) => identity.user.as_ref().map(|user| user.id),
     };
-    if target == Target::Default
-        && let Some(generations) = kept.freshness.generations()
+    if let Some(generations) = kept.freshness.generations()
         && let Some(identity) = caller.identify_known(generations)
+        && let Some(scope) = match target {
+            Target::Default => Some(identity.scope),
+            Target::List(list) => {
+                let user = identity.user.as_ref().map(|user| user.id);
+                kept.cache
+                    .access(list, user, generations.todos)
+                    .map(|access| access.scope)
+            }
+        }
         && let Some(rendered) = kept.cache.get(
-            &(
-                representation,
-                base.clone(),
-                identity.scope,
-                viewer(&identity),
-            ),
+            &(representation, base.clone(), scope, viewer(&identity)),
             generations.todos,
         )
     {
@@ -105,6 +108,8 @@ pub async fn rendered_list(
     store
         .read(caller, move |conn, identity| {
             let access = lists::access(conn, identity, target, Need::Read)??;
+            let user = identity.user.as_ref().map(|user| user.id);
+            cache.keep_access(user, identity.todos_generation, &access);
             let key = (representation, base, access.scope, viewer(identity));
             // The generation was read first, so the list read after it is never older than it.
             if let Some(rendered) = cache.get(&key, identity.todos_generation) {
