@@ -6,10 +6,12 @@
 //!
 //! Each concern has its file: `options` (what a run measures), `http` (plain requests), `processes`
 //! (the server, nginx, memory), `wrk` (the load and its Lua scripts in `benches/lua/`), `ceilings`
-//! (diesel alone), `scenarios` and `streams` (what is measured), `report` and `plot` (the output).
+//! (diesel alone), `scenarios`, `streams` and `lists` (what is measured), `report` and `plot` (the
+//! output).
 
 mod ceilings;
 mod http;
+mod lists;
 mod memory;
 mod options;
 mod plot;
@@ -51,6 +53,8 @@ fn main() {
         scenarios::signed_in(&binary, scripts.path(), options.seconds, (&reads, &writes));
     let mut live_targets = Vec::new();
     let live = streams::scenarios(&binary, scripts.path(), &options, &mut live_targets);
+    let mut lists_targets = Vec::new();
+    let lists = lists::scenarios(&binary, scripts.path(), &options, &mut lists_targets);
     let growth = scenarios::growth(&bench, &options.list_sizes, &reads);
     let report = Report {
         seconds: options.seconds,
@@ -66,6 +70,8 @@ fn main() {
         },
         live,
         live_targets,
+        lists,
+        lists_targets,
     };
     drop(nginx);
     report::write(&report, &root, &options);

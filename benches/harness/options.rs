@@ -10,6 +10,8 @@ pub struct Options {
     /// Writes whose fan-out is timed.
     pub fan_out_writes: usize,
     pub list_sizes: Vec<usize>,
+    /// Lists in the database for the "many lists" reads.
+    pub many_lists: usize,
     pub report: PathBuf,
     pub plot: PathBuf,
 }
@@ -24,6 +26,7 @@ pub fn options() -> Options {
             idle_seconds: 2,
             fan_out_writes: 5,
             list_sizes: vec![1000],
+            many_lists: 1_000,
             report: out.join("BENCHMARKS.md"),
             plot: out.join("benchmark.svg"),
         }
@@ -33,6 +36,7 @@ pub fn options() -> Options {
             idle_seconds: 10,
             fan_out_writes: 30,
             list_sizes: vec![1000, 10_000, 100_000],
+            many_lists: 10_000,
             report: root.join("BENCHMARKS.md"),
             plot: root.join("docs/benchmark.svg"),
         }

@@ -62,6 +62,9 @@ pub struct Report {
     /// The live-update section's lines (see `streams`), and its targets.
     pub live: Vec<String>,
     pub live_targets: Vec<String>,
+    /// The lists section's lines (see `lists`), and its targets.
+    pub lists: Vec<String>,
+    pub lists_targets: Vec<String>,
 }
 
 impl Report {
@@ -112,6 +115,11 @@ impl Report {
             self.memory_table()
         );
         let _ = writeln!(report, "## Live updates\n\n{}\n", self.live.join("\n"));
+        let _ = writeln!(
+            report,
+            "## Lists and sharing\n\n{}\n",
+            self.lists.join("\n")
+        );
         let _ = writeln!(report, "## Targets\n\n{}\n", self.targets().join("\n"));
         let _ = writeln!(report, "## Throughput against list size\n");
         let _ = writeln!(
@@ -203,6 +211,7 @@ impl Report {
             ));
         }
         lines.extend(self.live_targets.iter().cloned());
+        lines.extend(self.lists_targets.iter().cloned());
         lines.push(format!(
             "- `GET /todos/` p99: {:.2} ms (target below 5 ms): {}",
             list.p99_ms,

@@ -22,7 +22,17 @@ impl Streams {
     /// (`headers(n)`: the header lines of the n-th stream's request, a cookie or nothing), and waits
     /// until every one is open.
     pub fn open(port: u16, count: usize, headers: impl Fn(usize) -> String) -> Streams {
-        let since = current_change(port, &headers(0));
+        Self::open_at(port, ("/", "/todos/events"), count, headers)
+    }
+
+    /// As `open`, for the list whose page is `page` and live stream `events`.
+    pub fn open_at(
+        port: u16,
+        (page, events): (&str, &str),
+        count: usize,
+        headers: impl Fn(usize) -> String,
+    ) -> Streams {
+        let since = current_change(port, page, &headers(0));
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -33,12 +43,13 @@ impl Streams {
         let mut tasks = Vec::with_capacity(count);
         for n in 0..count {
             let (arrivals, open, headers) = (arrivals.clone(), open.clone(), headers(n));
+            let events = events.to_owned();
             tasks.push(runtime.spawn(async move {
                 let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)).await else {
                     return;
                 };
                 let request = format!(
-                    "GET /todos/events?last_event_id={since} HTTP/1.1\r\n\
+                    "GET {events}?last_event_id={since} HTTP/1.1\r\n\
                      Host: 127.0.0.1:{port}\r\n{headers}\r\n"
                 );
                 if stream.write_all(request.as_bytes()).await.is_err() {
@@ -140,10 +151,11 @@ impl Drop for Streams {
     }
 }
 
-/// The change number the page of this list is rendered at (its `data-change`).
-fn current_change(port: u16, headers: &str) -> i64 {
+/// The change number the page of this list (at `page`) is rendered at (its `data-change`).
+fn current_change(port: u16, page: &str, headers: &str) -> i64 {
+    let headers = format!("{headers}Accept: text/html\r\n");
     let (status, _, body) =
-        crate::http::http_with(port, "GET", "/", headers, None).expect("the page");
+        crate::http::http_with(port, "GET", page, &headers, None).expect("the page");
     assert_eq!(status, 200, "the page");
     let page = String::from_utf8_lossy(&body);
     page.split("data-change=\"")
@@ -233,11 +245,16 @@ fn wrk_post(
     )
 }
 
-fn post_marker(port: u16, headers: &str, marker: &str) -> Instant {
+pub fn post_marker(port: u16, headers: &str, marker: &str) -> Instant {
+    post_marker_to(port, "/todos/", headers, marker)
+}
+
+/// As `post_marker`, to the collection at `path`.
+pub fn post_marker_to(port: u16, path: &str, headers: &str, marker: &str) -> Instant {
     let body = format!(r#"{{"title": "{marker}"}}"#);
     let headers = format!("Content-Type: application/json\r\n{headers}");
     let (status, _, _) =
-        crate::http::http_with(port, "POST", "/todos/", &headers, Some(&body)).expect("write");
+        crate::http::http_with(port, "POST", path, &headers, Some(&body)).expect("write");
     assert_eq!(status, 201);
     Instant::now()
 }

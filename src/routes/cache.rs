@@ -72,13 +72,16 @@ pub fn none_match_hits(if_none_match: &str, etag: &str) -> bool {
         .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag)
 }
 
+/// Access decisions by list and caller, with the count of changes each was read at.
+type KeptAccess = HashMap<(ListId, Option<UserId>), (i64, Access)>;
+
 #[derive(Debug, Default)]
 pub struct ListCache {
     entries: Mutex<HashMap<ListKey, (i64, Rendered)>>,
     /// What callers may do with lists, as last checked: good for as long as the count of changes
     /// it was read at is current (every change to a list or its members raises it), so that a
     /// member's read of a kept list needs no query either.
-    access: Mutex<HashMap<(ListId, Option<UserId>), (i64, Access)>>,
+    access: Mutex<KeptAccess>,
     /// Held while a list is read and rendered, so that requests arriving together after a change
     /// wait for one rendering instead of each holding a copy of the list (with 100,000 todos, 32 of
     /// them took 1.5 GB).
