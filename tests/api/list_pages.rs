@@ -306,7 +306,91 @@ async fn the_sharing_page_adds_changes_and_removes_people(backend: Backend) {
     assert_eq!(page(app, &crew.bob, &sharing).await.0, 404);
 }
 
+/// The todo forms under a list: each goes back to the list's page under its filter.
+async fn a_lists_todo_forms_go_back_to_its_page(backend: Backend) {
+    let crew = crew(backend).await;
+    let (app, list, bob) = (&crew.app, crew.list, &crew.bob);
+    let base = format!("/lists/{list}");
+    let (status, location, _) = post(
+        app,
+        bob,
+        &format!("{base}/add"),
+        &[("title", "tea"), ("filter", "active")],
+    )
+    .await;
+    assert_eq!(
+        (status, location.as_str()),
+        (303, format!("{base}/active").as_str())
+    );
+    let id = app
+        .database
+        .load::<Name>("SELECT CAST(id AS TEXT) AS name FROM todos WHERE title = 'tea'");
+    let todo = format!("{base}/todos/{}", id[0].name);
+    let (status, location, _) = post(
+        app,
+        bob,
+        &format!("{todo}/toggle"),
+        &[
+            ("version", "1"),
+            ("completed", "true"),
+            ("filter", "completed"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, location.as_str()),
+        (303, format!("{base}/completed").as_str())
+    );
+    let (status, location, _) = post(
+        app,
+        bob,
+        &format!("{todo}/edit"),
+        &[("version", "2"), ("title", "green tea")],
+    )
+    .await;
+    assert_eq!((status, location.as_str()), (303, base.as_str()));
+    assert_eq!(titles(app, list), ["green tea"]);
+    let (status, _, html) = post(
+        app,
+        bob,
+        &format!("{todo}/edit"),
+        &[("version", "3"), ("title", &"x".repeat(1001))],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(
+        html.contains(&format!(r#"action="{todo}/edit""#)),
+        "the edit view of the list's page"
+    );
+    let (status, location, _) = post(
+        app,
+        bob,
+        &format!("{base}/toggle-all"),
+        &[("completed", "false")],
+    )
+    .await;
+    assert_eq!((status, location.as_str()), (303, base.as_str()));
+    let (status, location, _) =
+        post(app, bob, &format!("{todo}/delete"), &[("version", "4")]).await;
+    assert_eq!((status, location.as_str()), (303, base.as_str()));
+    assert_eq!(titles(app, list), Vec::<String>::new());
+    let (status, location, _) = post(
+        app,
+        &app.anonymous,
+        &format!("{base}/add"),
+        &[("title", "x")],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert_eq!(
+        location,
+        format!("/login?next=%2Flists%2F{list}"),
+        "signed out: sign in, then back"
+    );
+}
+
 on_both_engines!(
+    a_lists_todo_forms_go_back_to_its_page,
     the_switcher_marks_the_current_list_and_shared_ones,
     lists_are_made_renamed_and_deleted_with_forms,
     viewers_see_no_edit_controls_and_their_forms_are_refused,

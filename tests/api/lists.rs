@@ -313,6 +313,12 @@ fn list_routes(list: i64, todo: i64) -> Vec<RouteCase> {
         ),
         (
             Method::PUT,
+            format!("{t}{todo}"),
+            Some(json!({"title": "oat milk"})),
+            write(200),
+        ),
+        (
+            Method::PUT,
             format!("{l}/members/erin"),
             Some(json!({"role": "viewer"})),
             own(201),
@@ -324,12 +330,20 @@ fn list_routes(list: i64, todo: i64) -> Vec<RouteCase> {
             Some(json!({"title": "Food"})),
             own(200),
         ),
+        // The editor deletes it; the owner then finds it gone.
+        (
+            Method::DELETE,
+            format!("{t}{todo}"),
+            None,
+            [404, 204, 403, 404, 401],
+        ),
         (
             Method::DELETE,
             format!("{t}?completed=true"),
             None,
             write(204),
         ),
+        (Method::DELETE, t.clone(), None, write(204)),
         (Method::DELETE, l, None, own(204)),
     ]
 }
