@@ -71,7 +71,7 @@ fn json_response(answer: Answer) -> HttpResponse {
 }
 
 /// `GET /lists`: every list the caller owns or is on, the default list first, then by creation.
-#[utoipa::path(get, path = "/lists", tag = "lists",
+#[utoipa::path(get, path = "/lists", tag = "lists", operation_id = "lists",
     responses(
         (status = 200, description = "The caller's lists.", body = Vec<crate::models::ListJson<'static>>),
         super::described::Refusals,
@@ -111,7 +111,7 @@ pub struct ListFields {
 }
 
 /// `POST /lists`: a new list, owned by the caller. With a form body (the page's), 303 to its page.
-#[utoipa::path(post, path = "/lists", tag = "lists",
+#[utoipa::path(post, path = "/lists", tag = "lists", operation_id = "create_list",
     request_body(content = ListFields, content_type = "application/json",
         description = "A urlencoded form with `title` works too: it answers 303 to the new list's page."),
     responses(
@@ -199,7 +199,7 @@ pub fn prefers_html(req: &HttpRequest) -> bool {
 }
 
 /// `GET /lists/{id}`: the list as JSON, or its page for a request that prefers HTML.
-#[utoipa::path(method(get, head), path = "/lists/{list}", tag = "lists",
+#[utoipa::path(method(get, head), path = "/lists/{list}", tag = "lists", operation_id = "show_list",
     params(("list" = i32, Path, description = "The list's id.")),
     responses(
         (status = 200, description = "The list; its page (text/html) when the request prefers HTML.",
@@ -233,7 +233,7 @@ fn visible(access: &Access) -> Result<&Visible, AppError> {
 }
 
 /// `PATCH /lists/{id}`: renames the list (the owner only).
-#[utoipa::path(patch, path = "/lists/{list}", tag = "lists",
+#[utoipa::path(patch, path = "/lists/{list}", tag = "lists", operation_id = "rename_list",
     params(("list" = i32, Path, description = "The list's id.")),
     request_body = ListFields,
     responses(
@@ -269,7 +269,7 @@ pub async fn rename(
 }
 
 /// `DELETE /lists/{id}`: the list and its todos (the owner only); the default list stays (409).
-#[utoipa::path(delete, path = "/lists/{list}", tag = "lists",
+#[utoipa::path(delete, path = "/lists/{list}", tag = "lists", operation_id = "delete_list",
     params(("list" = i32, Path, description = "The list's id.")),
     responses(
         (status = 204, description = "Deleted, with its todos."),
@@ -305,7 +305,7 @@ pub async fn delete(
 }
 
 /// `GET /lists/{id}/members`: who is on the list, the owner first.
-#[utoipa::path(get, path = "/lists/{list}/members", tag = "lists",
+#[utoipa::path(get, path = "/lists/{list}/members", tag = "lists", operation_id = "list_members",
     params(("list" = i32, Path, description = "The list's id.")),
     responses(
         (status = 200, description = "The members, the owner first.", body = Vec<crate::models::Member>),
@@ -358,7 +358,7 @@ fn member_role(body: &Body) -> Result<MemberRole, AppError> {
 }
 
 /// `PUT /lists/{id}/members/{username}`: adds a member or changes their role (the owner only).
-#[utoipa::path(put, path = "/lists/{list}/members/{username}", tag = "lists",
+#[utoipa::path(put, path = "/lists/{list}/members/{username}", tag = "lists", operation_id = "put_member",
     params(("list" = i32, Path, description = "The list's id."),
         ("username" = String, Path, description = "Who to add, or whose role to change.")),
     request_body = MemberFields,
@@ -417,11 +417,12 @@ pub async fn put_member(
 }
 
 /// `DELETE /lists/{id}/members/{username}`: the owner removes anyone; a member leaves.
-#[utoipa::path(delete, path = "/lists/{list}/members/{username}", tag = "lists",
+#[utoipa::path(delete, path = "/lists/{list}/members/{username}", tag = "lists", operation_id = "remove_member",
     params(("list" = i32, Path, description = "The list's id."),
         ("username" = String, Path, description = "Who to remove: anyone for the owner, yourself for a member.")),
     responses(
         (status = 204, description = "Removed."),
+        (status = 422, description = "The owner cannot leave their own list.", body = crate::error::ErrorBody),
         super::described::Refusals,
     ))]
 pub async fn remove_member(
