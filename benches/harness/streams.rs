@@ -196,8 +196,8 @@ pub fn cpu_seconds(pid: u32) -> f64 {
     ticks / 100.0
 }
 
-/// Adds `count` users with a session each straight into the server's SQLite file; returns each
-/// session's cookie header line.
+/// Adds `count` users with a default list and a session each straight into the server's SQLite
+/// file; returns each session's cookie header line.
 fn seed_sessions(database: &std::path::Path, count: usize) -> Vec<String> {
     use diesel::connection::SimpleConnection;
     use diesel::prelude::*;
@@ -212,8 +212,10 @@ fn seed_sessions(database: &std::path::Path, count: usize) -> Vec<String> {
         sql.push_str(&format!(
             "INSERT INTO users (username, username_key, password_hash, created_at) \
              VALUES ('watcher{n}', 'watcher{n}', 'not used', {now}); \
+             INSERT INTO lists (title, owner_id, is_default, created_at) \
+             VALUES ('Todos', last_insert_rowid(), 1, {now}); \
              INSERT INTO sessions (user_id, token_hash, created_at, last_seen_at) \
-             VALUES (last_insert_rowid(), '{hash}', {now}, {now});"
+             VALUES ((SELECT owner_id FROM lists WHERE id = last_insert_rowid()), '{hash}', {now}, {now});"
         ));
         cookies.push(format!("Cookie: todomvc_session={secret}\r\n"));
     }
