@@ -24,26 +24,10 @@ fn execute(database: &Path, sql: &str) {
     .expect("seed");
 }
 
-/// `count` users, each with a default list and a session; returns their cookie header lines.
+/// `count` users (`member{first}` and on), each with a default list and a session; their cookie
+/// header lines.
 fn users(database: &Path, first: usize, count: usize) -> Vec<String> {
-    let now = todomvc::auth::now();
-    let mut sql = String::new();
-    let mut cookies = Vec::with_capacity(count);
-    for n in first..first + count {
-        let secret = todomvc::auth::token::generate("").expect("random");
-        let hash = todomvc::auth::token::hash(&secret);
-        sql.push_str(&format!(
-            "INSERT INTO users (username, username_key, password_hash, created_at) \
-             VALUES ('member{n}', 'member{n}', 'not used', {now}); \
-             INSERT INTO lists (title, owner_id, is_default, created_at) \
-             VALUES ('Todos', last_insert_rowid(), 1, {now}); \
-             INSERT INTO sessions (user_id, token_hash, created_at, last_seen_at) \
-             VALUES ((SELECT owner_id FROM lists WHERE id = last_insert_rowid()), '{hash}', {now}, {now});"
-        ));
-        cookies.push(format!("Cookie: todomvc_session={secret}\r\n"));
-    }
-    execute(database, &sql);
-    cookies
+    crate::streams::seed_users(database, "member", first, count)
 }
 
 /// `TODOS` todos in list `list`.

@@ -196,9 +196,14 @@ pub fn cpu_seconds(pid: u32) -> f64 {
     ticks / 100.0
 }
 
-/// Adds `count` users with a default list and a session each straight into the server's SQLite
-/// file; returns each session's cookie header line.
-fn seed_sessions(database: &std::path::Path, count: usize) -> Vec<String> {
+/// Adds `count` users (`{prefix}{first}` and on) with a default list and a session each straight
+/// into the server's SQLite file, in one transaction; returns each session's cookie header line.
+pub fn seed_users(
+    database: &std::path::Path,
+    prefix: &str,
+    first: usize,
+    count: usize,
+) -> Vec<String> {
     use diesel::connection::SimpleConnection;
     use diesel::prelude::*;
     let mut conn = diesel::sqlite::SqliteConnection::establish(&database.display().to_string())
@@ -206,12 +211,12 @@ fn seed_sessions(database: &std::path::Path, count: usize) -> Vec<String> {
     let now = todomvc::auth::now();
     let mut sql = String::from("PRAGMA busy_timeout = 5000; BEGIN IMMEDIATE;");
     let mut cookies = Vec::with_capacity(count);
-    for n in 0..count {
+    for n in first..first + count {
         let secret = todomvc::auth::token::generate("").expect("random");
         let hash = todomvc::auth::token::hash(&secret);
         sql.push_str(&format!(
             "INSERT INTO users (username, username_key, password_hash, created_at) \
-             VALUES ('watcher{n}', 'watcher{n}', 'not used', {now}); \
+             VALUES ('{prefix}{n}', '{prefix}{n}', 'not used', {now}); \
              INSERT INTO lists (title, owner_id, is_default, created_at) \
              VALUES ('Todos', last_insert_rowid(), 1, {now}); \
              INSERT INTO sessions (user_id, token_hash, created_at, last_seen_at) \
@@ -220,7 +225,7 @@ fn seed_sessions(database: &std::path::Path, count: usize) -> Vec<String> {
         cookies.push(format!("Cookie: todomvc_session={secret}\r\n"));
     }
     sql.push_str("COMMIT;");
-    conn.batch_execute(&sql).expect("seed sessions");
+    conn.batch_execute(&sql).expect("seed users");
     cookies
 }
 
@@ -377,7 +382,7 @@ fn other_users(
         writer.cookie, server.port
     );
     let none = wrk_post(&server, scripts, options.seconds, &cookie, "post-none.lua");
-    let cookies = seed_sessions(&server.database, 1_000);
+    let cookies = seed_users(&server.database, "watcher", 0, 1_000);
     let streams = Streams::open(server.port, 1_000, |n| cookies[n].clone());
     let with = wrk_post(
         &server,

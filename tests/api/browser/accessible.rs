@@ -10,8 +10,8 @@ use super::titles;
 use crate::helpers::{Backend, TestApp, spawn_app};
 use crate::helpers::{Browser, ENTER, ESCAPE, SELECT_ALL_AND_DELETE, eventually, page_with};
 
-const TAB: &str = "\u{E004}";
-const SHIFT_TAB: &str = "\u{E008}\u{E004}";
+pub(super) const TAB: &str = "\u{E004}";
+pub(super) const SHIFT_TAB: &str = "\u{E008}\u{E004}";
 const SPACE: &str = "\u{E00D}";
 
 /// axe-core's own file, as vendored.
@@ -160,7 +160,7 @@ async fn every_state_without_javascript_passes_axe() {
 }
 
 /// What has the keyboard focus: its accessible name (or text), for the tests to aim at.
-async fn focused(b: &Browser) -> String {
+pub(super) async fn focused(b: &Browser) -> String {
     b.run(
         "const el = document.activeElement;
          const label = el.labels && el.labels.length ? el.labels[0].textContent.trim() : '';
@@ -172,7 +172,7 @@ async fn focused(b: &Browser) -> String {
     .to_owned()
 }
 
-async fn press(b: &Browser, keys: &str) {
+pub(super) async fn press(b: &Browser, keys: &str) {
     b.client
         .active_element()
         .await
@@ -183,7 +183,7 @@ async fn press(b: &Browser, keys: &str) {
 }
 
 /// Presses Tab (or Shift+Tab) until `name` has the focus; the route there is the page's tab order.
-async fn tab_to(b: &Browser, name: &str, keys: &str) {
+pub(super) async fn tab_to(b: &Browser, name: &str, keys: &str) {
     for _ in 0..40 {
         if focused(b).await == name {
             return;
@@ -198,7 +198,7 @@ async fn tab_to(b: &Browser, name: &str, keys: &str) {
 
 /// The focus ring is visible: the focused control (or, for the visually hidden toggles, the
 /// label drawn for it) has an outline or a box-shadow.
-async fn focus_is_visible(b: &Browser) -> bool {
+pub(super) async fn focus_is_visible(b: &Browser) -> bool {
     b.run(
         "const el = document.activeElement;
          const drawn = (e) => { const s = getComputedStyle(e);

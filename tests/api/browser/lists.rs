@@ -7,7 +7,9 @@ use std::time::Duration;
 use fantoccini::Locator;
 use serde_json::{Value, json};
 
-use super::accessible::assert_accessible;
+use super::accessible::{
+    SHIFT_TAB, TAB, assert_accessible, focus_is_visible, focused, press, tab_to,
+};
 use crate::helpers::{Backend, spawn_app};
 use crate::helpers::{Browser, CuttableProxy, ENTER, PASSWORD, TestApp, eventually, wait_for};
 
@@ -61,6 +63,29 @@ async fn share(b: &Browser, list: i64, username: &str, role: &str) {
             .as_str()
             .is_some_and(|text| text.contains(username)),
         "{username} is not on the list"
+    );
+}
+
+/// A list of Alice's, made through the API; its id.
+async fn new_list_by_api(app: &TestApp, title: &str) -> i64 {
+    let list = app
+        .client
+        .post(app.url("/lists"))
+        .json(&json!({"title": title}));
+    let list: Value = list.send().await.unwrap().json().await.unwrap();
+    list["id"].as_i64().unwrap()
+}
+
+/// Alice shares list `id` through the API.
+async fn share_by_api(app: &TestApp, id: i64, username: &str, role: &str) {
+    let share = app
+        .client
+        .put(app.url(&format!("/lists/{id}/members/{username}")))
+        .json(&json!({"role": role}));
+    assert_eq!(
+        share.send().await.unwrap().status(),
+        201,
+        "sharing with {username}"
     );
 }
 
@@ -143,16 +168,8 @@ async fn two_people_edit_one_list_live_and_a_viewer_only_reads() {
     );
 
     // A list shared with the viewer appears in her switcher, live.
-    let trip = app
-        .client
-        .post(app.url("/lists"))
-        .json(&json!({"title": "Trip"}));
-    let trip: Value = trip.send().await.unwrap().json().await.unwrap();
-    let shared = app
-        .client
-        .put(app.url(&format!("/lists/{}/members/carol", trip["id"])))
-        .json(&json!({"role": "viewer"}));
-    assert_eq!(shared.send().await.unwrap().status(), 201);
+    let trip = new_list_by_api(&app, "Trip").await;
+    share_by_api(&app, trip, "carol", "viewer").await;
     eventually!(
         switcher(&carol).await == json!(["Todos", "*Groceries", "Trip"]),
         "Trip never appeared: {}",
@@ -183,22 +200,8 @@ async fn two_people_edit_one_list_live_and_a_viewer_only_reads() {
 async fn taken_off_a_list_with_a_change_queued_offline() {
     let app = spawn_app(Backend::Sqlite).await;
     people(&app).await;
-    let list: Value = app
-        .client
-        .post(app.url("/lists"))
-        .json(&json!({"title": "Groceries"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = list["id"].as_i64().unwrap();
-    let share = app
-        .client
-        .put(app.url(&format!("/lists/{id}/members/bob")))
-        .json(&json!({"role": "editor"}));
-    assert_eq!(share.send().await.unwrap().status(), 201);
+    let id = new_list_by_api(&app, "Groceries").await;
+    share_by_api(&app, id, "bob", "editor").await;
 
     let proxy = CuttableProxy::start(&app.address).await;
     let Some(bob) = Browser::open_as(&app.at(&proxy.address), "lists_queued", "bob", true).await
@@ -321,28 +324,14 @@ async fn lists_and_sharing_without_javascript() {
 async fn the_pages_of_lists_pass_axe() {
     let app = spawn_app(Backend::Sqlite).await;
     people(&app).await;
-    let list: Value = app
-        .client
-        .post(app.url("/lists"))
-        .json(&json!({"title": "Groceries"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = list["id"].as_i64().unwrap();
+    let id = new_list_by_api(&app, "Groceries").await;
     app.client
         .post(app.url(&format!("/lists/{id}/todos/")))
         .json(&json!({"title": "tea"}))
         .send()
         .await
         .unwrap();
-    let share = app
-        .client
-        .put(app.url(&format!("/lists/{id}/members/carol")))
-        .json(&json!({"role": "viewer"}));
-    assert_eq!(share.send().await.unwrap().status(), 201);
+    share_by_api(&app, id, "carol", "viewer").await;
 
     for javascript in [true, false] {
         let mode = if javascript {
@@ -382,4 +371,49 @@ async fn the_pages_of_lists_pass_axe() {
         assert_accessible(&carol, &format!("the sharing page, a member, {mode}")).await;
         carol.close().await;
     }
+}
+
+/// Sharing and unsharing with the keyboard alone: every control is reached with Tab, shows its
+/// focus, and works with Enter.
+#[tokio::test]
+async fn sharing_with_the_keyboard_alone() {
+    let app = spawn_app(Backend::Sqlite).await;
+    people(&app).await;
+    let id = new_list_by_api(&app, "Groceries").await;
+    let Some(b) = Browser::open(&app, "lists_keyboard").await else {
+        return;
+    };
+    b.goto(&format!("/lists/{id}")).await;
+    // The new todo's field has the focus; the list's own controls come before it.
+    tab_to(&b, "Share “Groceries”", SHIFT_TAB).await;
+    assert!(focus_is_visible(&b).await, "the link shows its focus");
+    press(&b, ENTER).await;
+    eventually!(
+        b.current_path().await == format!("/lists/{id}/sharing"),
+        "Enter did not follow the link"
+    );
+    tab_to(&b, "Username", TAB).await;
+    press(&b, "bob").await;
+    tab_to(&b, "Role", TAB).await;
+    press(&b, "e").await; // "Editor: …", as a select takes a typed letter
+    tab_to(&b, "Share “Groceries”", TAB).await;
+    assert!(focus_is_visible(&b).await, "the button shows its focus");
+    press(&b, ENTER).await;
+    let role = || {
+        app.database
+            .load::<crate::helpers::Name>("SELECT role AS name FROM memberships")
+            .into_iter()
+            .map(|row| row.name)
+            .collect::<Vec<_>>()
+    };
+    eventually!(
+        role() == ["editor"],
+        "bob was not added as an editor: {:?}",
+        role()
+    );
+    tab_to(&b, "Remove bob", TAB).await;
+    press(&b, ENTER).await;
+    eventually!(role().is_empty(), "bob was not removed");
+    assert!(!focused(&b).await.is_empty(), "the focus stays on the page");
+    b.close().await;
 }
