@@ -38,9 +38,10 @@ fn last_seen(req: &HttpRequest, query: &EventsQuery) -> Option<i64> {
     reason = "a description of the stream; `events::stream` writes it"
 )]
 pub struct LiveEvent {
-    /// `reset` (`data`: the whole list, as `GET /todos/` shows it), `upsert` (`data`: a todo)
-    /// or `delete` (`data`: `{"id": ...}`).
-    #[schema(pattern = "^(reset|upsert|delete)$")]
+    /// `reset` (`data`: the whole list, as `GET /todos/` shows it), `upsert` (`data`: a todo),
+    /// `delete` (`data`: `{"id": ...}`) or `lists` (no id, `data`: `{}`): the caller's lists
+    /// changed (one shared with them, renamed, taken from them, deleted); `GET /lists` tells how.
+    #[schema(pattern = "^(reset|upsert|delete|lists)$")]
     event: Option<String>,
     /// The change number: sent back as `Last-Event-ID` on reconnecting.
     #[schema(pattern = "^[0-9]+$")]
