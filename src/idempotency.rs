@@ -229,7 +229,7 @@ where
     let Some((key, fingerprint)) = key else {
         return write(conn);
     };
-    let user = who.user.as_ref().map(|user| user.id);
+    let user = who.user_id();
     let _in_flight = in_flight
         .enter(Holder::List(list, user), &key)
         .ok_or_else(still_processing)?;

@@ -91,7 +91,7 @@ pub fn access(
         Target::Default => who.scope.list(),
         Target::List(id) => id,
     };
-    let user = who.user.as_ref().map(|user| user.id);
+    let user = who.user_id();
     let Some(visible) = List::access(conn, list, user)? else {
         return Ok(Err(ListError::NotFound(list)));
     };

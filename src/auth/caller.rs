@@ -349,6 +349,13 @@ fn touch_due(record: &Record, now: i64) -> bool {
     last.is_none_or(|last| now.saturating_sub(last) >= TOUCH_INTERVAL_SECS)
 }
 
+impl Identity {
+    /// The signed-in user's id; `None` in open mode.
+    pub fn user_id(&self) -> Option<UserId> {
+        self.user.as_ref().map(|user| user.id)
+    }
+}
+
 /// A verified credential's user, their default list, and when the session ends unless used.
 struct Verified {
     id: UserId,

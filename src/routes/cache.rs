@@ -72,8 +72,8 @@ pub fn none_match_hits(if_none_match: &str, etag: &str) -> bool {
         .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag)
 }
 
-/// Access decisions by list and caller, with the count of changes each was read at.
-type KeptAccess = HashMap<(ListId, Option<UserId>), (i64, Access)>;
+/// Lists callers may read, by list and caller, with the count of changes each was checked at.
+type KeptAccess = HashMap<(ListId, Option<UserId>), (i64, ListScope)>;
 
 #[derive(Debug, Default)]
 pub struct ListCache {
@@ -110,12 +110,13 @@ impl ListCache {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// `user`'s access to `list` checked at `generation`, if that is still what is kept.
-    pub fn access(&self, list: ListId, user: Option<UserId>, generation: i64) -> Option<Access> {
+    /// The scope of `list` for `user`, if their read of it was allowed at `generation` and that
+    /// is still what is kept.
+    pub fn access(&self, list: ListId, user: Option<UserId>, generation: i64) -> Option<ListScope> {
         let kept = self.access.lock().unwrap_or_else(PoisonError::into_inner);
         kept.get(&(list, user))
             .filter(|(at, _)| *at == generation)
-            .map(|(_, access)| access.clone())
+            .map(|(_, scope)| *scope)
     }
 
     /// Keeps an access checked at `generation` (read before the check).
@@ -127,7 +128,7 @@ impl ListCache {
                 kept.clear();
             }
         }
-        kept.insert((access.scope.list(), user), (generation, access.clone()));
+        kept.insert((access.scope.list(), user), (generation, access.scope));
     }
 
     pub fn put(&self, key: ListKey, generation: i64, rendered: Rendered) {

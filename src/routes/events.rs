@@ -93,7 +93,7 @@ pub async fn stream(
             },
         )
         .await?;
-    let permit = events.admit(identity.user.as_ref().map(|user| user.id))?;
+    let permit = events.admit(identity.user_id())?;
     let live = LiveStream {
         pool: store.pool().clone(),
         writer: store.writer().clone(),

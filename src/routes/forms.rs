@@ -195,7 +195,7 @@ fn title_body(title: &str) -> Map<String, Value> {
 }
 
 /// A sentence from a model's message: "title must not be empty" reads "Title must not be empty."
-fn sentence(message: &str) -> String {
+pub fn sentence(message: &str) -> String {
     let mut chars = message.chars();
     chars.next().map_or_else(String::new, |first| {
         format!("{}{}.", first.to_uppercase(), chars.as_str())

@@ -9,7 +9,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 
 use super::account::to_sign_in_then;
-use super::forms::{message_page, page_answer, refused_page, see_other};
+use super::forms::{message_page, page_answer, refused_page, see_other, sentence};
 use super::index::page_response;
 use super::page::{self, PageState};
 use super::request::{ListPath, origin_url};
@@ -20,14 +20,6 @@ use crate::models::parse_list_title;
 use crate::store::Store;
 
 type Fields = web::Form<HashMap<String, String>>;
-
-/// A sentence from a model's message: "title must not be empty" reads "Title must not be empty."
-fn sentence(message: &str) -> String {
-    let mut chars = message.chars();
-    chars.next().map_or_else(String::new, |first| {
-        format!("{}{}.", first.to_uppercase(), chars.as_str())
-    })
-}
 
 /// A new list's form refused: the caller's default page again, with the message by the field and
 /// the title as typed (422).

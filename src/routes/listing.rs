@@ -84,17 +84,15 @@ pub async fn rendered_list(
     let (representation, base, if_none_match) = request;
     let viewer = move |identity: &Identity| match representation {
         Representation::Json => None,
-        Representation::Page(_) => identity.user.as_ref().map(|user| user.id),
+        Representation::Page(_) => identity.user_id(),
     };
     if let Some(generations) = kept.freshness.generations()
         && let Some(identity) = caller.identify_known(generations)
         && let Some(scope) = match target {
             Target::Default => Some(identity.scope),
             Target::List(list) => {
-                let user = identity.user.as_ref().map(|user| user.id);
-                kept.cache
-                    .access(list, user, generations.todos)
-                    .map(|access| access.scope)
+                let user = identity.user_id();
+                kept.cache.access(list, user, generations.todos)
             }
         }
         && let Some(rendered) = kept.cache.get(
@@ -108,7 +106,7 @@ pub async fn rendered_list(
     store
         .read(caller, move |conn, identity| {
             let access = lists::access(conn, identity, target, Need::Read)??;
-            let user = identity.user.as_ref().map(|user| user.id);
+            let user = identity.user_id();
             cache.keep_access(user, identity.todos_generation, &access);
             let key = (representation, base, access.scope, viewer(identity));
             // The generation was read first, so the list read after it is never older than it.

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::request::{ListPath, origin_url};
-use crate::auth::{Caller, Identity};
+use crate::auth::Caller;
 use crate::error::AppError;
 use crate::idempotency::Answer;
 use crate::lists::{Access, Need, Target};
@@ -84,7 +84,7 @@ pub async fn index(
     let origin = origin_url(&req);
     let body = store
         .read(caller, move |conn, who| {
-            let lists = List::visible_to(conn, user_of(who))?;
+            let lists = List::visible_to(conn, who.user_id())?;
             let json: Vec<_> = lists.iter().map(|list| list.to_json(&origin)).collect();
             serde_json::to_vec(&json).map_err(AppError::internal)
         })
@@ -94,10 +94,6 @@ pub async fn index(
         .insert_header(super::listing::PER_USER.0)
         .insert_header(super::listing::PER_USER.1)
         .body(body))
-}
-
-fn user_of(who: &Identity) -> Option<crate::models::UserId> {
-    who.user.as_ref().map(|user| user.id)
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -150,7 +146,7 @@ pub async fn create(
     let origin = origin_url(&req);
     let answer = store
         .write(caller, None, move |conn, who| {
-            let owner = user_of(who);
+            let owner = who.user_id();
             let list = List::create(conn, owner, &title, crate::auth::now())?;
             let url = format!("{origin}/lists/{}", list.id);
             if form {
@@ -443,7 +439,7 @@ pub async fn remove_member(
                 let list = &visible.list;
                 let user = User::find_by_name(conn, &username)?
                     .ok_or_else(|| AppError::NotFound(format!("there is no user {username:?}")))?;
-                let yourself = Some(user.id) == user_of(who);
+                let yourself = Some(user.id) == who.user_id();
                 if !yourself && access.role != Role::Owner {
                     return Err(crate::lists::ListError::OwnerOnly {
                         title: list.title.clone(),

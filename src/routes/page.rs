@@ -168,7 +168,7 @@ fn lists_of(
     identity: &Identity,
     access: &Access,
 ) -> Result<(Visible, Vec<Visible>), AppError> {
-    let user = identity.user.as_ref().map(|user| user.id);
+    let user = identity.user_id();
     let this = match &access.list {
         Some(visible) => visible.clone(),
         None => List::access(conn, access.scope.list(), user)?

@@ -199,7 +199,7 @@ pub async fn add(
                 return again(conn, who, access, &Typed { notice, ..typed });
             };
             let user = match User::find_by_name(conn, &typed.username)? {
-                Some(user) if Some(user.id) != who.user.as_ref().map(|me| me.id) => user,
+                Some(user) if Some(user.id) != who.user_id() => user,
                 Some(_) => {
                     let notice = Some("You own this list already.".to_owned());
                     return again(conn, who, access, &Typed { notice, ..typed });
@@ -276,7 +276,7 @@ pub async fn remove(
         caller,
         (list, Need::Read),
         move |conn, who, access| {
-            let me = who.user.as_ref().map(|user| user.id);
+            let me = who.user_id();
             let user = User::find_by_name(conn, &username)?;
             let leaving = user.as_ref().is_some_and(|user| Some(user.id) == me);
             if access.role != Role::Owner && !leaving {
