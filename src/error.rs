@@ -52,6 +52,14 @@ pub enum AppError {
         etag: String,
         current: serde_json::Value,
     },
+    /// 412: `If-None-Match: *` on a todo that exists (a restore finds nothing to restore);
+    /// `current` is the todo as it is.
+    #[error("todo {id} exists: there is nothing to restore")]
+    Exists {
+        id: String,
+        etag: String,
+        current: serde_json::Value,
+    },
     /// 503 with `Retry-After`: the server is at a limit of its own (live streams), or stopping.
     #[error("{0}")]
     Overloaded(String),
@@ -92,7 +100,9 @@ impl ResponseError for AppError {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
+            Self::PreconditionFailed { .. } | Self::Exists { .. } => {
+                StatusCode::PRECONDITION_FAILED
+            }
             Self::Unavailable(_) | Self::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -103,7 +113,7 @@ impl ResponseError for AppError {
         let mut body = ErrorBody::new(self.to_string());
         match self {
             Self::Validation(err) => body.field = Some(err.field),
-            Self::PreconditionFailed { etag, current, .. } => {
+            Self::PreconditionFailed { etag, current, .. } | Self::Exists { etag, current, .. } => {
                 response.insert_header((header::ETAG, etag.as_str()));
                 body.current = Some(current.clone());
             }

@@ -109,6 +109,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    undo_actions (id) {
+        id -> Integer,
+        token_hash -> Text,
+        list_id -> Integer,
+        user_id -> Nullable<Integer>,
+        message -> Text,
+        steps -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> Integer,
         username -> Text,
@@ -124,6 +136,8 @@ diesel::joinable!(memberships -> lists (list_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(todos -> lists (list_id));
+diesel::joinable!(undo_actions -> lists (list_id));
+diesel::joinable!(undo_actions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
@@ -137,5 +151,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     todo_changes,
     todos,
     todos_generation,
+    undo_actions,
     users,
 );

@@ -31,6 +31,11 @@ pub const SESSION_COOKIE: &str = "todomvc_session";
 /// secure origin, with `Path=/` and no `Domain`, so a sibling subdomain can neither set nor shadow it.
 pub const SECURE_SESSION_COOKIE: &str = "__Host-todomvc_session";
 
+/// The cookie that carries the token of the last form action's undo to the page that offers it
+/// (see `models::UndoRecord`), and its `Secure` name.
+pub const UNDO_COOKIE: &str = "todomvc_undo";
+pub const SECURE_UNDO_COOKIE: &str = "__Host-todomvc_undo";
+
 /// The auth settings and state, shared by every worker.
 #[derive(Debug)]
 pub struct Auth {
@@ -109,6 +114,40 @@ impl Auth {
                 self.settings.session_absolute,
             )))
             .finish()
+    }
+
+    /// The undo cookie's name: `__Host-` prefixed when cookies are `Secure`.
+    pub fn undo_cookie_name(&self) -> &'static str {
+        if self.settings.secure_cookies {
+            SECURE_UNDO_COOKIE
+        } else {
+            UNDO_COOKIE
+        }
+    }
+
+    /// The cookie that hands the page the token of an undo, for as long as it can be used.
+    pub fn undo_cookie(&self, token: String) -> Cookie<'static> {
+        Cookie::build(self.undo_cookie_name(), token)
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .path("/")
+            .secure(self.settings.secure_cookies)
+            .max_age(CookieDuration::seconds(crate::models::UNDO_FOR_SECS))
+            .finish()
+    }
+
+    /// The undo token the request's cookie carries, if any.
+    pub fn undo_token(&self, req: &HttpRequest) -> Option<String> {
+        req.cookie(self.undo_cookie_name())
+            .map(|cookie| cookie.value().to_owned())
+            .filter(|value| !value.is_empty())
+    }
+
+    /// A cookie that makes the browser forget the undo cookie: the page offers an undo once.
+    pub fn undo_removal_cookie(&self) -> Cookie<'static> {
+        let mut cookie = self.undo_cookie(String::new());
+        cookie.make_removal();
+        cookie
     }
 
     /// A cookie that makes the browser forget the session cookie.

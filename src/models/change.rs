@@ -70,6 +70,31 @@ impl Change {
             .load(conn)
     }
 
+    /// If the log records todo `id` deleted from the list: the highest version it had there
+    /// (0 when the log holds no version of it).
+    pub fn deletion_of(
+        conn: &mut DbConnection,
+        scope: ListScope,
+        id: TodoId,
+    ) -> QueryResult<Option<i32>> {
+        let of_todo = todo_changes::table
+            .filter(scope.changes())
+            .filter(todo_changes::todo_id.eq(id));
+        let deleted: i64 = of_todo
+            .filter(todo_changes::deleted.eq(true))
+            .count()
+            .get_result(conn)?;
+        if deleted == 0 {
+            return Ok(None);
+        }
+        let version: Option<i32> = todo_changes::table
+            .filter(scope.changes())
+            .filter(todo_changes::todo_id.eq(id))
+            .select(diesel::dsl::max(todo_changes::version))
+            .first(conn)?;
+        Ok(Some(version.unwrap_or(0)))
+    }
+
     /// Every list's changes after change `after`, oldest first.
     pub fn all_since(conn: &mut DbConnection, after: i64) -> QueryResult<Vec<Change>> {
         todo_changes::table

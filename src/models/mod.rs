@@ -12,6 +12,7 @@ mod scope;
 mod session;
 mod sign_in_failure;
 mod todo;
+mod undo;
 mod user;
 
 pub use api_token::{ApiToken, MAX_TOKEN_NAME_CHARS};
@@ -29,9 +30,11 @@ pub use scope::ListScope;
 pub use session::Session;
 pub use sign_in_failure::{FailureCount, FailureCounts, SignInFailure, SignUpAttempt};
 pub use todo::{
-    ImportError, ImportRecord, MAX_TITLE_CHARS, NewTodo, NewTodoFields, Todo, TodoChanges,
-    TodoFields, TodoJson, ValidationError, WriteOutcome,
+    ImportError, ImportRecord, MAX_TITLE_CHARS, MoveFields, MoveOutcome, MoveTo, NewTodo,
+    NewTodoFields, ORDER_GAP, RestoreOutcome, Todo, TodoChanges, TodoFields, TodoJson,
+    ValidationError, WriteOutcome,
 };
+pub use undo::{UNDO_FOR_SECS, Undo, UndoConflict, UndoRecord, UndoStep};
 pub use user::{
     AddUserError, MAX_USERNAME_CHARS, NormalizeError, User, Username, UsernameCollisions,
 };

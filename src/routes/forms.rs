@@ -8,88 +8,82 @@ use std::collections::HashMap;
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::{Map, Value};
 
 use super::account::to_sign_in_then;
-use super::filter::Filter;
+use super::form_actions::{self as actions, Action, Doer, Fields, Outcome};
 use super::listing::PER_USER;
 use super::other_method;
-use super::page::{self, Editing, PageBase, PageState};
+use super::page::{self, PageBase};
 use super::request::collection_url;
-use crate::auth::Caller;
-use crate::db::DbConnection;
+use crate::auth::{Auth, Caller, token};
 use crate::error::AppError;
 use crate::idempotency::Answer;
-use crate::lists::{Access, ListError, Need, Target};
-use crate::models::{NewTodo, Todo, TodoChanges, TodoId, WriteOutcome};
+use crate::lists::{ListError, Need, Target};
+use crate::models::{TodoId, UndoRecord};
 use crate::store::Store;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     // The default list's forms at the root, and every list's under `/lists/{list}`.
     for base in ["", "/lists/{list}"] {
-        cfg.service(form(format!("{base}/add"), add))
-            .service(form(format!("{base}/toggle-all"), toggle_all))
-            .service(form(format!("{base}/clear-completed"), clear_completed))
-            .service(form(format!("{base}/todos/{{id}}/toggle"), toggle))
-            .service(form(format!("{base}/todos/{{id}}/edit"), edit))
-            .service(form(format!("{base}/todos/{{id}}/delete"), delete));
+        cfg.service(form(format!("{base}/add"), actions::add))
+            .service(form(format!("{base}/toggle-all"), actions::toggle_all))
+            .service(form(
+                format!("{base}/clear-completed"),
+                actions::clear_completed,
+            ))
+            .service(form(format!("{base}/undo"), actions::undo))
+            .service(form(format!("{base}/todos/{{id}}/toggle"), actions::toggle))
+            .service(form(format!("{base}/todos/{{id}}/edit"), actions::edit))
+            .service(form(format!("{base}/todos/{{id}}/delete"), actions::delete))
+            .service(
+                // One path, two doors: the API's JSON move, and the page's form.
+                web::resource(format!("{base}/todos/{{id}}/move"))
+                    .route(
+                        web::post()
+                            .guard(actix_web::guard::fn_guard(is_json))
+                            .to(super::order::move_todo),
+                    )
+                    .route(form_route(actions::move_todo))
+                    .default_service(other_method("POST")),
+            );
     }
 }
 
-type Handler = fn(&Fields, Option<TodoId>) -> Action;
+/// Whether a request's body is JSON (else it is taken for a form).
+fn is_json(ctx: &actix_web::guard::GuardContext<'_>) -> bool {
+    ctx.header::<header::ContentType>().is_some_and(|kind| {
+        let kind = kind.0;
+        kind.subtype() == mime::JSON || kind.suffix() == Some(mime::JSON)
+    })
+}
+
+pub type Handler = fn(&Fields, Option<TodoId>) -> Action;
+
+pub use super::form_actions::sentence;
 
 fn form(path: String, handler: Handler) -> actix_web::Resource {
     web::resource(path)
-        .route(web::post().to(
-            move |req: HttpRequest,
-                  store: web::Data<Store>,
-                  caller: Result<Caller, AppError>,
-                  target: Target,
-                  fields: web::Form<HashMap<String, String>>| {
-                submit(
-                    req,
-                    store,
-                    (caller, target),
-                    Fields(fields.into_inner()),
-                    handler,
-                )
-            },
-        ))
+        .route(form_route(handler))
         .default_service(other_method("POST"))
 }
 
-/// A form's fields, by name.
-pub struct Fields(HashMap<String, String>);
-
-impl Fields {
-    fn text(&self, name: &str) -> &str {
-        self.0.get(name).map_or("", String::as_str)
-    }
-
-    fn filter(&self) -> Filter {
-        Filter::named(self.text("filter"))
-    }
-
-    /// The version the form was rendered with: writes are conditional on it, as with If-Match.
-    fn version(&self) -> Option<Vec<i32>> {
-        self.text("version")
-            .parse()
-            .ok()
-            .map(|version| vec![version])
-    }
-
-    fn flag(&self, name: &str) -> bool {
-        self.text(name) == "true"
-    }
-}
-
-/// What a form does, on the caller's connection, to the list the caller may write.
-type Action = Box<dyn FnOnce(&mut DbConnection, &Access) -> Result<Outcome, AppError> + Send>;
-
-/// Done (back to the page), or the page again with a status and what to show.
-enum Outcome {
-    Done,
-    Again(StatusCode, Box<PageState>),
+/// A form's route: the page's POST, run by `submit`.
+fn form_route(handler: Handler) -> actix_web::Route {
+    web::post().to(
+        move |req: HttpRequest,
+              store: web::Data<Store>,
+              caller: Result<Caller, AppError>,
+              target: Target,
+              fields: web::Form<HashMap<String, String>>| {
+            submit(
+                req,
+                store,
+                (caller, target),
+                Fields(fields.into_inner()),
+                handler,
+            )
+        },
+    )
 }
 
 /// Runs the form's action on the one road for writes (see `store`): 303 back to the page, or the
@@ -117,6 +111,7 @@ async fn submit(
         Err(err) => return Err(err),
     };
     let to = back.clone();
+    let auth = req.app_data::<web::Data<Auth>>().cloned();
     let answer = store
         .write_list(
             caller,
@@ -124,8 +119,20 @@ async fn submit(
             Need::Write,
             None,
             refused_page,
-            move |conn, identity, access| match action(conn, access)? {
-                Outcome::Done => Ok(see_other(&to)),
+            move |conn, identity, access| match action(conn, access, &Doer(identity.user_id()))? {
+                Outcome::Done(None) => Ok(see_other(&to)),
+                Outcome::Done(Some(undo)) => {
+                    let Some(auth) = auth else {
+                        return Ok(see_other(&to));
+                    };
+                    let token = token::generate("").map_err(AppError::internal)?;
+                    let who = (access.scope, identity.user_id());
+                    UndoRecord::keep(conn, who, &token::hash(&token), &undo, crate::auth::now())?;
+                    Ok(see_other(&to).header(
+                        header::SET_COOKIE.as_str(),
+                        auth.undo_cookie(token).to_string(),
+                    ))
+                }
                 Outcome::Again(status, state) => {
                     let html = page::render_current(conn, (identity, access), &base, &state)?;
                     page_answer(status, html)
@@ -188,191 +195,4 @@ pub fn page_answer(status: StatusCode, html: web::Bytes) -> Result<Answer, AppEr
         .header(PER_USER.1.0.as_str(), PER_USER.1.1);
     answer.body = String::from_utf8(Vec::from(html)).map_err(AppError::internal)?;
     Ok(answer)
-}
-
-fn title_body(title: &str) -> Map<String, Value> {
-    Map::from_iter([("title".to_owned(), Value::String(title.to_owned()))])
-}
-
-/// A sentence from a model's message: "title must not be empty" reads "Title must not be empty."
-pub fn sentence(message: &str) -> String {
-    let mut chars = message.chars();
-    chars.next().map_or_else(String::new, |first| {
-        format!("{}{}.", first.to_uppercase(), chars.as_str())
-    })
-}
-
-fn notice(filter: Filter, status: StatusCode, message: String) -> Outcome {
-    Outcome::Again(
-        status,
-        Box::new(PageState {
-            filter,
-            notice: Some(message),
-            ..PageState::default()
-        }),
-    )
-}
-
-fn add(fields: &Fields, _: Option<TodoId>) -> Action {
-    let filter = fields.filter();
-    let typed = fields.text("title").to_owned();
-    Box::new(
-        move |conn, who| match NewTodo::from_json(&title_body(&typed)) {
-            Ok(new) => {
-                Todo::create(conn, who.scope, new)?;
-                Ok(Outcome::Done)
-            }
-            Err(invalid) => Ok(Outcome::Again(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Box::new(PageState {
-                    filter,
-                    new_todo: Some((typed, sentence(&invalid.message))),
-                    ..PageState::default()
-                }),
-            )),
-        },
-    )
-}
-
-fn toggle(fields: &Fields, id: Option<TodoId>) -> Action {
-    let filter = fields.filter();
-    let expected = fields.version();
-    let completed = fields.flag("completed");
-    Box::new(move |conn, who| {
-        // Every form with an id in its path has one.
-        let Some(id) = id else {
-            return Ok(gone(filter));
-        };
-        let changes = TodoChanges::from_json(&Map::from_iter([(
-            "completed".to_owned(),
-            Value::Bool(completed),
-        )]))?;
-        Ok(
-            match Todo::update(conn, who.scope, id, &changes, expected.as_deref())? {
-                WriteOutcome::Done(_) => Outcome::Done,
-                WriteOutcome::NotFound => gone(filter),
-                WriteOutcome::Stale(now) => notice(
-                    filter,
-                    StatusCode::PRECONDITION_FAILED,
-                    format!(
-                        "“{}” was changed elsewhere while this page was open, so nothing was \
-                         changed. This is how it is now.",
-                        now.title
-                    ),
-                ),
-            },
-        )
-    })
-}
-
-fn gone(filter: Filter) -> Outcome {
-    notice(
-        filter,
-        StatusCode::NOT_FOUND,
-        "That todo no longer exists; it was deleted elsewhere.".into(),
-    )
-}
-
-/// Saves a new title; an empty one deletes the todo, as in TodoMVC.
-fn edit(fields: &Fields, id: Option<TodoId>) -> Action {
-    let filter = fields.filter();
-    let expected = fields.version();
-    let typed = fields.text("title").to_owned();
-    Box::new(move |conn, who| {
-        // Every form with an id in its path has one.
-        let Some(id) = id else {
-            return Ok(gone(filter));
-        };
-        let again = |status, title: Option<String>, message: String| {
-            Outcome::Again(
-                status,
-                Box::new(PageState {
-                    filter,
-                    editing: Some(Editing {
-                        id,
-                        title,
-                        message: Some(message),
-                    }),
-                    ..PageState::default()
-                }),
-            )
-        };
-        let stale = |now: Todo| {
-            again(
-                StatusCode::PRECONDITION_FAILED,
-                None,
-                format!(
-                    "This todo was changed elsewhere while you edited it: it now reads “{}”. \
-                     Your text, “{}”, was not saved.",
-                    now.title,
-                    typed.trim()
-                ),
-            )
-        };
-        if typed.trim().is_empty() {
-            return Ok(
-                match Todo::delete(conn, who.scope, id, expected.as_deref())? {
-                    WriteOutcome::Done(()) | WriteOutcome::NotFound => Outcome::Done,
-                    WriteOutcome::Stale(now) => stale(now),
-                },
-            );
-        }
-        let changes = match TodoChanges::from_json(&title_body(&typed)) {
-            Ok(changes) => changes,
-            Err(invalid) => {
-                return Ok(again(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    Some(typed.clone()),
-                    sentence(&invalid.message),
-                ));
-            }
-        };
-        Ok(
-            match Todo::update(conn, who.scope, id, &changes, expected.as_deref())? {
-                WriteOutcome::Done(_) => Outcome::Done,
-                WriteOutcome::NotFound => gone(filter),
-                WriteOutcome::Stale(now) => stale(now),
-            },
-        )
-    })
-}
-
-fn delete(fields: &Fields, id: Option<TodoId>) -> Action {
-    let filter = fields.filter();
-    let expected = fields.version();
-    Box::new(move |conn, who| {
-        // Every form with an id in its path has one.
-        let Some(id) = id else {
-            return Ok(gone(filter));
-        };
-        Ok(
-            match Todo::delete(conn, who.scope, id, expected.as_deref())? {
-                WriteOutcome::Done(()) | WriteOutcome::NotFound => Outcome::Done,
-                WriteOutcome::Stale(now) => notice(
-                    filter,
-                    StatusCode::PRECONDITION_FAILED,
-                    format!(
-                        "“{}” was changed elsewhere while this page was open, so it was not \
-                         deleted. Delete it again if you still want to.",
-                        now.title
-                    ),
-                ),
-            },
-        )
-    })
-}
-
-fn toggle_all(fields: &Fields, _: Option<TodoId>) -> Action {
-    let completed = fields.flag("completed");
-    Box::new(move |conn, who| {
-        Todo::complete_all(conn, who.scope, completed)?;
-        Ok(Outcome::Done)
-    })
-}
-
-fn clear_completed(_: &Fields, _: Option<TodoId>) -> Action {
-    Box::new(move |conn, who| {
-        Todo::delete_all(conn, who.scope, Some(true))?;
-        Ok(Outcome::Done)
-    })
 }

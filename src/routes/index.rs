@@ -1,5 +1,6 @@
 //! `GET /`, `/active` and `/completed`: the page, rendered on the server with the current todos;
-//! `?edit=ID` shows one todo in its edit view (the no-JavaScript way to edit).
+//! `?edit=ID` shows one todo in its edit view (the no-JavaScript way to edit), and the undo
+//! cookie a form action left offers to undo it, once.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
@@ -49,13 +50,17 @@ pub async fn index(
             title: None,
             message: None,
         });
+    let auth = req.app_data::<web::Data<crate::auth::Auth>>().cloned();
+    let undo_token = auth.as_ref().and_then(|auth| auth.undo_token(&req));
     let state = PageState {
         filter,
         editing,
+        undo_token,
         ..PageState::default()
     };
+    let offers_undo = state.undo_token.is_some();
     let page = match caller {
-        Ok(caller) if state.editing.is_none() => {
+        Ok(caller) if state.editing.is_none() && !offers_undo => {
             let request = (
                 Representation::Page(filter),
                 collection_url(&req),
@@ -73,6 +78,15 @@ pub async fn index(
             .await
             .map(|html| page_response(actix_web::http::StatusCode::OK, html)),
         Err(err) => Err(err),
+    };
+    // The undo is offered once: the browser forgets its token with this page.
+    let page = match (page, auth) {
+        (Ok(mut response), Some(auth)) if offers_undo => {
+            let removal = auth.undo_removal_cookie();
+            response.add_cookie(&removal).map_err(AppError::internal)?;
+            Ok(response)
+        }
+        (page, _) => page,
     };
     match (page, target) {
         (Err(AppError::Unauthorized(_)), Target::Default) => Ok(to_sign_in(&req)),

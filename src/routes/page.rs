@@ -8,7 +8,9 @@ use crate::auth::Identity;
 use crate::db::DbConnection;
 use crate::error::AppError;
 use crate::lists::Access;
-use crate::models::{List, MAX_LIST_TITLE_CHARS, MAX_TITLE_CHARS, Role, Todo, TodoId, Visible};
+use crate::models::{
+    List, MAX_LIST_TITLE_CHARS, MAX_TITLE_CHARS, Role, Todo, TodoId, UndoRecord, Visible,
+};
 
 /// What a page shows beyond the list: the todo being edited, what was typed, and messages.
 #[derive(Debug, Default)]
@@ -23,6 +25,15 @@ pub struct PageState {
     pub new_list: Option<(String, String)>,
     /// A rename that was refused: the title typed, and why.
     pub rename: Option<(String, String)>,
+    /// The token of the last form action's undo, from the browser's cookie: the page offers it if
+    /// it is this person's, on this list, and recent.
+    pub undo_token: Option<String>,
+}
+
+/// The undo the page offers: what was done, and the token its form sends back.
+pub struct UndoOffer {
+    message: String,
+    token: String,
 }
 
 /// One link of the list switcher.
@@ -83,12 +94,17 @@ pub struct Item<'a> {
     editing: bool,
     edit_title: &'a str,
     error: Option<&'a str>,
+    /// Whether it has a todo above it, and one below, in the whole list.
+    first: bool,
+    last: bool,
 }
 
 impl<'a> Item<'a> {
-    fn of(todo: &'a Todo, editing: Option<&'a Editing>) -> Self {
+    fn of(todo: &'a Todo, editing: Option<&'a Editing>, (first, last): (bool, bool)) -> Self {
         let editing = editing.filter(|editing| editing.id == todo.id);
         Item {
+            first,
+            last,
             id: todo.id.to_string(),
             title: &todo.title,
             version: todo.version.to_string(),
@@ -110,6 +126,8 @@ impl<'a> Item<'a> {
             editing: false,
             edit_title: "__TITLE__",
             error: None,
+            first: false,
+            last: false,
         }
     }
 }
@@ -160,6 +178,9 @@ struct IndexPage<'a> {
     new_error: Option<&'a str>,
     notice: Option<&'a str>,
     max_title: usize,
+    /// Todos can be moved: by an editor, with every todo shown (filter All).
+    movable: bool,
+    undo: Option<UndoOffer>,
 }
 
 /// The list the page shows, as its viewer sees it, and every list of theirs for the switcher.
@@ -241,8 +262,12 @@ pub fn render(
         max_list_title: MAX_LIST_TITLE_CHARS,
         items: todos
             .iter()
-            .filter(|todo| state.filter.shows(todo))
-            .map(|todo| Item::of(todo, state.editing.as_ref()))
+            .enumerate()
+            .filter(|(_, todo)| state.filter.shows(todo))
+            .map(|(place, todo)| {
+                let ends = (place == 0, place + 1 == todos.len());
+                Item::of(todo, state.editing.as_ref(), ends)
+            })
             .collect(),
         placeholder: Item::placeholder(),
         any: !todos.is_empty(),
@@ -260,6 +285,20 @@ pub fn render(
         new_error: state.new_todo.as_ref().map(|(_, message)| message.as_str()),
         notice: state.notice.as_deref(),
         max_title: MAX_TITLE_CHARS,
+        movable: this.role.writes() && state.filter == Filter::All,
+        undo: match &state.undo_token {
+            Some(token) => UndoRecord::find(
+                conn,
+                (access.scope, identity.user_id()),
+                &crate::auth::token::hash(token),
+                crate::auth::now(),
+            )?
+            .map(|undo| UndoOffer {
+                message: undo.message,
+                token: token.clone(),
+            }),
+            None => None,
+        },
     };
     page.render()
         .map(String::into_bytes)

@@ -19,13 +19,13 @@ use crate::store::{Store, json_refusal};
 type JsonObject = web::Json<Map<String, Value>>;
 
 /// A todo's entity tag: its version, which every write raises.
-fn etag(todo: &Todo) -> String {
+pub(super) fn etag(todo: &Todo) -> String {
     format!("\"{}\"", todo.version)
 }
 
 /// The versions an `If-Match` header accepts: `None` without the header, or for `*` (any version).
 /// Comparison is strong: a weak or unreadable tag matches no version at all.
-fn expected_versions(req: &HttpRequest) -> Option<Vec<i32>> {
+pub(super) fn expected_versions(req: &HttpRequest) -> Option<Vec<i32>> {
     let mut values = req.headers().get_all(header::IF_MATCH).peekable();
     values.peek()?;
     let mut versions = Vec::new();
@@ -46,7 +46,7 @@ fn expected_versions(req: &HttpRequest) -> Option<Vec<i32>> {
 }
 
 /// The answer to a conditional write that found the todo missing or at another version.
-fn refused<T>(outcome: WriteOutcome<T>, id: TodoId, base: &str) -> Result<T, AppError> {
+pub(super) fn refused<T>(outcome: WriteOutcome<T>, id: TodoId, base: &str) -> Result<T, AppError> {
     match outcome {
         WriteOutcome::Done(value) => Ok(value),
         WriteOutcome::NotFound => Err(AppError::todo_not_found(id)),
@@ -97,17 +97,17 @@ pub async fn list(
 }
 
 /// The request's `Idempotency-Key`, with what identifies the request, if it has one.
-fn idempotency_key(req: &HttpRequest, body: &[u8]) -> Result<Option<Key>, AppError> {
+pub(super) fn idempotency_key(req: &HttpRequest, body: &[u8]) -> Result<Option<Key>, AppError> {
     Ok(idempotency::key(req)?.map(|key| (key, idempotency::fingerprint(req, body))))
 }
 
 /// The parsed body in one canonical form (keys in order), for the request's fingerprint.
-fn canonical(body: &Map<String, Value>) -> Vec<u8> {
+pub(super) fn canonical(body: &Map<String, Value>) -> Vec<u8> {
     serde_json::to_vec(body).unwrap_or_default()
 }
 
 /// The answer with a todo: its JSON and its ETag.
-fn todo_answer(status: StatusCode, todo: &Todo, base: &str) -> Result<Answer, AppError> {
+pub(super) fn todo_answer(status: StatusCode, todo: &Todo, base: &str) -> Result<Answer, AppError> {
     Answer::new(status)
         .header("etag", etag(todo))
         .json(&todo.to_json(base))
@@ -182,16 +182,20 @@ fn with_todo(mut response: HttpResponseBuilder, todo: &Todo, req: &HttpRequest) 
         .json(todo.to_json(&collection_url(req)))
 }
 
-/// PUT and PATCH alike: only the known fields present in the body change. With `If-Match`, only
-/// if the todo is still at that version (else 412, and nothing changes).
-/// `PUT` and `PATCH /todos/{id}` alike: only the fields present change.
+/// `PUT` and `PATCH /todos/{id}` alike: only the known fields present in the body change. With
+/// `If-Match`, only if the todo is still at that version (else 412, and nothing changes). A `PUT`
+/// with `If-None-Match: *` restores a todo deleted from the list instead (see `order::restore`).
 #[utoipa::path(method(put, patch), path = "/todos/{id}", tag = "todos",
     params(("id" = i32, Path, description = "The todo's id."),
-        super::described::IfMatch, super::described::IdempotencyKey),
+        super::described::IfMatch, super::described::IdempotencyKey,
+        ("If-None-Match" = Option<String>, Header, description = "`*` on a `PUT`: restore todo             `id`, deleted from this list, with its id and the fields sent (`title` required).             201 when restored; 412 if it exists; 404 if the list has no record of deleting it.")),
     request_body = crate::models::TodoFields,
     responses(
         (status = 200, description = "Changed.", body = crate::models::TodoJson<'static>,
             headers(("ETag" = String, description = "Its new version."))),
+        (status = 201, description = "Restored (`PUT` with `If-None-Match: *`): back under its             id, with a version above any it had.", body = crate::models::TodoJson<'static>,
+            headers(("Location" = String, description = "Its URL."),
+                    ("ETag" = String, description = "Its version."))),
         (status = 412, description = "`If-Match` names a version the todo no longer has: nothing \
             changed, and `current` holds the todo as it is.", body = crate::error::ErrorBody,
             headers(("ETag" = String, description = "Its current version."))),
@@ -206,6 +210,9 @@ pub async fn update(
     body: JsonObject,
 ) -> Result<HttpResponse, AppError> {
     let id = path.id;
+    if req.method() == actix_web::http::Method::PUT && super::order::is_restore(&req) {
+        return super::order::restore(req, store, caller, target, id, body.into_inner()).await;
+    }
     let changes = TodoChanges::from_json(&body)?;
     let expected = expected_versions(&req);
     let key = idempotency_key(&req, &canonical(&body))?;

@@ -59,6 +59,7 @@ var app = app || {};
     log.add(change);
     store.add(change).then(sender.pump);
     refresh();
+    return change;
   }
 
   /* Drops queued changes that have not gone out; the server never hears of them. */
@@ -73,23 +74,47 @@ var app = app || {};
     return log.changesFor(id).length ? null : model.get('version');
   }
 
+  /*
+   * Each change-making call returns the queued change (an undo of it needs its answer), and takes
+   * `undo`: true for a change that takes back an earlier one, which a conflict drops rather than
+   * asks about (undo is never forced over someone else's change).
+   */
   app.queue = {
     create: function (attrs) {
-      enqueue({
+      return enqueue({
         kind: 'create', id: 'new-' + log.newKey(), attrs: attrs, base: null,
         newerThan: log.newestId()
       });
     },
 
-    update: function (model, attrs) {
+    update: function (model, attrs, undo) {
       var open = log.openChangeFor(model.id);
       if (open) {
         Object.assign(open.attrs, attrs);
+        open.undo = open.undo && undo;
         store.put(open);
         refresh();
-        return;
+        return open;
       }
-      enqueue({ kind: 'update', id: model.id, attrs: attrs, base: baseFor(model.id, model) });
+      return enqueue({
+        kind: 'update', id: model.id, attrs: attrs, base: baseFor(model.id, model), undo: !!undo
+      });
+    },
+
+    /* Puts the todo just after todo `after` (null: first). */
+    move: function (model, after, undo) {
+      return enqueue({
+        kind: 'move', id: model.id, attrs: { after: after }, base: baseFor(model.id, model),
+        undo: !!undo
+      });
+    },
+
+    /* Brings back a todo this page deleted, under its id: { id, title, completed, order }. */
+    restore: function (todo) {
+      return enqueue({
+        kind: 'restore', id: todo.id, base: null, undo: true,
+        attrs: { title: todo.title, completed: todo.completed, order: todo.order }
+      });
     },
 
     destroy: function (model) {
@@ -99,7 +124,9 @@ var app = app || {};
         refresh();
         return;
       }
-      enqueue({ kind: 'delete', id: model.id, attrs: {}, base: baseFor(model.id, model) });
+      return enqueue({
+        kind: 'delete', id: model.id, attrs: {}, base: baseFor(model.id, model)
+      });
     },
 
     clearCompleted: function () {
@@ -108,7 +135,7 @@ var app = app || {};
           drop(log.changesFor(model.id));
         }
       });
-      enqueue({ kind: 'clear', id: null, attrs: {}, base: null });
+      return enqueue({ kind: 'clear', id: null, attrs: {}, base: null });
     },
 
     /* An edit ended: show what arrived meanwhile. */
@@ -221,11 +248,20 @@ var app = app || {};
     }
   }
 
+  /* Changes of one commit (a renumbered list, say) come as several events: the page shows them
+   * together, once they have all been read, so that it never shows half of them. */
+  var refreshTimer = null;
+
   function serverChanged(change) {
     if (change) {
       log.server().change = Number(change);
     }
-    refresh();
+    if (!refreshTimer) {
+      refreshTimer = setTimeout(function () {
+        refreshTimer = null;
+        refresh();
+      }, 0);
+    }
     keepServer();
   }
 
@@ -294,7 +330,8 @@ var app = app || {};
       id = todo.id;
     }
     log.remove(gone);
-    if (change.kind === 'create' || change.kind === 'update') {
+    change.answer = todo; // for an undo of it
+    if (change.kind !== 'delete' && change.kind !== 'clear') {
       var known = server.todos[id];
       if (!known || known.version <= todo.version) {
         server.todos[id] = todo;
@@ -321,8 +358,30 @@ var app = app || {};
     refresh();
   }
 
-  /* 412: someone changed the todo meanwhile. The user chooses; the todo's queue waits. */
+  /* Whether the server's todo differs from what this page knew only in its place (the list was
+   * renumbered by a move): nothing the user sees changed. */
+  function movedOnly(current) {
+    var known = log.server().todos[current.id];
+    return known && known.title === current.title && known.completed === current.completed;
+  }
+
+  /* 412: someone changed the todo meanwhile. A move is made again from where the todo is now;
+   * an undo is dropped, and the user told; a change to a todo that was only moved elsewhere is
+   * sent again; for the rest the user chooses, and the todo's queue waits. */
   function conflicted(change, current) {
+    if (change.kind === 'move' || (!change.undo && movedOnly(current))) {
+      log.server().todos[current.id] = current;
+      app.queue.keepMine(Object.assign(change, { conflict: current }));
+      return;
+    }
+    if (change.undo) {
+      log.server().todos[current.id] = current;
+      drop(log.laterOf(change).filter(function (later) { return later.undo; }));
+      app.showError('“' + current.title + '” was changed elsewhere since, so it was not undone.');
+      keepServer();
+      refresh();
+      return;
+    }
     app.announce('“' + current.title + '” was changed elsewhere while your change waited. ' +
       'Choose which version stays.');
     change.conflict = current;
@@ -348,6 +407,14 @@ var app = app || {};
           app.lists.lost(false, unsaved);
         }
       });
+    }
+    if (change.undo || change.kind === 'restore') {
+      drop([change]);
+      app.showError('Could not undo: ' + (body && body.error ? body.error : 'the server answered ' +
+        status) + '.');
+      reread();
+      refresh();
+      return;
     }
     var later = log.changesFor(change.id).slice(1);
     var gone = [change];

@@ -936,4 +936,5 @@ mod accessible;
 mod hardening;
 mod lists;
 mod offline;
+mod order;
 mod without_javascript;

@@ -758,6 +758,8 @@ async fn the_migration_moves_every_todo_into_its_owners_default_list(backend: Ba
     let pool = todomvc::db::connect(&settings.database).unwrap();
     let mut conn = pool.get().unwrap();
     todomvc::models::run_pending_migrations(&mut conn).unwrap();
+    // Back to before lists (and the undo records that came after them).
+    todomvc::db::revert_last_migration(&mut conn).unwrap();
     todomvc::db::revert_last_migration(&mut conn).unwrap();
     database.execute(
         "INSERT INTO users (username, username_key, password_hash, created_at) VALUES \
@@ -825,6 +827,7 @@ async fn the_migration_moves_every_todo_into_its_owners_default_list(backend: Ba
     );
 
     // Down: each todo is its owner's again.
+    todomvc::db::revert_last_migration(&mut conn).unwrap();
     todomvc::db::revert_last_migration(&mut conn).unwrap();
     let owners = database.load::<Name>(
         "SELECT title || ' of ' || COALESCE(user_id, 0) AS name FROM todos ORDER BY id",

@@ -103,7 +103,10 @@ async fn errors_headers_and_credentials_are_described() {
         .iter()
         .map(|p| p["name"].as_str().unwrap())
         .collect();
-    assert_eq!(parameters, ["id", "If-Match", "Idempotency-Key"]);
+    assert_eq!(
+        parameters,
+        ["id", "If-Match", "Idempotency-Key", "If-None-Match"]
+    );
     let key = put["parameters"]
         .as_array()
         .unwrap()

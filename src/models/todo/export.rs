@@ -99,7 +99,7 @@ impl Todo {
                         });
                     }
                 }
-                Self::insert(conn, scope, record.todo, record.id)?;
+                Self::insert(conn, scope, record.todo, record.id.map(|id| (id, 1)))?;
             }
             if any_id {
                 super::after_explicit_ids(conn)?;

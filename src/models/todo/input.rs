@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use serde_json::{Map, Value};
 
 use super::MAX_TITLE_CHARS;
+use crate::models::TodoId;
 use crate::schema::todos;
 
 /// A todo to insert. Without a position it goes after the last one.
@@ -59,6 +60,24 @@ pub struct TodoFields {
     completed: Option<bool>,
 }
 
+/// Where a moved todo goes: just after todo `after`, or to the top when `after` is `null`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MoveTo {
+    pub after: Option<TodoId>,
+}
+
+/// What `MoveTo::from_json` reads.
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(
+    dead_code,
+    reason = "a description of the body; the body is read by `from_json`"
+)]
+pub struct MoveFields {
+    /// The id of the todo it is to follow, or `null` to put it first. Required.
+    #[schema(value_type = Option<i32>, required = true)]
+    after: Option<i32>,
+}
+
 /// A field of a request body that cannot be accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
@@ -68,7 +87,7 @@ pub struct ValidationError {
 }
 
 impl ValidationError {
-    fn new(field: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
         Self {
             field,
             message: message.into(),
@@ -105,6 +124,32 @@ impl TodoChanges {
 
     pub fn is_empty(&self) -> bool {
         self.title.is_none() && self.position.is_none() && self.completed.is_none()
+    }
+}
+
+impl MoveTo {
+    /// Reads a move from a request body: `after` is required, a todo's id or `null`.
+    pub fn from_json(body: &Map<String, Value>) -> Result<Self, ValidationError> {
+        let invalid = || {
+            ValidationError::new(
+                "after",
+                "after must be the id of the todo to follow, or null for the top",
+            )
+        };
+        match body.get("after") {
+            None => Err(ValidationError::new(
+                "after",
+                "after is required: the id of the todo to follow, or null for the top",
+            )),
+            Some(Value::Null) => Ok(Self { after: None }),
+            Some(value) => value
+                .as_i64()
+                .and_then(|id| i32::try_from(id).ok())
+                .map(|id| Self {
+                    after: Some(TodoId(id)),
+                })
+                .ok_or_else(invalid),
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod export;
 mod input;
+mod order;
 mod queries;
 
 use diesel::prelude::*;
@@ -13,7 +14,10 @@ use super::ids::{ListId, TodoId};
 use crate::schema::todos;
 
 pub use export::{ImportError, ImportRecord};
-pub use input::{NewTodo, NewTodoFields, TodoChanges, TodoFields, ValidationError};
+pub use input::{
+    MoveFields, MoveTo, NewTodo, NewTodoFields, TodoChanges, TodoFields, ValidationError,
+};
+pub use order::{MoveOutcome, ORDER_GAP, RestoreOutcome};
 pub use queries::{after_explicit_ids, lock_todos_for_append};
 
 /// The longest title accepted, in characters.

@@ -56,12 +56,13 @@ impl Todo {
         db::write_transaction(conn, |conn| Self::insert(conn, scope, new, None))
     }
 
-    /// Inserts inside the caller's write transaction, with the given id or the next one.
+    /// Inserts inside the caller's write transaction, with the given id or the next one, and
+    /// the given version (a restored todo's) or the first.
     pub(super) fn insert(
         conn: &mut DbConnection,
         scope: ListScope,
         mut new: NewTodo,
-        id: Option<TodoId>,
+        id: Option<(TodoId, i32)>,
     ) -> QueryResult<Todo> {
         if new.position.is_none() {
             lock_todos_for_append(conn)?;
@@ -75,8 +76,8 @@ impl Todo {
         let insert = diesel::insert_into(todos::table);
         let owner = todos::list_id.eq(scope.list());
         match id {
-            Some(id) => insert
-                .values((todos::id.eq(id), owner, &new))
+            Some((id, version)) => insert
+                .values((todos::id.eq(id), todos::version.eq(version), owner, &new))
                 .returning(todos::all_columns)
                 .get_result(conn),
             None => insert
@@ -164,15 +165,13 @@ impl Todo {
         })
     }
 
-    /// Deletes every todo of the list, or only those whose `completed` equals the filter;
-    /// returns how many.
     /// Marks every todo of the list completed (or active) that is not already; each one changed
-    /// gets a new version. Returns how many changed.
+    /// gets a new version. Returns the todos changed, as they are now.
     pub fn complete_all(
         conn: &mut DbConnection,
         scope: ListScope,
         completed: bool,
-    ) -> QueryResult<usize> {
+    ) -> QueryResult<Vec<Todo>> {
         db::write_transaction(conn, |conn| {
             let others = todos::table
                 .filter(scope.todos())
@@ -182,22 +181,27 @@ impl Todo {
                     todos::completed.eq(completed),
                     todos::version.eq(todos::version + 1),
                 ))
-                .execute(conn)
+                .returning(todos::all_columns)
+                .get_results(conn)
         })
     }
 
+    /// Deletes every todo of the list, or only those whose `completed` equals the filter;
+    /// returns the todos deleted, as they were.
     pub fn delete_all(
         conn: &mut DbConnection,
         scope: ListScope,
         completed: Option<bool>,
-    ) -> QueryResult<usize> {
+    ) -> QueryResult<Vec<Todo>> {
         db::write_transaction(conn, |conn| {
             let list = todos::table.filter(scope.todos());
             match completed {
-                Some(completed) => {
-                    diesel::delete(list.filter(todos::completed.eq(completed))).execute(conn)
-                }
-                None => diesel::delete(list).execute(conn),
+                Some(completed) => diesel::delete(list.filter(todos::completed.eq(completed)))
+                    .returning(todos::all_columns)
+                    .get_results(conn),
+                None => diesel::delete(list)
+                    .returning(todos::all_columns)
+                    .get_results(conn),
             }
         })
     }

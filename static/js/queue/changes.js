@@ -118,6 +118,11 @@ app.changeLog = (function () {
           { pending: true });
       } else if (change.kind === 'update' && todo) {
         Object.assign(todo, change.attrs, { pending: true });
+      } else if (change.kind === 'move' && todo) {
+        todo.order = orderAfter(todos, change.id, change.attrs.after);
+        todo.pending = true;
+      } else if (change.kind === 'restore' && !todo) {
+        todos[change.id] = Object.assign({ id: change.id }, change.attrs, { pending: true });
       } else if (change.kind === 'delete') {
         delete todos[change.id];
       } else if (change.kind === 'clear') {
@@ -129,6 +134,30 @@ app.changeLog = (function () {
       }
     });
     return Object.keys(todos).map(function (id) { return todos[id]; });
+  }
+
+  /*
+   * An order that puts todo `id` just after todo `after` (first when `after` is null) among
+   * `todos`, as the server will: between its new neighbours'. The page only sorts by it; the
+   * server's answer brings the real one.
+   */
+  function orderAfter(todos, id, after) {
+    var list = Object.keys(todos).map(function (key) { return todos[key]; })
+      .filter(function (todo) { return todo.id !== id; })
+      .sort(function (a, b) { return a.order - b.order || (a.id < b.id ? -1 : 1); });
+    var index = 0;
+    if (after !== null && after !== undefined) {
+      index = list.findIndex(function (todo) { return todo.id === after; }) + 1;
+      if (index === 0) {
+        return todos[id].order; // its neighbour is gone: the server will say
+      }
+    }
+    var previous = list[index - 1];
+    var next = list[index];
+    if (previous && next) {
+      return (previous.order + next.order) / 2;
+    }
+    return previous ? previous.order + 1 : (next ? next.order - 1 : 0);
   }
 
   /*

@@ -81,11 +81,19 @@ app.sender = (function () {
     } else if (change.kind === 'delete') {
       options.url = app.todos.url + change.id;
       options.type = 'DELETE';
+    } else if (change.kind === 'move') {
+      options.url = app.todos.url + change.id + '/move';
+      options.type = 'POST';
+    } else if (change.kind === 'restore') {
+      // Undo of a delete: the todo comes back under its id, only if it is not there.
+      options.url = app.todos.url + change.id;
+      options.type = 'PUT';
+      headers['If-None-Match'] = '*';
     } else {
       options.url = app.todos.url + '?completed=true';
       options.type = 'DELETE';
     }
-    if (change.kind === 'create' || change.kind === 'update') {
+    if (change.kind !== 'delete' && change.kind !== 'clear') {
       options.contentType = 'application/json';
       options.data = JSON.stringify(change.attrs);
     }

@@ -23,6 +23,36 @@ var app = app || {};
     (target ? target.querySelector('.toggle') : document.querySelector('.new-todo')).focus();
   };
 
+  /* A todo's attributes as they are now, for undoing its deletion. */
+  app.snapshot = function (model) {
+    return { id: model.id, title: model.get('title'), completed: model.get('completed'),
+      order: model.get('order') };
+  };
+
+  /* The largest set of `wanted` that is already in the same order in `current`. */
+  function longestInOrder(wanted, current) {
+    var at = new Map();
+    current.forEach(function (li, index) { at.set(li, index); });
+    var places = wanted.map(function (li) { return at.get(li); });
+    var tails = [];
+    var previous = [];
+    places.forEach(function (place, i) {
+      var lo = 0;
+      var hi = tails.length;
+      while (lo < hi) {
+        var mid = (lo + hi) >> 1;
+        if (places[tails[mid]] < place) { lo = mid + 1; } else { hi = mid; }
+      }
+      previous[i] = lo > 0 ? tails[lo - 1] : -1;
+      tails[lo] = i;
+    });
+    var keep = new Set();
+    for (var k = tails.length ? tails[tails.length - 1] : -1; k >= 0; k = previous[k]) {
+      keep.add(wanted[k]);
+    }
+    return keep;
+  }
+
   app.AppView = Backbone.View.extend({
     el: '.todoapp',
 
@@ -78,6 +108,7 @@ var app = app || {};
       }
       this.counted = remaining;
       this.$('.clear-completed').prop('hidden', completed === 0);
+      app.order.refresh();
       var here = app.page.path(app.TodoFilter);
       this.$('.filters a').each(function (_, link) {
         var selected = link.getAttribute('href') === here;
@@ -102,15 +133,30 @@ var app = app || {};
       }
     },
 
-    /* Puts the items in the collection's order after a todo moved (a pushed change of `order`). */
+    /*
+     * Puts the items in the collection's order after todos moved: only an item out of place is
+     * moved (the rest of the list is not redrawn), and the keyboard stays where it was.
+     */
     reorder: function () {
       var list = this.$list[0];
-      app.todos.each(function (todo) {
-        var li = list.querySelector('li[data-id="' + todo.id + '"]');
-        if (li) {
-          list.appendChild(li);
+      var focused = document.activeElement;
+      var items = {};
+      Array.prototype.forEach.call(list.children, function (li) { items[li.dataset.id] = li; });
+      var wanted = app.todos.map(function (todo) { return items[todo.id]; })
+        .filter(function (li) { return li; });
+      // Items already in order relative to each other stay; the others move next to them.
+      var stay = longestInOrder(wanted, Array.prototype.slice.call(list.children));
+      for (var i = wanted.length - 1; i >= 0; i--) {
+        var li = wanted[i];
+        var next = wanted[i + 1] || null;
+        if (!stay.has(li) && li.nextElementSibling !== next) {
+          list.insertBefore(li, next);
         }
-      });
+      }
+      if (focused && focused !== document.activeElement && list.contains(focused)) {
+        focused.focus();
+      }
+      app.order.refresh();
     },
 
     addAll: function () {
@@ -143,7 +189,10 @@ var app = app || {};
     clearCompleted: function (e) {
       e.preventDefault();
       var hadFocus = document.activeElement === e.currentTarget;
+      var cleared = app.todos.completed().map(app.snapshot);
       app.queue.clearCompleted();
+      app.undo.deleted(cleared, cleared.length === 1 ? 'Cleared “' + cleared[0].title + '”.'
+        : 'Cleared ' + cleared.length + ' completed todos.');
       if (hadFocus) {
         this.$input.trigger('focus');
       }
@@ -152,11 +201,16 @@ var app = app || {};
     toggleAllComplete: function (e) {
       e.preventDefault();
       var completed = app.todos.remaining().length > 0;
+      var steps = [];
       app.todos.each(function (todo) {
         if (todo.get('completed') !== completed) {
+          steps.push({ model: todo, before: { completed: !completed },
+            after: { title: todo.get('title'), completed: completed } });
           app.queue.update(todo, { completed: completed });
         }
       });
+      app.undo.changed(steps, 'Marked ' + steps.length + (steps.length === 1 ? ' todo ' : ' todos ') +
+        (completed ? 'complete.' : 'not complete.'));
     },
 
     /* The filters are links the server also understands; here they change the view in place. */

@@ -103,7 +103,11 @@ var app = app || {};
 
     toggleCompleted: function (e) {
       e.preventDefault(); // the app saves it; the form is for pages without JavaScript
+      var before = this.model.get('completed');
       this.model.toggle();
+      app.undo.changed([{ model: this.model, before: { completed: before },
+        after: { title: this.model.get('title'), completed: !before } }],
+        'Marked “' + this.model.get('title') + '” ' + (before ? 'not complete' : 'complete') + '.');
     },
 
     edit: function () {
@@ -142,7 +146,11 @@ var app = app || {};
         return;
       }
       if (title !== this.model.get('title')) {
+        var before = this.model.get('title');
         this.model.rename(title);
+        app.undo.changed([{ model: this.model, before: { title: before },
+          after: { title: title, completed: this.model.get('completed') } }],
+          'Renamed “' + before + '” to “' + title + '”.');
       } else {
         this.$input.val(title);
       }
@@ -174,7 +182,9 @@ var app = app || {};
       if (hadFocus) {
         app.focusNear(this.el);
       }
+      var snapshot = app.snapshot(this.model);
       this.model.discard();
+      app.undo.deleted([snapshot], 'Deleted “' + snapshot.title + '”.');
     }
   });
 })();
