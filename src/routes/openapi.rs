@@ -26,6 +26,7 @@ use crate::error::ErrorBody;
         super::todos::get,
         super::todos::update,
         super::todos::delete,
+        super::order::move_todo,
         super::events::stream,
         super::lists::index,
         super::lists::create,

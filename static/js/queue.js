@@ -97,7 +97,8 @@ var app = app || {};
         return open;
       }
       return enqueue({
-        kind: 'update', id: model.id, attrs: attrs, base: baseFor(model.id, model), undo: !!undo
+        kind: 'update', id: model.id, attrs: attrs, base: baseFor(model.id, model), undo: !!undo,
+        seen: { title: model.get('title'), completed: model.get('completed') }
       });
     },
 
@@ -358,18 +359,18 @@ var app = app || {};
     refresh();
   }
 
-  /* Whether the server's todo differs from what this page knew only in its place (the list was
-   * renumbered by a move): nothing the user sees changed. */
-  function movedOnly(current) {
-    var known = log.server().todos[current.id];
-    return known && known.title === current.title && known.completed === current.completed;
+  /* Whether the server's todo differs from what the user saw when making `change` only in its
+   * place (the list was renumbered by a move): nothing they see changed. */
+  function movedOnly(change, current) {
+    var seen = change.seen;
+    return !!seen && seen.title === current.title && seen.completed === current.completed;
   }
 
   /* 412: someone changed the todo meanwhile. A move is made again from where the todo is now;
    * an undo is dropped, and the user told; a change to a todo that was only moved elsewhere is
    * sent again; for the rest the user chooses, and the todo's queue waits. */
   function conflicted(change, current) {
-    if (change.kind === 'move' || (!change.undo && movedOnly(current))) {
+    if (change.kind === 'move' || (!change.undo && movedOnly(change, current))) {
       log.server().todos[current.id] = current;
       app.queue.keepMine(Object.assign(change, { conflict: current }));
       return;

@@ -333,7 +333,11 @@ async fn toggle_all_is_undone_with_ctrl_z() {
     else {
         return;
     };
-    b.find(".toggle-all-label").await.click().await.expect("click");
+    b.find(".toggle-all-label")
+        .await
+        .click()
+        .await
+        .expect("click");
     eventually!(
         app.rows().iter().all(|row| row.completed),
         "never all completed"
