@@ -19,6 +19,7 @@ mod page;
 mod request;
 pub mod scrape;
 mod sharing;
+mod todo_json;
 pub(crate) mod todos;
 mod tokens;
 

@@ -6,8 +6,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value};
 
 use super::request::{TodoPath, collection_url};
-use super::todos::{
-    canonical, expected_versions, idempotency_key, refused as stale_or_missing, todo_answer,
+use super::todo_json::{
+    canonical, etag, expected_versions, idempotency_key, refused as stale_or_missing, todo_answer,
 };
 use crate::auth::Caller;
 use crate::error::AppError;
@@ -113,7 +113,7 @@ pub async fn restore(
                     }
                     RestoreOutcome::Exists(todo) => Err(AppError::Exists {
                         id: id.to_string(),
-                        etag: super::todos::etag(&todo),
+                        etag: etag(&todo),
                         current: serde_json::to_value(todo.to_json(&base)).unwrap_or_default(),
                     }),
                     RestoreOutcome::Unknown => Err(AppError::NotFound(format!(

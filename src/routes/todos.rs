@@ -8,55 +8,16 @@ use serde_json::{Map, Value};
 use super::cache::{ListCache, Representation};
 use super::listing::{Kept, rendered_list};
 use super::request::{TodoPath, collection_url, if_none_match};
+use super::todo_json::{canonical, etag, expected_versions, idempotency_key, refused, todo_answer};
 use crate::auth::Caller;
 use crate::error::AppError;
 use crate::freshness::Freshness;
-use crate::idempotency::{self, Answer, Key};
+use crate::idempotency::Answer;
 use crate::lists::{Need, Target};
-use crate::models::{NewTodo, Todo, TodoChanges, TodoId, WriteOutcome};
+use crate::models::{NewTodo, Todo, TodoChanges};
 use crate::store::{Store, json_refusal};
 
 type JsonObject = web::Json<Map<String, Value>>;
-
-/// A todo's entity tag: its version, which every write raises.
-pub(super) fn etag(todo: &Todo) -> String {
-    format!("\"{}\"", todo.version)
-}
-
-/// The versions an `If-Match` header accepts: `None` without the header, or for `*` (any version).
-/// Comparison is strong: a weak or unreadable tag matches no version at all.
-pub(super) fn expected_versions(req: &HttpRequest) -> Option<Vec<i32>> {
-    let mut values = req.headers().get_all(header::IF_MATCH).peekable();
-    values.peek()?;
-    let mut versions = Vec::new();
-    for tag in values
-        .flat_map(|value| value.to_str().unwrap_or_default().split(','))
-        .map(str::trim)
-    {
-        if tag == "*" {
-            return None;
-        }
-        let version = tag
-            .strip_prefix('"')
-            .and_then(|tag| tag.strip_suffix('"'))
-            .and_then(|tag| tag.parse::<i32>().ok());
-        versions.extend(version);
-    }
-    Some(versions)
-}
-
-/// The answer to a conditional write that found the todo missing or at another version.
-pub(super) fn refused<T>(outcome: WriteOutcome<T>, id: TodoId, base: &str) -> Result<T, AppError> {
-    match outcome {
-        WriteOutcome::Done(value) => Ok(value),
-        WriteOutcome::NotFound => Err(AppError::todo_not_found(id)),
-        WriteOutcome::Stale(current) => Err(AppError::PreconditionFailed {
-            title: current.title.clone(),
-            etag: etag(&current),
-            current: serde_json::to_value(current.to_json(base)).unwrap_or_default(),
-        }),
-    }
-}
 
 /// `GET /todos/`: the caller's list, by `order` then `id`.
 #[utoipa::path(method(get, head), path = "/todos/", tag = "todos",
@@ -94,23 +55,6 @@ pub async fn list(
     )
     .await?;
     Ok(listed.into_response(mime::APPLICATION_JSON.as_ref()))
-}
-
-/// The request's `Idempotency-Key`, with what identifies the request, if it has one.
-pub(super) fn idempotency_key(req: &HttpRequest, body: &[u8]) -> Result<Option<Key>, AppError> {
-    Ok(idempotency::key(req)?.map(|key| (key, idempotency::fingerprint(req, body))))
-}
-
-/// The parsed body in one canonical form (keys in order), for the request's fingerprint.
-pub(super) fn canonical(body: &Map<String, Value>) -> Vec<u8> {
-    serde_json::to_vec(body).unwrap_or_default()
-}
-
-/// The answer with a todo: its JSON and its ETag.
-pub(super) fn todo_answer(status: StatusCode, todo: &Todo, base: &str) -> Result<Answer, AppError> {
-    Answer::new(status)
-        .header("etag", etag(todo))
-        .json(&todo.to_json(base))
 }
 
 /// `POST /todos/`: a new todo at the end of the list (or at `order`).

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use crate::helpers::{Backend, spawn_app, spawn_app_with};
 
 /// Every JSON route with its methods, as the router serves them.
-const ROUTES: [(&str, &[&str]); 14] = [
+const ROUTES: [(&str, &[&str]); 16] = [
     ("/todos/", &["get", "head", "post", "delete"]),
     ("/todos/{id}", &["get", "head", "put", "patch", "delete"]),
     ("/todos/events", &["get"]),
@@ -20,6 +20,8 @@ const ROUTES: [(&str, &[&str]); 14] = [
         &["get", "head", "put", "patch", "delete"],
     ),
     ("/lists/{list}/events", &["get"]),
+    ("/todos/{id}/move", &["post"]),
+    ("/lists/{list}/todos/{id}/move", &["post"]),
     ("/tokens", &["get", "post"]),
     ("/tokens/{id}", &["delete"]),
     ("/healthz", &["get"]),
