@@ -3,6 +3,7 @@
 mod api_token;
 mod change;
 mod generations;
+mod ical;
 mod idempotency_key;
 mod ids;
 mod list;
@@ -18,6 +19,7 @@ mod user;
 pub use api_token::{ApiToken, MAX_TOKEN_NAME_CHARS};
 pub use change::Change;
 pub use generations::Generations;
+pub use ical::{IcalError, TodoIcal, render as render_ical};
 pub use idempotency_key::IdempotencyKey;
 pub use ids::{ListId, SessionId, TodoId, TokenId, UserId};
 pub use list::{
