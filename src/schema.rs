@@ -98,6 +98,18 @@ diesel::table! {
         completed -> Bool,
         version -> Integer,
         list_id -> Integer,
+        modified_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    todo_objects (todo_id) {
+        todo_id -> Integer,
+        list_id -> Integer,
+        uid -> Text,
+        name -> Text,
+        ical -> Text,
+        version -> Integer,
     }
 }
 
@@ -135,6 +147,7 @@ diesel::joinable!(lists -> users (owner_id));
 diesel::joinable!(memberships -> lists (list_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(todo_objects -> todos (todo_id));
 diesel::joinable!(todos -> lists (list_id));
 diesel::joinable!(undo_actions -> lists (list_id));
 diesel::joinable!(undo_actions -> users (user_id));
@@ -149,6 +162,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sign_in_failures,
     sign_up_attempts,
     todo_changes,
+    todo_objects,
     todos,
     todos_generation,
     undo_actions,

@@ -2,6 +2,7 @@
 
 mod api_token;
 mod change;
+mod clock;
 mod generations;
 mod ical;
 mod idempotency_key;
@@ -13,11 +14,13 @@ mod scope;
 mod session;
 mod sign_in_failure;
 mod todo;
+mod todo_object;
 mod undo;
 mod user;
 
 pub use api_token::{ApiToken, MAX_TOKEN_NAME_CHARS};
 pub use change::Change;
+pub use clock::now;
 pub use generations::Generations;
 pub use ical::{IcalError, TodoIcal, render as render_ical};
 pub use idempotency_key::IdempotencyKey;
@@ -36,6 +39,7 @@ pub use todo::{
     NewTodoFields, ORDER_GAP, RestoreOutcome, Todo, TodoChanges, TodoFields, TodoJson,
     ValidationError, WriteOutcome,
 };
+pub use todo_object::{SentObject, TodoObject};
 pub use undo::{UNDO_FOR_SECS, Undo, UndoConflict, UndoRecord, UndoStep};
 pub use user::{
     AddUserError, MAX_USERNAME_CHARS, NormalizeError, User, Username, UsernameCollisions,

@@ -302,6 +302,7 @@ impl User {
                     todos::list_id.eq(own.id),
                     todos::position.eq(todos::position + shift),
                     todos::version.eq(todos::version + 1),
+                    todos::modified_at.eq(super::now()),
                 ))
                 .execute(conn)
         })

@@ -430,7 +430,9 @@ async fn the_migration_refuses_names_that_become_one() {
     let mut conn = pool.get().unwrap();
     todomvc::models::run_pending_migrations(&mut conn).unwrap();
     // Names made before normalisation, each with the key of its day (lower case only): back to
-    // before the migration that normalises them (and the lists and undo records after it).
+    // before the migration that normalises them (and the lists, undo records and CalDAV objects
+    // after it).
+    todomvc::db::revert_last_migration(&mut conn).unwrap();
     todomvc::db::revert_last_migration(&mut conn).unwrap();
     todomvc::db::revert_last_migration(&mut conn).unwrap();
     todomvc::db::revert_last_migration(&mut conn).unwrap();

@@ -758,7 +758,8 @@ async fn the_migration_moves_every_todo_into_its_owners_default_list(backend: Ba
     let pool = todomvc::db::connect(&settings.database).unwrap();
     let mut conn = pool.get().unwrap();
     todomvc::models::run_pending_migrations(&mut conn).unwrap();
-    // Back to before lists (and the undo records that came after them).
+    // Back to before lists (and the undo records and CalDAV objects that came after them).
+    todomvc::db::revert_last_migration(&mut conn).unwrap();
     todomvc::db::revert_last_migration(&mut conn).unwrap();
     todomvc::db::revert_last_migration(&mut conn).unwrap();
     database.execute(
@@ -827,6 +828,7 @@ async fn the_migration_moves_every_todo_into_its_owners_default_list(backend: Ba
     );
 
     // Down: each todo is its owner's again.
+    todomvc::db::revert_last_migration(&mut conn).unwrap();
     todomvc::db::revert_last_migration(&mut conn).unwrap();
     todomvc::db::revert_last_migration(&mut conn).unwrap();
     let owners = database.load::<Name>(

@@ -3,6 +3,7 @@
 mod accounts;
 mod bad_input;
 mod browser;
+mod caldav_objects;
 mod concurrency;
 mod config;
 mod cors;

@@ -23,6 +23,24 @@ pub use queries::{after_explicit_ids, lock_todos_for_append};
 /// The longest title accepted, in characters.
 pub const MAX_TITLE_CHARS: usize = 1000;
 
+/// The columns a `Todo` is read from, in the order of its fields (what writes return).
+pub(crate) type Columns = (
+    todos::id,
+    todos::title,
+    todos::position,
+    todos::completed,
+    todos::version,
+    todos::list_id,
+);
+pub(crate) const COLUMNS: Columns = (
+    todos::id,
+    todos::title,
+    todos::position,
+    todos::completed,
+    todos::version,
+    todos::list_id,
+);
+
 /// A todo as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = todos)]

@@ -154,6 +154,7 @@ fn set_position(conn: &mut DbConnection, id: TodoId, position: i32) -> QueryResu
         .set((
             todos::position.eq(position),
             todos::version.eq(todos::version + 1),
+            todos::modified_at.eq(crate::models::now()),
         ))
         .execute(conn)
         .map(drop)

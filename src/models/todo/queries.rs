@@ -74,15 +74,18 @@ impl Todo {
             new.position = Some(last.map_or(1, |last| last.saturating_add(1)));
         }
         let insert = diesel::insert_into(todos::table);
-        let owner = todos::list_id.eq(scope.list());
+        let owner = (
+            todos::list_id.eq(scope.list()),
+            todos::modified_at.eq(crate::models::now()),
+        );
         match id {
             Some((id, version)) => insert
                 .values((todos::id.eq(id), todos::version.eq(version), owner, &new))
-                .returning(todos::all_columns)
+                .returning(super::COLUMNS)
                 .get_result(conn),
             None => insert
                 .values((owner, &new))
-                .returning(todos::all_columns)
+                .returning(super::COLUMNS)
                 .get_result(conn),
         }
     }
@@ -109,17 +112,21 @@ impl Todo {
                     Some(todo) => WriteOutcome::Done(todo),
                 });
             }
-            let set = (changes, todos::version.eq(todos::version + 1));
+            let set = (
+                changes,
+                todos::version.eq(todos::version + 1),
+                todos::modified_at.eq(crate::models::now()),
+            );
             let target = todos::table.filter(scope.todos()).filter(todos::id.eq(id));
             let updated = match expected {
                 Some(versions) => diesel::update(target.filter(todos::version.eq_any(versions)))
                     .set(set)
-                    .returning(todos::all_columns)
+                    .returning(super::COLUMNS)
                     .get_result(conn)
                     .optional()?,
                 None => diesel::update(target)
                     .set(set)
-                    .returning(todos::all_columns)
+                    .returning(super::COLUMNS)
                     .get_result(conn)
                     .optional()?,
             };
@@ -180,8 +187,9 @@ impl Todo {
                 .set((
                     todos::completed.eq(completed),
                     todos::version.eq(todos::version + 1),
+                    todos::modified_at.eq(crate::models::now()),
                 ))
-                .returning(todos::all_columns)
+                .returning(super::COLUMNS)
                 .get_results(conn)
         })
     }
@@ -197,10 +205,10 @@ impl Todo {
             let list = todos::table.filter(scope.todos());
             match completed {
                 Some(completed) => diesel::delete(list.filter(todos::completed.eq(completed)))
-                    .returning(todos::all_columns)
+                    .returning(super::COLUMNS)
                     .get_results(conn),
                 None => diesel::delete(list)
-                    .returning(todos::all_columns)
+                    .returning(super::COLUMNS)
                     .get_results(conn),
             }
         })

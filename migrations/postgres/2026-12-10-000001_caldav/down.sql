@@ -1,0 +1,2 @@
+DROP TABLE todo_objects;
+ALTER TABLE todos DROP COLUMN modified_at;

@@ -1,0 +1,15 @@
+-- CalDAV: when each todo last changed (for DTSTAMP and LAST-MODIFIED), and, for a todo a CalDAV
+-- client sent, its UID, the name of its object in the collection, and what the client sent
+-- (returned as sent, with the properties the server models brought up to date).
+ALTER TABLE todos ADD COLUMN modified_at BIGINT NOT NULL DEFAULT 0;
+CREATE TABLE todo_objects (
+    todo_id INTEGER PRIMARY KEY NOT NULL REFERENCES todos (id) ON DELETE CASCADE,
+    list_id INTEGER NOT NULL REFERENCES lists (id) ON DELETE CASCADE,
+    uid TEXT NOT NULL,
+    name TEXT NOT NULL,
+    ical TEXT NOT NULL,
+    -- The todo's version when the client sent it: at that version the object is `ical` as sent.
+    version INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX todo_objects_uid ON todo_objects (list_id, uid);
+CREATE UNIQUE INDEX todo_objects_name ON todo_objects (list_id, name);
