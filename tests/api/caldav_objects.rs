@@ -11,13 +11,19 @@ const SENT: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//client//EN\r\n\
     BEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER:-PT15M\r\nEND:VALARM\r\n\
     END:VTODO\r\nEND:VCALENDAR\r\n";
 
-async fn a_todo_is_an_object_and_a_clients_object_is_kept(backend: Backend) {
+/// A migrated database of its own, and a connection to it.
+fn migrated(backend: Backend) -> (TestDatabase, todomvc::db::PooledDbConnection) {
     let database = TestDatabase::create(backend);
     let mut settings = test_settings();
     settings.database.url = todomvc::db::DatabaseUrl::parse(&database.url).unwrap();
     let pool = todomvc::db::connect(&settings.database).unwrap();
     let mut conn = pool.get().unwrap();
     todomvc::models::run_pending_migrations(&mut conn).unwrap();
+    (database, conn)
+}
+
+async fn a_todo_is_an_object_and_a_clients_object_is_kept(backend: Backend) {
+    let (_database, mut conn) = migrated(backend);
     let scope = ListScope::of(ListId::OPEN);
 
     let before = todomvc::models::now();
