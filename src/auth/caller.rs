@@ -13,7 +13,38 @@ use crate::error::AppError;
 use crate::models::{ApiToken, Generations, ListId, ListScope, Session, UserId};
 
 const MISSING: &str = "sign in first, or send Authorization: Bearer <token>";
-const MALFORMED: &str = "the Authorization header must read Bearer <token>";
+const MALFORMED: &str = "the Authorization header must read Bearer <token>, or Basic with your \
+                         username and an API token as the password";
+const WRONG_USER: &str = "that API token is not this username's";
+
+/// The credential an `Authorization` header holds: `Bearer <token>`, or `Basic` with a username
+/// and an API token (base64 of `username:token`).
+fn authorization(scheme: &str, value: &str) -> Option<Credential> {
+    if value.is_empty() {
+        return None;
+    }
+    if scheme.eq_ignore_ascii_case("bearer") {
+        return Some(Credential::Bearer(value.to_owned()));
+    }
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    use base64::Engine;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(value)
+        .ok()?;
+    let decoded = String::from_utf8(decoded).ok()?;
+    let (username, secret) = decoded.split_once(':')?;
+    (!username.is_empty() && !secret.is_empty()).then(|| Credential::Basic {
+        username: username.to_owned(),
+        secret: secret.to_owned(),
+    })
+}
+
+/// Whether the username a client sent names the token's user (letter case aside).
+fn same_user(username: &str, sent: &str) -> bool {
+    username.to_lowercase() == sent.to_lowercase()
+}
 
 /// A session's or token's last use is written at most this often, so that reads stay reads.
 const TOUCH_INTERVAL_SECS: i64 = 60;
@@ -28,6 +59,12 @@ enum Credential {
     Malformed,
     Session(String),
     Bearer(String),
+    /// HTTP Basic (for CalDAV clients): a username, and an API token as the password. The
+    /// account's password is not accepted here: it would take an Argon2 check per request.
+    Basic {
+        username: String,
+        secret: String,
+    },
 }
 
 /// Who the request says it is from, not yet checked against the database. Every handler of user
@@ -90,12 +127,8 @@ impl Caller {
                 .to_str()
                 .ok()
                 .and_then(|value| value.trim().split_once(' '))
-                .filter(|(scheme, token)| {
-                    scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()
-                })
-                .map_or(Credential::Malformed, |(_, token)| {
-                    Credential::Bearer(token.trim().to_owned())
-                })
+                .and_then(|(scheme, token)| authorization(scheme, token.trim()))
+                .unwrap_or(Credential::Malformed)
         } else {
             match auth.session_token(req) {
                 Some(token) => {
@@ -127,7 +160,9 @@ impl Caller {
         match &self.credential {
             Credential::Open => "open".to_owned(),
             Credential::Missing | Credential::Malformed => String::new(),
-            Credential::Session(secret) | Credential::Bearer(secret) => token::hash(secret),
+            Credential::Session(secret)
+            | Credential::Bearer(secret)
+            | Credential::Basic { secret, .. } => token::hash(secret),
         }
     }
 
@@ -164,6 +199,13 @@ impl Caller {
             Credential::Session(secret) | Credential::Bearer(secret) => {
                 Some(self.verify(conn, secret, generations.auth, &mut touch)?)
             }
+            Credential::Basic { username, secret } => {
+                let verified = self.verify(conn, secret, generations.auth, &mut touch)?;
+                if !same_user(&verified.username, username) {
+                    return Err(AuthError::Unauthenticated(WRONG_USER));
+                }
+                Some(verified)
+            }
         };
         Ok((Identity::new(user, generations), touch))
     }
@@ -175,7 +217,9 @@ impl Caller {
         let user = match &self.credential {
             Credential::Open => None,
             Credential::Missing | Credential::Malformed => return None,
-            Credential::Session(secret) | Credential::Bearer(secret) => {
+            Credential::Session(secret)
+            | Credential::Bearer(secret)
+            | Credential::Basic { secret, .. } => {
                 let now = now();
                 let known = self.auth.known.get(
                     &token::hash(secret),
@@ -186,6 +230,11 @@ impl Caller {
                     return None;
                 }
                 let expires_at = self.expires_at(&known.record);
+                if let Credential::Basic { username, .. } = &self.credential
+                    && !same_user(&known.username, username)
+                {
+                    return None;
+                }
                 Some(Verified {
                     id: known.user_id,
                     username: known.username,

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod bad_input;
+mod basic_auth;
 mod browser;
 mod caldav_objects;
 mod concurrency;
