@@ -29,10 +29,7 @@ fn authorization(scheme: &str, value: &str) -> Option<Credential> {
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
     }
-    use base64::Engine;
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(value)
-        .ok()?;
+    let decoded = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, value).ok()?;
     let decoded = String::from_utf8(decoded).ok()?;
     let (username, secret) = decoded.split_once(':')?;
     (!username.is_empty() && !secret.is_empty()).then(|| Credential::Basic {
