@@ -232,13 +232,16 @@ impl From<JsonPayloadError> for AppError {
 /// Makes every error response JSON, including those that actix-web and its middleware build
 /// themselves (static files, CORS, malformed requests), keeping their status and headers.
 pub fn json_error_body<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    // JSON errors, and the HTML forms that show their own message, stay as they are.
+    // JSON errors, the HTML forms that show their own message, and CalDAV's XML preconditions
+    // stay as they are.
     let is_ours = res
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .is_some_and(|value| {
-            value.starts_with("application/json") || value.starts_with("text/html")
+            value.starts_with("application/json")
+                || value.starts_with("text/html")
+                || value.starts_with("application/xml")
         });
     if is_ours {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));

@@ -4,6 +4,7 @@
 
 mod account;
 pub mod cache;
+mod dav;
 mod described;
 mod events;
 mod filter;
@@ -44,6 +45,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .default_service(other_method("GET, HEAD")),
     )
     .configure(forms::configure)
+    .configure(dav::configure)
     .service(web::resource("/healthz").route(web::get().to(crate::drain::healthz)))
     .service(
         web::resource("/openapi.json")

@@ -4,6 +4,7 @@ mod accounts;
 mod bad_input;
 mod basic_auth;
 mod browser;
+mod caldav;
 mod caldav_objects;
 mod concurrency;
 mod config;

@@ -1,0 +1,356 @@
+//! CalDAV (RFC 4791): every list a collection of VTODOs, for the task apps people already have.
+//! This file holds discovery's first step (`/.well-known/caldav`) and the objects themselves
+//! (`GET`, `PUT`, `DELETE` of `/dav/calendars/{username}/{list}/{name}`), with their ETags and
+//! preconditions. Writes take the one road (`Store::write_list`), so a todo a client sends is in
+//! the change log, on open pages and under the same rules as one made on the web.
+
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+
+use crate::auth::Caller;
+use crate::error::AppError;
+use crate::idempotency::Answer;
+use crate::lists::{ListError, Need, Target};
+use crate::models::{IcalError, NewTodo, Todo, TodoChanges, TodoIcal, TodoObject, WriteOutcome};
+use crate::store::Store;
+
+/// The methods an object answers, and what every DAV resource says it speaks.
+const OBJECT_METHODS: &str = "OPTIONS, GET, HEAD, PUT, DELETE";
+const DAV_CLASSES: &str = "1, 3, calendar-access";
+/// The longest object name accepted, in bytes.
+const MAX_NAME_BYTES: usize = 255;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/.well-known/caldav").to(|| async {
+        HttpResponse::MovedPermanently()
+            .insert_header((header::LOCATION, "/dav/"))
+            .finish()
+    }))
+    .service(
+        web::resource("/dav/calendars/{username}/{list}/{name}")
+            .route(web::get().to(get))
+            .route(web::head().to(get))
+            .route(web::put().to(put))
+            .route(web::delete().to(delete))
+            .default_service(web::to(|req: HttpRequest| async move {
+                other_method(&req, OBJECT_METHODS)
+            })),
+    );
+}
+
+/// `OPTIONS` (the methods and the DAV classes), or 405 for a method the resource does not serve.
+fn other_method(req: &HttpRequest, allow: &'static str) -> HttpResponse {
+    let status = if req.method() == Method::OPTIONS {
+        StatusCode::OK
+    } else {
+        StatusCode::METHOD_NOT_ALLOWED
+    };
+    HttpResponse::build(status)
+        .insert_header((header::ALLOW, allow))
+        .insert_header(("DAV", DAV_CLASSES))
+        .finish()
+}
+
+/// A refusal as CalDAV clients expect it: 401 asks for Basic credentials; a 403 for a broken
+/// precondition names it in a `DAV:error` body (RFC 4791 §1.3).
+#[derive(Debug, thiserror::Error)]
+pub enum DavError {
+    /// As the rest of the server answers it (with Basic asked for on a 401).
+    #[error(transparent)]
+    App(#[from] AppError),
+    /// 403 with the CalDAV precondition the request broke.
+    #[error("{message}")]
+    Precondition {
+        element: &'static str,
+        message: String,
+    },
+    /// 400: the body is not iCalendar.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 412: `If-Match` or `If-None-Match` does not hold.
+    #[error("the object is not at the version the request expects")]
+    PreconditionFailed,
+}
+
+impl From<IcalError> for DavError {
+    fn from(err: IcalError) -> Self {
+        match err.precondition() {
+            Some(element) => DavError::Precondition {
+                element,
+                message: err.to_string(),
+            },
+            None => DavError::BadRequest(err.to_string()),
+        }
+    }
+}
+
+impl ResponseError for DavError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::App(err) => err.status_code(),
+            Self::Precondition { .. } => StatusCode::FORBIDDEN,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            Self::App(err) => {
+                let mut response = err.error_response();
+                if err.status_code() == StatusCode::UNAUTHORIZED {
+                    response.headers_mut().insert(
+                        header::WWW_AUTHENTICATE,
+                        header::HeaderValue::from_static("Basic realm=\"todomvc\""),
+                    );
+                }
+                response
+            }
+            Self::Precondition { element, message } => HttpResponse::Forbidden()
+                .content_type("application/xml; charset=utf-8")
+                .body(precondition_body(element, message)),
+            other => HttpResponse::build(other.status_code())
+                .content_type("text/plain; charset=utf-8")
+                .body(other.to_string()),
+        }
+    }
+}
+
+fn precondition_body(element: &str, message: &str) -> String {
+    let escaped = message
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:error xmlns:D=\"DAV:\" \
+         xmlns:C=\"urn:ietf:params:xml:ns:caldav\"><C:{element}/>\
+         <D:responsedescription>{escaped}</D:responsedescription></D:error>"
+    )
+}
+
+/// What an object's path names: whose calendars, which list, which object.
+#[derive(Debug, serde::Deserialize)]
+pub struct ObjectPath {
+    username: String,
+    name: String,
+}
+
+impl ObjectPath {
+    fn checked_name(&self) -> Result<&str, DavError> {
+        if self.name.is_empty() || self.name.len() > MAX_NAME_BYTES {
+            return Err(AppError::NotFound(format!("there is no object {}", self.name)).into());
+        }
+        Ok(&self.name)
+    }
+}
+
+/// The versions `If-Match` accepts (`None`: no header, or `*`), and whether `If-None-Match: *`.
+fn conditions(req: &HttpRequest) -> (Option<Vec<i32>>, bool) {
+    let tags = |name| {
+        req.headers()
+            .get_all(name)
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .map(|tag| tag.trim().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let if_match = tags(header::IF_MATCH);
+    let expected = (!if_match.is_empty() && !if_match.iter().any(|tag| tag == "*")).then(|| {
+        if_match
+            .iter()
+            .filter_map(|tag| tag.strip_prefix('"')?.strip_suffix('"')?.parse().ok())
+            .collect()
+    });
+    let none_match = tags(header::IF_NONE_MATCH).iter().any(|tag| tag == "*");
+    (expected, none_match)
+}
+
+/// A refusal of the lists service, for `write_list`: 404 or 403.
+fn refusal(refused: &ListError) -> Answer {
+    let mut answer = Answer::new(refused.status())
+        .header(header::CONTENT_TYPE.as_str(), "text/plain; charset=utf-8");
+    answer.body = refused.to_string();
+    answer
+}
+
+/// Whether the path's username is the caller's (anyone's, in open mode).
+fn own_calendars(identity: &crate::auth::Identity, username: &str) -> Result<(), DavError> {
+    match &identity.user {
+        Some(user) if user.username.to_lowercase() != username.to_lowercase() => {
+            Err(AppError::NotFound(format!("there are no calendars of {username} for you")).into())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `GET` (and `HEAD`): the object, as the client sent it or brought up to date.
+pub async fn get(
+    store: web::Data<Store>,
+    caller: Result<Caller, AppError>,
+    target: Target,
+    path: web::Path<ObjectPath>,
+) -> Result<HttpResponse, DavError> {
+    let path = path.into_inner();
+    let name = path.checked_name()?.to_owned();
+    let object = store
+        .read_list(
+            caller?,
+            target,
+            Need::Read,
+            move |conn, identity, access| {
+                own_calendars(identity, &path.username).map_err(to_app)?;
+                Ok::<_, AppError>(TodoObject::named(conn, access.scope, &name)?)
+            },
+        )
+        .await?
+        .ok_or_else(|| AppError::NotFound("there is no such object".into()))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/calendar; charset=utf-8")
+        .insert_header((header::ETAG, object.etag()))
+        .body(object.ical()))
+}
+
+fn to_app(err: DavError) -> AppError {
+    match err {
+        DavError::App(err) => err,
+        other => AppError::BadRequest(other.to_string()),
+    }
+}
+
+/// `PUT`: a new todo, or a new version of one, from what the client sent, kept as sent.
+pub async fn put(
+    req: HttpRequest,
+    store: web::Data<Store>,
+    caller: Result<Caller, AppError>,
+    target: Target,
+    path: web::Path<ObjectPath>,
+    body: web::Bytes,
+) -> Result<HttpResponse, DavError> {
+    let path = path.into_inner();
+    let name = path.checked_name()?.to_owned();
+    let sent = String::from_utf8(body.to_vec())
+        .map_err(|_| DavError::BadRequest("the body is not UTF-8 text".into()))?;
+    let read = TodoIcal::read(&sent)?;
+    let (expected, none_match) = conditions(&req);
+    let answer = store
+        .write_list(
+            caller?,
+            target,
+            Need::Write,
+            None,
+            refusal,
+            move |conn, identity, access| {
+                if let Err(err) = own_calendars(identity, &path.username) {
+                    return Ok(dav_answer(&err));
+                }
+                let scope = access.scope;
+                let existing = TodoObject::named(conn, scope, &name)?;
+                let version = existing.as_ref().map(|object| object.todo.version);
+                let stale = expected
+                    .as_ref()
+                    .is_some_and(|versions| version.is_none_or(|v| !versions.contains(&v)));
+                if (none_match && existing.is_some()) || stale {
+                    return Ok(dav_answer(&DavError::PreconditionFailed));
+                }
+                let holder = TodoObject::with_uid(conn, scope, &read.uid)?;
+                if holder.is_some_and(|holder| {
+                    Some(holder.todo.id) != existing.as_ref().map(|e| e.todo.id)
+                }) {
+                    return Ok(dav_answer(&DavError::Precondition {
+                        element: "no-uid-conflict",
+                        message: format!("another object of this list has the UID {}", read.uid),
+                    }));
+                }
+                let (status, todo) = match existing {
+                    Some(existing) => {
+                        let changes = TodoChanges {
+                            title: Some(read.title.clone()),
+                            position: read.order,
+                            completed: Some(read.completed),
+                        };
+                        match Todo::update(
+                            conn,
+                            scope,
+                            existing.todo.id,
+                            &changes,
+                            version.map(|v| vec![v]).as_deref(),
+                        )? {
+                            WriteOutcome::Done(todo) => (StatusCode::NO_CONTENT, todo),
+                            _ => return Ok(dav_answer(&DavError::PreconditionFailed)),
+                        }
+                    }
+                    None => {
+                        let new = NewTodo {
+                            title: read.title.clone(),
+                            position: read.order,
+                            completed: read.completed,
+                        };
+                        (StatusCode::CREATED, Todo::create(conn, scope, new)?)
+                    }
+                };
+                TodoObject::keep(conn, scope, &todo, (&name, &sent), &read)?;
+                Ok(Answer::new(status)
+                    .header(header::ETAG.as_str(), format!("\"{}\"", todo.version)))
+            },
+        )
+        .await?;
+    Ok(answer.into_response())
+}
+
+/// `DELETE`: the todo goes, as when deleted on the web.
+pub async fn delete(
+    req: HttpRequest,
+    store: web::Data<Store>,
+    caller: Result<Caller, AppError>,
+    target: Target,
+    path: web::Path<ObjectPath>,
+) -> Result<HttpResponse, DavError> {
+    let path = path.into_inner();
+    let name = path.checked_name()?.to_owned();
+    let (expected, _) = conditions(&req);
+    let answer = store
+        .write_list(
+            caller?,
+            target,
+            Need::Write,
+            None,
+            refusal,
+            move |conn, identity, access| {
+                if let Err(err) = own_calendars(identity, &path.username) {
+                    return Ok(dav_answer(&err));
+                }
+                let Some(existing) = TodoObject::named(conn, access.scope, &name)? else {
+                    return Ok(dav_answer(&DavError::App(AppError::NotFound(
+                        "there is no such object".into(),
+                    ))));
+                };
+                Ok(
+                    match Todo::delete(conn, access.scope, existing.todo.id, expected.as_deref())? {
+                        WriteOutcome::Done(()) => Answer::new(StatusCode::NO_CONTENT),
+                        WriteOutcome::Stale(_) => dav_answer(&DavError::PreconditionFailed),
+                        WriteOutcome::NotFound => dav_answer(&DavError::App(AppError::NotFound(
+                            "there is no such object".into(),
+                        ))),
+                    },
+                )
+            },
+        )
+        .await?;
+    Ok(answer.into_response())
+}
+
+/// A refusal found inside a write, as the answer the write gives.
+fn dav_answer(err: &DavError) -> Answer {
+    let response = err.error_response();
+    let mut answer = Answer::new(response.status());
+    for (name, value) in response.headers() {
+        if let Ok(value) = value.to_str() {
+            answer = answer.header(name.as_str(), value);
+        }
+    }
+    answer.body = match err {
+        DavError::Precondition { element, message } => precondition_body(element, message),
+        other => other.to_string(),
+    };
+    answer
+}
