@@ -147,7 +147,6 @@ diesel::joinable!(lists -> users (owner_id));
 diesel::joinable!(memberships -> lists (list_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
-diesel::joinable!(todo_objects -> todos (todo_id));
 diesel::joinable!(todos -> lists (list_id));
 diesel::joinable!(undo_actions -> lists (list_id));
 diesel::joinable!(undo_actions -> users (user_id));

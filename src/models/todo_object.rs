@@ -93,6 +93,17 @@ impl TodoObject {
             .collect())
     }
 
+    /// The name of the object todo `id` was, if a client had named it (for a deleted todo too).
+    pub fn name_of(conn: &mut DbConnection, scope: ListScope, id: TodoId) -> QueryResult<String> {
+        let sent: Option<String> = todo_objects::table
+            .filter(todo_objects::list_id.eq(scope.list()))
+            .filter(todo_objects::todo_id.eq(id))
+            .select(todo_objects::name)
+            .first(conn)
+            .optional()?;
+        Ok(sent.unwrap_or_else(|| format!("{OWN_PREFIX}{id}.ics")))
+    }
+
     /// The object named `name` in the list's collection, if there is one.
     pub fn named(
         conn: &mut DbConnection,
@@ -106,7 +117,7 @@ impl TodoObject {
             .first(conn)
             .optional()?;
         match sent.or_else(|| own_id(name.strip_suffix(".ics"))) {
-            Some(id) => Self::find(conn, scope, id, sent.is_some()),
+            Some(id) => Self::find(conn, scope, id, Some(sent.is_some())),
             None => Ok(None),
         }
     }
@@ -124,7 +135,7 @@ impl TodoObject {
             .first(conn)
             .optional()?;
         match sent.or_else(|| own_id(Some(uid))) {
-            Some(id) => Self::find(conn, scope, id, sent.is_some()),
+            Some(id) => Self::find(conn, scope, id, Some(sent.is_some())),
             None => Ok(None),
         }
     }
@@ -137,8 +148,19 @@ impl TodoObject {
         (name, sent): (&str, &str),
         read: &TodoIcal,
     ) -> QueryResult<()> {
-        diesel::delete(todo_objects::table.filter(todo_objects::todo_id.eq(todo.id)))
-            .execute(conn)?;
+        // This todo's earlier object, and any left by a deleted todo under the same name or UID.
+        diesel::delete(
+            todo_objects::table.filter(
+                todo_objects::todo_id
+                    .eq(todo.id)
+                    .or(todo_objects::list_id.eq(scope.list()).and(
+                        todo_objects::name
+                            .eq(name)
+                            .or(todo_objects::uid.eq(&read.uid)),
+                    )),
+            ),
+        )
+        .execute(conn)?;
         diesel::insert_into(todo_objects::table)
             .values((
                 todo_objects::todo_id.eq(todo.id),
@@ -152,13 +174,22 @@ impl TodoObject {
             .map(drop)
     }
 
+    /// Todo `id` of the list as an object, if it is there.
+    pub fn of_todo(
+        conn: &mut DbConnection,
+        scope: ListScope,
+        id: TodoId,
+    ) -> QueryResult<Option<TodoObject>> {
+        Self::find(conn, scope, id, None)
+    }
+
     /// Todo `id` of the list as an object; `by_sent`: found by what a client sent (else by the
-    /// name the server gave it, which a todo a client sent no longer answers to).
+    /// name the server gave it, which a todo a client sent no longer answers to), or either.
     fn find(
         conn: &mut DbConnection,
         scope: ListScope,
         id: TodoId,
-        by_sent: bool,
+        by_sent: Option<bool>,
     ) -> QueryResult<Option<TodoObject>> {
         let Some((todo, modified_at)) = todos::table
             .filter(scope.todos())
@@ -174,7 +205,7 @@ impl TodoObject {
             .select(SentObject::as_select())
             .first(conn)
             .optional()?;
-        if sent.is_some() != by_sent {
+        if by_sent.is_some_and(|by_sent| sent.is_some() != by_sent) {
             return Ok(None);
         }
         Ok(Some(TodoObject {

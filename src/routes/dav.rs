@@ -15,8 +15,8 @@ use crate::models::{IcalError, NewTodo, Todo, TodoChanges, TodoIcal, TodoObject,
 use crate::store::Store;
 
 /// The methods an object answers, and what every DAV resource says it speaks.
-const OBJECT_METHODS: &str = "OPTIONS, GET, HEAD, PUT, DELETE";
-const DAV_CLASSES: &str = "1, 3, calendar-access";
+const OBJECT_METHODS: &str = "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND";
+pub const DAV_CLASSES: &str = "1, 3, calendar-access";
 /// The longest object name accepted, in bytes.
 const MAX_NAME_BYTES: usize = 255;
 
@@ -32,6 +32,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::head().to(get))
             .route(web::put().to(put))
             .route(web::delete().to(delete))
+            .route(
+                web::method(super::dav_collections::propfind()).to(super::dav_collections::object),
+            )
             .default_service(web::to(|req: HttpRequest| async move {
                 other_method(&req, OBJECT_METHODS)
             })),
@@ -39,7 +42,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// `OPTIONS` (the methods and the DAV classes), or 405 for a method the resource does not serve.
-fn other_method(req: &HttpRequest, allow: &'static str) -> HttpResponse {
+pub fn other_method(req: &HttpRequest, allow: &'static str) -> HttpResponse {
     let status = if req.method() == Method::OPTIONS {
         StatusCode::OK
     } else {
@@ -121,9 +124,15 @@ fn precondition_body(element: &str, message: &str) -> String {
         .replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;");
+    // WebDAV's own preconditions are in its namespace; the rest are CalDAV's.
+    let prefix = if matches!(element, "valid-sync-token" | "supported-report") {
+        "D"
+    } else {
+        "C"
+    };
     format!(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:error xmlns:D=\"DAV:\" \
-         xmlns:C=\"urn:ietf:params:xml:ns:caldav\"><C:{element}/>\
+         xmlns:C=\"urn:ietf:params:xml:ns:caldav\"><{prefix}:{element}/>\
          <D:responsedescription>{escaped}</D:responsedescription></D:error>"
     )
 }

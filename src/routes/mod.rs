@@ -5,6 +5,9 @@
 mod account;
 pub mod cache;
 mod dav;
+mod dav_collections;
+mod dav_reports;
+mod dav_xml;
 mod described;
 mod events;
 mod filter;
@@ -46,6 +49,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .configure(forms::configure)
     .configure(dav::configure)
+    .configure(dav_collections::configure)
     .service(web::resource("/healthz").route(web::get().to(crate::drain::healthz)))
     .service(
         web::resource("/openapi.json")

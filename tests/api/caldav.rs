@@ -279,7 +279,334 @@ async fn a_viewer_reads_but_cannot_write(backend: Backend) {
     let _: Value = app.get_json("/todos/").await;
 }
 
+const PROPFIND_ALL: &str =
+    r#"<?xml version="1.0"?><d:propfind xmlns:d="DAV:"><d:allprop/></d:propfind>"#;
+
+async fn discovery_leads_from_dav_to_one_collection_per_list(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (auth, _) = alice_on_dav(&app).await;
+    let root = send(
+        &app,
+        "PROPFIND",
+        "/dav/",
+        &auth,
+        &[("depth", "0")],
+        PROPFIND_ALL,
+    )
+    .await;
+    assert_eq!(root.status(), 207);
+    let body = root.text().await.unwrap();
+    assert!(
+        body.contains("<D:current-user-principal><D:href>/dav/principals/alice/</D:href>"),
+        "{body}"
+    );
+    let asked = r#"<propfind xmlns="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">
+        <prop><C:calendar-home-set/><displayname/><C:nope/></prop></propfind>"#;
+    let principal = send(
+        &app,
+        "PROPFIND",
+        "/dav/principals/alice/",
+        &auth,
+        &[],
+        asked,
+    )
+    .await;
+    assert_eq!(principal.status(), 207);
+    let body = principal.text().await.unwrap();
+    assert!(
+        body.contains("<C:calendar-home-set><D:href>/dav/calendars/alice/</D:href>"),
+        "{body}"
+    );
+    assert!(body.contains("<D:displayname>alice</D:displayname>"));
+    assert!(
+        body.contains("<C:nope/></D:prop><D:status>HTTP/1.1 404 Not Found"),
+        "{body}"
+    );
+}
+
+async fn the_home_has_a_collection_per_list_and_each_its_objects(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (auth, collection) = alice_on_dav(&app).await;
+
+    // The home lists her lists, each a VTODO collection; a list shared with her is there too.
+    let bobs = app.client_for(&app.sign_up("bob", PASSWORD).await);
+    let made = bobs
+        .post(format!("{}/lists", app.address))
+        .json(&json!({"title": "Bob's & co"}))
+        .send()
+        .await
+        .unwrap();
+    let made: Value = made.json().await.unwrap();
+    let shared = bobs
+        .put(format!(
+            "{}/lists/{}/members/alice",
+            app.address, made["id"]
+        ))
+        .json(&json!({"role": "viewer"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(shared.status(), 201);
+    let home = send(
+        &app,
+        "PROPFIND",
+        "/dav/calendars/alice/",
+        &auth,
+        &[("depth", "1")],
+        "",
+    )
+    .await;
+    assert_eq!(home.status(), 207);
+    let body = home.text().await.unwrap();
+    assert!(
+        body.contains(&format!("<D:href>{collection}</D:href>")),
+        "{body}"
+    );
+    assert!(body.contains(&format!(
+        "<D:href>/dav/calendars/alice/{}/</D:href>",
+        made["id"]
+    )));
+    assert!(
+        body.contains("<D:displayname>Bob&apos;s &amp; co</D:displayname>")
+            || body.contains("<D:displayname>Bob's &amp; co</D:displayname>"),
+        "{body}"
+    );
+    assert!(body.contains("<C:supported-calendar-component-set><C:comp name=\"VTODO\"/>"));
+    assert!(body.contains("<CS:getctag>") && body.contains("<D:sync-token>urn:todomvc:sync:"));
+    let viewer = body
+        .split("<D:response>")
+        .find(|part| part.contains(&format!("/alice/{}/", made["id"])))
+        .unwrap();
+    assert!(
+        viewer.contains("<D:privilege><D:read/></D:privilege></D:current-user-privilege-set>"),
+        "{viewer}"
+    );
+    assert!(
+        !viewer.contains("<D:write/>"),
+        "a viewer's collection is read-only"
+    );
+    assert_eq!(
+        send(&app, "PROPFIND", "/dav/calendars/bob/", &auth, &[], "")
+            .await
+            .status(),
+        404,
+        "bob's home is not alice's"
+    );
+
+    // The collection, and its objects at Depth 1.
+    let todo = app.create(json!({"title": "Walk the dog"})).await;
+    let listed = send(&app, "PROPFIND", &collection, &auth, &[("depth", "1")], "").await;
+    assert_eq!(listed.status(), 207);
+    let body = listed.text().await.unwrap();
+    assert!(
+        body.contains(&format!(
+            "<D:href>{collection}todomvc-{}.ics</D:href>",
+            todo["id"]
+        )),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!(
+            "<D:getetag>&quot;{}&quot;</D:getetag>",
+            todo["version"]
+        )),
+        "{body}"
+    );
+}
+
+async fn a_multiget_answers_each_href(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (auth, collection) = alice_on_dav(&app).await;
+    let put = send(
+        &app,
+        "PUT",
+        &format!("{collection}mine.ics"),
+        &auth,
+        &[],
+        SENT,
+    )
+    .await;
+    assert_eq!(put.status(), 201);
+
+    let multiget = format!(
+        r#"<C:calendar-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">
+           <D:prop><D:getetag/><C:calendar-data/></D:prop>
+           <D:href>{collection}mine.ics</D:href><D:href>{collection}missing.ics</D:href>
+           </C:calendar-multiget>"#
+    );
+    let got = send(
+        &app,
+        "REPORT",
+        &collection,
+        &auth,
+        &[("depth", "1")],
+        &multiget,
+    )
+    .await;
+    assert_eq!(got.status(), 207);
+    let body = got.text().await.unwrap();
+    assert!(
+        body.contains("UID:abc-123") && body.contains("SUMMARY:Buy milk"),
+        "{body}"
+    );
+    assert!(body.contains(&format!(
+        "<D:href>{collection}missing.ics</D:href><D:status>HTTP/1.1 404"
+    )));
+}
+
+async fn a_query_keeps_what_task_clients_filter_for(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (auth, collection) = alice_on_dav(&app).await;
+    let put = send(
+        &app,
+        "PUT",
+        &format!("{collection}mine.ics"),
+        &auth,
+        &[],
+        SENT,
+    )
+    .await;
+    assert_eq!(put.status(), 201);
+    let done = app
+        .create(json!({"title": "done one", "completed": true}))
+        .await;
+    let open_only = r#"<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">
+        <D:prop><D:getetag/></D:prop>
+        <C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VTODO">
+        <C:prop-filter name="COMPLETED"><C:is-not-defined/></C:prop-filter>
+        </C:comp-filter></C:comp-filter></C:filter></C:calendar-query>"#;
+    let body = send(
+        &app,
+        "REPORT",
+        &collection,
+        &auth,
+        &[("depth", "1")],
+        open_only,
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(body.contains("mine.ics"), "{body}");
+    assert!(
+        !body.contains(&format!("todomvc-{}.ics", done["id"])),
+        "{body}"
+    );
+    let events = open_only.replace("name=\"VTODO\"", "name=\"VEVENT\"");
+    let body = send(&app, "REPORT", &collection, &auth, &[], &events)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!body.contains("<D:response>"), "no events here: {body}");
+}
+
+async fn a_sync_report_says_exactly_what_changed(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (auth, collection) = alice_on_dav(&app).await;
+    let put = send(
+        &app,
+        "PUT",
+        &format!("{collection}mine.ics"),
+        &auth,
+        &[],
+        SENT,
+    )
+    .await;
+    assert_eq!(put.status(), 201);
+    let done = app
+        .create(json!({"title": "done one", "completed": true}))
+        .await;
+
+    // sync-collection: everything first, then exactly what changed, deletions by their names.
+    let sync = |token: &str| {
+        format!(
+            r#"<D:sync-collection xmlns:D="DAV:"><D:sync-token>{token}</D:sync-token>
+               <D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop></D:sync-collection>"#
+        )
+    };
+    let first = send(&app, "REPORT", &collection, &auth, &[], &sync("")).await;
+    assert_eq!(first.status(), 207);
+    let body = first.text().await.unwrap();
+    assert_eq!(body.matches("<D:response>").count(), 2, "{body}");
+    let token = body
+        .split("<D:sync-token>")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+    let unchanged = send(&app, "REPORT", &collection, &auth, &[], &sync(&token))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(unchanged.matches("<D:response>").count(), 0, "{unchanged}");
+    assert!(unchanged.contains(&format!("<D:sync-token>{token}</D:sync-token>")));
+
+    let deleted = send(
+        &app,
+        "DELETE",
+        &format!("{collection}mine.ics"),
+        &auth,
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(deleted.status(), 204);
+    let patched = app
+        .client
+        .patch(app.url(&format!("/todos/{}", done["id"])))
+        .json(&json!({"title": "done, renamed"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), 200);
+    let body = send(&app, "REPORT", &collection, &auth, &[], &sync(&token))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(body.matches("<D:response>").count(), 2, "{body}");
+    assert!(
+        body.contains(&format!(
+            "<D:href>{collection}mine.ics</D:href><D:status>HTTP/1.1 404"
+        )),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!("todomvc-{}.ics</D:href><D:propstat>", done["id"])),
+        "{body}"
+    );
+    assert!(
+        !body.contains(&format!("<D:sync-token>{token}</D:sync-token>")),
+        "a new token"
+    );
+
+    for bad in [
+        "urn:todomvc:sync:999999",
+        "http://elsewhere/token",
+        "urn:todomvc:sync:x",
+    ] {
+        let refused = send(&app, "REPORT", &collection, &auth, &[], &sync(bad)).await;
+        assert_eq!(refused.status(), 403, "{bad}");
+        assert!(
+            refused
+                .text()
+                .await
+                .unwrap()
+                .contains("<D:valid-sync-token/>")
+        );
+    }
+}
+
 on_both_engines!(
+    discovery_leads_from_dav_to_one_collection_per_list,
+    the_home_has_a_collection_per_list_and_each_its_objects,
+    a_multiget_answers_each_href,
+    a_query_keeps_what_task_clients_filter_for,
+    a_sync_report_says_exactly_what_changed,
     an_object_is_put_read_changed_and_deleted,
     a_todo_made_on_the_web_is_an_object_too,
     bad_objects_and_callers_are_refused_and_nothing_is_stored,

@@ -1,9 +1,11 @@
 -- CalDAV: when each todo last changed (for DTSTAMP and LAST-MODIFIED), and, for a todo a CalDAV
 -- client sent, its UID, the name of its object in the collection, and what the client sent
--- (returned as sent, with the properties the server models brought up to date).
+-- (returned as sent, with the properties the server models brought up to date). A row outlives its
+-- todo, so that a sync report can name the object that went; a new object of the same name or UID
+-- takes its place.
 ALTER TABLE todos ADD COLUMN modified_at BIGINT NOT NULL DEFAULT 0;
 CREATE TABLE todo_objects (
-    todo_id INTEGER PRIMARY KEY NOT NULL REFERENCES todos (id) ON DELETE CASCADE,
+    todo_id INTEGER PRIMARY KEY NOT NULL,
     list_id INTEGER NOT NULL REFERENCES lists (id) ON DELETE CASCADE,
     uid TEXT NOT NULL,
     name TEXT NOT NULL,
