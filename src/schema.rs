@@ -32,6 +32,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    list_dav_names (list_id) {
+        list_id -> Integer,
+        owner_id -> Nullable<Integer>,
+        name -> Text,
+    }
+}
+
+diesel::table! {
     lists (id) {
         id -> Integer,
         title -> Text,
@@ -155,6 +163,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     auth_generation,
     idempotency_keys,
+    list_dav_names,
     lists,
     memberships,
     sessions,

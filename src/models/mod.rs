@@ -8,6 +8,7 @@ mod ical;
 mod idempotency_key;
 mod ids;
 mod list;
+mod list_dav_name;
 mod list_export;
 mod migrations;
 mod scope;
@@ -29,6 +30,7 @@ pub use list::{
     DEFAULT_LIST_TITLE, List, ListJson, MAX_LIST_TITLE_CHARS, Member, MemberRole, Role, Visible,
     parse_list_title,
 };
+pub use list_dav_name::{ListDavName, MAX_DAV_NAME_BYTES};
 pub use list_export::{Imported, LISTS_FORMAT, ListsExport};
 pub use migrations::run_pending_migrations;
 pub use scope::ListScope;

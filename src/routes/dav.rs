@@ -11,7 +11,9 @@ use crate::auth::Caller;
 use crate::error::AppError;
 use crate::idempotency::Answer;
 use crate::lists::{ListError, Need, Target};
-use crate::models::{IcalError, NewTodo, Todo, TodoChanges, TodoIcal, TodoObject, WriteOutcome};
+use crate::models::{
+    IcalError, ListDavName, ListId, NewTodo, Todo, TodoChanges, TodoIcal, TodoObject, WriteOutcome,
+};
 use crate::store::Store;
 
 /// The methods an object answers, and what every DAV resource says it speaks.
@@ -174,6 +176,27 @@ fn conditions(req: &HttpRequest) -> (Option<Vec<i32>>, bool) {
     (expected, none_match)
 }
 
+/// The list a DAV path names: its id, or the name a client gave a list it made (MKCALENDAR), in
+/// the caller's own home.
+pub async fn dav_target(
+    req: &HttpRequest,
+    store: &Store,
+    caller: &Caller,
+) -> Result<Target, DavError> {
+    let segment = req.match_info().get("list").unwrap_or_default().to_owned();
+    if let Ok(id) = segment.parse::<ListId>() {
+        return Ok(Target::List(id));
+    }
+    let found = store
+        .read(caller.clone(), move |conn, identity| {
+            Ok::<_, AppError>(ListDavName::find(conn, identity.user_id(), &segment)?)
+        })
+        .await?;
+    found
+        .map(Target::List)
+        .ok_or_else(|| AppError::NotFound("there is no such collection".into()).into())
+}
+
 /// A refusal of the lists service, for `write_list`: 404 or 403.
 fn refusal(refused: &ListError) -> Answer {
     let mut answer = Answer::new(refused.status())
@@ -194,23 +217,20 @@ fn own_calendars(identity: &crate::auth::Identity, username: &str) -> Result<(),
 
 /// `GET` (and `HEAD`): the object, as the client sent it or brought up to date.
 pub async fn get(
+    req: HttpRequest,
     store: web::Data<Store>,
     caller: Result<Caller, AppError>,
-    target: Target,
     path: web::Path<ObjectPath>,
 ) -> Result<HttpResponse, DavError> {
+    let caller = caller?;
+    let target = super::dav::dav_target(&req, &store, &caller).await?;
     let path = path.into_inner();
     let name = path.checked_name()?.to_owned();
     let object = store
-        .read_list(
-            caller?,
-            target,
-            Need::Read,
-            move |conn, identity, access| {
-                own_calendars(identity, &path.username).map_err(to_app)?;
-                Ok::<_, AppError>(TodoObject::named(conn, access.scope, &name)?)
-            },
-        )
+        .read_list(caller, target, Need::Read, move |conn, identity, access| {
+            own_calendars(identity, &path.username).map_err(to_app)?;
+            Ok::<_, AppError>(TodoObject::named(conn, access.scope, &name)?)
+        })
         .await?
         .ok_or_else(|| AppError::NotFound("there is no such object".into()))?;
     Ok(HttpResponse::Ok()
@@ -231,10 +251,11 @@ pub async fn put(
     req: HttpRequest,
     store: web::Data<Store>,
     caller: Result<Caller, AppError>,
-    target: Target,
     path: web::Path<ObjectPath>,
     body: web::Bytes,
 ) -> Result<HttpResponse, DavError> {
+    let caller = caller?;
+    let target = super::dav::dav_target(&req, &store, &caller).await?;
     let path = path.into_inner();
     let name = path.checked_name()?.to_owned();
     let sent = String::from_utf8(body.to_vec())
@@ -243,7 +264,7 @@ pub async fn put(
     let (expected, none_match) = conditions(&req);
     let answer = store
         .write_list(
-            caller?,
+            caller,
             target,
             Need::Write,
             None,
@@ -311,15 +332,16 @@ pub async fn delete(
     req: HttpRequest,
     store: web::Data<Store>,
     caller: Result<Caller, AppError>,
-    target: Target,
     path: web::Path<ObjectPath>,
 ) -> Result<HttpResponse, DavError> {
+    let caller = caller?;
+    let target = super::dav::dav_target(&req, &store, &caller).await?;
     let path = path.into_inner();
     let name = path.checked_name()?.to_owned();
     let (expected, _) = conditions(&req);
     let answer = store
         .write_list(
-            caller?,
+            caller,
             target,
             Need::Write,
             None,

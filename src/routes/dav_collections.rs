@@ -11,11 +11,11 @@ use super::dav_xml::{
 };
 use crate::auth::{Caller, Identity};
 use crate::error::AppError;
-use crate::lists::{Need, Target};
-use crate::models::{Change, List, TodoObject, Visible};
+use crate::lists::Need;
+use crate::models::{Change, List, ListDavName, TodoObject, Visible};
 use crate::store::Store;
 
-const COLLECTION_METHODS: &str = "OPTIONS, PROPFIND, REPORT";
+const COLLECTION_METHODS: &str = "OPTIONS, PROPFIND, REPORT, MKCALENDAR, MKCOL, PROPPATCH, DELETE";
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/dav/", root))
@@ -23,7 +23,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/dav/calendars/{username}/", home))
         .service(
             resource("/dav/calendars/{username}/{list}/", collection)
-                .route(web::method(report_method()).to(super::dav_reports::report)),
+                .route(web::method(report_method()).to(super::dav_reports::report))
+                .route(web::method(super::dav_lists::mkcalendar()).to(super::dav_lists::make))
+                .route(web::method(super::dav_lists::mkcol()).to(super::dav_lists::make))
+                .route(web::method(super::dav_lists::proppatch()).to(super::dav_lists::patch))
+                .route(web::delete().to(super::dav_lists::delete)),
         );
 }
 
@@ -274,11 +278,18 @@ async fn home(
         .read(caller?, move |conn, identity| {
             let lists = if deep {
                 let visible = List::visible_to(conn, identity.user_id())?;
+                let names = ListDavName::of_owner(conn, identity.user_id())?;
                 let mut with_state = Vec::with_capacity(visible.len());
                 for list in visible {
+                    // A list a client made lives at its name in its owner's home.
+                    let named = names.iter().find(|(id, _)| {
+                        *id == list.list.id && list.role == crate::models::Role::Owner
+                    });
+                    let segment =
+                        named.map_or_else(|| list.list.id.to_string(), |(_, name)| name.clone());
                     let state =
                         Change::list_state(conn, crate::models::ListScope::of(list.list.id))?;
-                    with_state.push((list, state));
+                    with_state.push((list, segment, state));
                 }
                 with_state
             } else {
@@ -298,8 +309,8 @@ async fn home(
         ),
     ];
     reply(&mut out, &home_path(&username), props, &wanted);
-    for (visible, state) in &lists {
-        let path = format!("{}{}/", home_path(&username), visible.list.id);
+    for (visible, segment, state) in &lists {
+        let path = format!("{}{segment}/", home_path(&username));
         reply(
             &mut out,
             &path,
@@ -327,25 +338,21 @@ pub async fn object(
     req: HttpRequest,
     store: web::Data<Store>,
     caller: Result<Caller, AppError>,
-    target: Target,
     body: web::Bytes,
 ) -> Result<HttpResponse, DavError> {
+    let caller = caller?;
+    let target = super::dav::dav_target(&req, &store, &caller).await?;
     let wanted = wanted(&body)?;
     let name = req.match_info().get("name").unwrap_or_default().to_owned();
     let (identity, list, object) = store
-        .read_list(
-            caller?,
-            target,
-            Need::Read,
-            move |conn, identity, access| {
-                let list = access
-                    .list
-                    .as_ref()
-                    .map_or(access.scope.list(), |visible| visible.list.id);
-                let object = TodoObject::named(conn, access.scope, &name)?;
-                Ok::<_, AppError>((identity.clone(), list, object))
-            },
-        )
+        .read_list(caller, target, Need::Read, move |conn, identity, access| {
+            let list = access
+                .list
+                .as_ref()
+                .map_or(access.scope.list(), |visible| visible.list.id);
+            let object = TodoObject::named(conn, access.scope, &name)?;
+            Ok::<_, AppError>((identity.clone(), list, object))
+        })
         .await?;
     let object = object.ok_or_else(|| AppError::NotFound("there is no such object".into()))?;
     let path = format!(
@@ -363,30 +370,26 @@ async fn collection(
     req: HttpRequest,
     store: web::Data<Store>,
     caller: Result<Caller, AppError>,
-    target: Target,
     body: web::Bytes,
 ) -> Result<HttpResponse, DavError> {
+    let caller = caller?;
+    let target = super::dav::dav_target(&req, &store, &caller).await?;
     let wanted = wanted(&body)?;
     let deep = deep(&req);
     let (identity, visible, state, objects) = store
-        .read_list(
-            caller?,
-            target,
-            Need::Read,
-            move |conn, identity, access| {
-                let visible = access
-                    .list
-                    .clone()
-                    .ok_or_else(|| AppError::internal("a named list without its record"))?;
-                let state = Change::list_state(conn, access.scope)?;
-                let objects = if deep {
-                    TodoObject::all(conn, access.scope)?
-                } else {
-                    Vec::new()
-                };
-                Ok::<_, AppError>((identity.clone(), visible, state, objects))
-            },
-        )
+        .read_list(caller, target, Need::Read, move |conn, identity, access| {
+            let visible = access
+                .list
+                .clone()
+                .ok_or_else(|| AppError::internal("a named list without its record"))?;
+            let state = Change::list_state(conn, access.scope)?;
+            let objects = if deep {
+                TodoObject::all(conn, access.scope)?
+            } else {
+                Vec::new()
+            };
+            Ok::<_, AppError>((identity.clone(), visible, state, objects))
+        })
         .await?;
     let username = username_of(&req, &identity)?;
     let base = collection_path(&req, &identity, visible.list.id)?;

@@ -9,7 +9,7 @@ use super::dav_collections::{object_props, reply, sync_token};
 use super::dav_xml::{self, CALDAV, DAV, Element, Multistatus, PropName, Wanted, text};
 use crate::auth::Caller;
 use crate::error::AppError;
-use crate::lists::{Need, Target};
+use crate::lists::Need;
 use crate::models::{Change, ListScope, TodoId, TodoObject};
 use crate::store::Store;
 
@@ -193,23 +193,19 @@ pub async fn report(
     req: HttpRequest,
     store: web::Data<Store>,
     caller: Result<Caller, AppError>,
-    target: Target,
     body: web::Bytes,
 ) -> Result<HttpResponse, DavError> {
+    let caller = caller?;
+    let target = super::dav::dav_target(&req, &store, &caller).await?;
     let (report, wanted) = read_report(&body)?;
     let (identity, list, found) = store
-        .read_list(
-            caller?,
-            target,
-            Need::Read,
-            move |conn, identity, access| {
-                let list = access
-                    .list
-                    .as_ref()
-                    .map_or(access.scope.list(), |visible| visible.list.id);
-                Ok::<_, AppError>((identity.clone(), list, run(conn, access.scope, &report)?))
-            },
-        )
+        .read_list(caller, target, Need::Read, move |conn, identity, access| {
+            let list = access
+                .list
+                .as_ref()
+                .map_or(access.scope.list(), |visible| visible.list.id);
+            Ok::<_, AppError>((identity.clone(), list, run(conn, access.scope, &report)?))
+        })
         .await?;
     let found = found?;
     let base = super::dav_collections::collection_path(&req, &identity, list)?;

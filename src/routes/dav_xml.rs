@@ -265,6 +265,22 @@ impl Multistatus {
         self.body.push_str("</D:response>");
     }
 
+    /// Properties a resource could not be given, with the status that says why.
+    pub fn refused(&mut self, href: &str, names: &[PropName], status: &str) {
+        if names.is_empty() {
+            return;
+        }
+        self.body.push_str("<D:response><D:href>");
+        self.body.push_str(&escape(href));
+        self.body.push_str("</D:href><D:propstat><D:prop>");
+        for name in names {
+            self.body.push_str(&name.empty());
+        }
+        self.body.push_str("</D:prop><D:status>HTTP/1.1 ");
+        self.body.push_str(status);
+        self.body.push_str("</D:status></D:propstat></D:response>");
+    }
+
     /// A resource answered with a status alone (a deleted object in a sync report, say).
     pub fn status(&mut self, href: &str, status: &str) {
         self.body.push_str("<D:response><D:href>");

@@ -601,7 +601,112 @@ async fn a_sync_report_says_exactly_what_changed(backend: Backend) {
     }
 }
 
+async fn lists_are_made_renamed_and_deleted_from_a_client(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (auth, collection) = alice_on_dav(&app).await;
+    let path = "/dav/calendars/alice/4f1e-groceries/";
+    let make = r#"<C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop>
+        <D:displayname>Groceries</D:displayname>
+        <C:supported-calendar-component-set><C:comp name="VTODO"/></C:supported-calendar-component-set>
+        </D:prop></D:set></C:mkcalendar>"#;
+    let made = send(&app, "MKCALENDAR", path, &auth, &[], make).await;
+    assert_eq!(made.status(), 201);
+    let lists = app.get_json("/lists").await;
+    assert!(
+        lists
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|list| list["title"] == "Groceries"),
+        "{lists}"
+    );
+    let again = send(&app, "MKCALENDAR", path, &auth, &[], make).await;
+    assert_eq!(again.status(), 405);
+    let events = make.replace("name=\"VTODO\"", "name=\"VEVENT\"");
+    let refused = send(
+        &app,
+        "MKCALENDAR",
+        "/dav/calendars/alice/events/",
+        &auth,
+        &[],
+        &events,
+    )
+    .await;
+    assert_eq!(refused.status(), 403);
+    let numeric = send(
+        &app,
+        "MKCALENDAR",
+        "/dav/calendars/alice/12345/",
+        &auth,
+        &[],
+        make,
+    )
+    .await;
+    assert_eq!(numeric.status(), 403);
+
+    // The home shows it at its name, and it holds objects like any list.
+    let home = send(
+        &app,
+        "PROPFIND",
+        "/dav/calendars/alice/",
+        &auth,
+        &[("depth", "1")],
+        "",
+    )
+    .await;
+    let body = home.text().await.unwrap();
+    assert!(body.contains(&format!("<D:href>{path}</D:href>")), "{body}");
+    let put = send(&app, "PUT", &format!("{path}milk.ics"), &auth, &[], SENT).await;
+    assert_eq!(put.status(), 201);
+    let got = send(&app, "GET", &format!("{path}milk.ics"), &auth, &[], "").await;
+    assert_eq!(got.text().await.unwrap(), SENT);
+
+    let rename = r#"<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop>
+        <D:displayname>Shopping</D:displayname></D:prop></D:set></D:propertyupdate>"#;
+    let renamed = send(&app, "PROPPATCH", path, &auth, &[], rename).await;
+    assert_eq!(renamed.status(), 207);
+    assert!(renamed.text().await.unwrap().contains("HTTP/1.1 200 OK"));
+    let lists = app.get_json("/lists").await;
+    assert!(
+        lists
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|list| list["title"] == "Shopping"),
+        "{lists}"
+    );
+    let color = r#"<D:propertyupdate xmlns:D="DAV:" xmlns:A="http://apple.com/ns/ical/"><D:set><D:prop>
+        <D:displayname>Other</D:displayname><A:calendar-color>#ff0000</A:calendar-color></D:prop></D:set></D:propertyupdate>"#;
+    let partly = send(&app, "PROPPATCH", path, &auth, &[], color).await;
+    let body = partly.text().await.unwrap();
+    assert!(
+        body.contains("403 Forbidden") && body.contains("424 Failed Dependency"),
+        "{body}"
+    );
+    let lists = app.get_json("/lists").await;
+    assert!(
+        lists
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|list| list["title"] == "Shopping"),
+        "all or nothing"
+    );
+
+    let default_list = send(&app, "DELETE", &collection, &auth, &[], "").await;
+    assert_eq!(default_list.status(), 403, "the default list stays");
+    let deleted = send(&app, "DELETE", path, &auth, &[], "").await;
+    assert_eq!(deleted.status(), 204);
+    let lists = app.get_json("/lists").await;
+    assert_eq!(lists.as_array().unwrap().len(), 1, "{lists}");
+    assert_eq!(
+        send(&app, "PROPFIND", path, &auth, &[], "").await.status(),
+        404
+    );
+}
+
 on_both_engines!(
+    lists_are_made_renamed_and_deleted_from_a_client,
     discovery_leads_from_dav_to_one_collection_per_list,
     the_home_has_a_collection_per_list_and_each_its_objects,
     a_multiget_answers_each_href,

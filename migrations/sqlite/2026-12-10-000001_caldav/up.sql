@@ -15,3 +15,11 @@ CREATE TABLE todo_objects (
 );
 CREATE UNIQUE INDEX todo_objects_uid ON todo_objects (list_id, uid);
 CREATE UNIQUE INDEX todo_objects_name ON todo_objects (list_id, name);
+-- A list made from a CalDAV client (MKCALENDAR) lives at the name the client chose in its owner's
+-- calendar home, rather than at its id.
+CREATE TABLE list_dav_names (
+    list_id INTEGER PRIMARY KEY NOT NULL REFERENCES lists (id) ON DELETE CASCADE,
+    owner_id INTEGER REFERENCES users (id) ON DELETE CASCADE,
+    name TEXT NOT NULL
+);
+CREATE UNIQUE INDEX list_dav_names_owner_name ON list_dav_names (owner_id, name);
