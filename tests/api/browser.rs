@@ -933,6 +933,7 @@ async fn after_the_stream_is_cut_and_restored_the_page_matches_the_server() {
 }
 
 mod accessible;
+mod caldav;
 mod hardening;
 mod lists;
 mod offline;

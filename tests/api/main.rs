@@ -5,6 +5,7 @@ mod bad_input;
 mod basic_auth;
 mod browser;
 mod caldav;
+mod caldav_clients;
 mod caldav_objects;
 mod concurrency;
 mod config;
