@@ -28,7 +28,7 @@ pub(crate) fn python(test: &str) -> Option<PathBuf> {
     }
     skip(&format!(
         "CalDAV client test {test} needs Python with the caldav library: `python3 -m venv \
-         target/pyclients/venv && target/pyclients/venv/bin/pip install caldav==2.2.3`, or \
+         target/pyclients/venv && target/pyclients/venv/bin/pip install caldav==3.6.0`, or \
          CALDAV_PYTHON naming such a python"
     ));
     None

@@ -7,6 +7,7 @@ mod browser;
 mod caldav;
 mod caldav_clients;
 mod caldav_objects;
+mod caldav_sync_clients;
 mod concurrency;
 mod config;
 mod cors;
