@@ -118,11 +118,11 @@ pub fn multistatus(body: String) -> HttpResponse {
 }
 
 fn principal_path(username: &str) -> String {
-    format!("/dav/principals/{username}/")
+    format!("/dav/principals/{}/", dav_xml::segment(username))
 }
 
 fn home_path(username: &str) -> String {
-    format!("/dav/calendars/{username}/")
+    format!("/dav/calendars/{}/", dav_xml::segment(username))
 }
 
 fn dav(name: &str) -> PropName {
@@ -310,7 +310,7 @@ async fn home(
     ];
     reply(&mut out, &home_path(&username), props, &wanted);
     for (visible, segment, state) in &lists {
-        let path = format!("{}{segment}/", home_path(&username));
+        let path = format!("{}{}/", home_path(&username), dav_xml::segment(segment));
         reply(
             &mut out,
             &path,
@@ -358,7 +358,7 @@ pub async fn object(
     let path = format!(
         "{}{}",
         collection_path(&req, &identity, list)?,
-        object.name()
+        dav_xml::segment(&object.name())
     );
     let mut out = Multistatus::new();
     reply(&mut out, &path, object_props(&object), &wanted);
@@ -403,7 +403,7 @@ async fn collection(
     for object in &objects {
         reply(
             &mut out,
-            &format!("{base}{}", object.name()),
+            &format!("{base}{}", dav_xml::segment(&object.name())),
             object_props(object),
             &wanted,
         );

@@ -215,13 +215,16 @@ pub async fn report(
         props.push((PropName::new(CALDAV, "calendar-data"), text(&object.ical())));
         reply(
             &mut out,
-            &format!("{base}{}", object.name()),
+            &format!("{base}{}", dav_xml::segment(&object.name())),
             props,
             &wanted,
         );
     }
     for name in &found.gone {
-        out.status(&format!("{base}{name}"), "404 Not Found");
+        out.status(
+            &format!("{base}{}", dav_xml::segment(name)),
+            "404 Not Found",
+        );
     }
     if let Some(token) = found.token {
         out.push(&format!("<D:sync-token>{}</D:sync-token>", text(&token)));

@@ -312,6 +312,22 @@ pub fn text(value: &str) -> String {
     escape(value).into_owned()
 }
 
+/// What of a name must be escaped in a path segment (RFC 3986: all but unreserved characters and
+/// the sub-delimiters a segment may hold).
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'@')
+    .remove(b'+')
+    .remove(b'=');
+
+/// A name (an object's, a collection's) as a path segment.
+pub fn segment(name: &str) -> String {
+    percent_encoding::utf8_percent_encode(name, SEGMENT).to_string()
+}
+
 /// An `href` element.
 pub fn href(path: &str) -> String {
     format!("<D:href>{}</D:href>", escape(path))
@@ -348,6 +364,13 @@ mod tests {
         assert!(propfind("<nope/>").is_err());
         let deep = "<a>".repeat(100) + &"</a>".repeat(100);
         assert!(parse(&deep).is_err());
+    }
+
+    #[test]
+    fn names_become_path_segments() {
+        assert_eq!(segment("abc-123.ics"), "abc-123.ics");
+        assert_eq!(segment("a b/c?.ics"), "a%20b%2Fc%3F.ics");
+        assert_eq!(segment("todo@example.com.ics"), "todo@example.com.ics");
     }
 
     #[test]
