@@ -59,7 +59,6 @@ pub fn document(auth: &Auth, base: &str) -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.servers = Some(vec![Server::new(base)]);
     add_list_todos(&mut doc);
-    link_creations_to_moves(&mut doc);
     if !auth.accounts() {
         // No accounts, no API tokens: those routes answer 404.
         doc.paths
@@ -148,32 +147,6 @@ fn add_list_todos(doc: &mut utoipa::openapi::OpenApi) {
         })
         .collect();
     doc.paths.paths.extend(copies);
-}
-
-/// A todo a `POST` created can be moved: the link tells clients (and schemathesis) that the new
-/// todo's `id` goes to `POST .../todos/{id}/move`.
-fn link_creations_to_moves(doc: &mut utoipa::openapi::OpenApi) {
-    use utoipa::openapi::{RefOr, link::LinkBuilder};
-    for (collection, prefix) in [("/todos/", ""), ("/lists/{list}/todos/", "list_")] {
-        let created = doc
-            .paths
-            .paths
-            .get_mut(collection)
-            .and_then(|item| item.post.as_mut())
-            .and_then(|post| post.responses.responses.get_mut("201"));
-        let Some(RefOr::T(created)) = created else {
-            continue;
-        };
-        let mut link = LinkBuilder::new()
-            .operation_id(format!("{prefix}move_todo"))
-            .parameter("id", "$response.body#/id");
-        if !prefix.is_empty() {
-            link = link.parameter("list", "$request.path.list");
-        }
-        created
-            .links
-            .insert("MoveTodo".to_owned(), RefOr::T(link.build()));
-    }
 }
 
 /// `GET /openapi.json`.
