@@ -1,7 +1,7 @@
 //! CalDAV (RFC 4791): every list a collection of VTODOs, for the task apps people already have.
-//! This file holds discovery's first step (`/.well-known/caldav`) and the objects themselves
-//! (`GET`, `PUT`, `DELETE` of `/dav/calendars/{username}/{list}/{name}`), with their ETags and
-//! preconditions. Writes take the one road (`Store::write_list`), so a todo a client sends is in
+//! This file holds the objects themselves (`GET`, `PUT`, `DELETE` of
+//! `/dav/calendars/{username}/{list}/{name}`), with their ETags and preconditions, and what every
+//! DAV route shares: its refusals, and the list a path names. Writes take the one road (`Store::write_list`), so a todo a client sends is in
 //! the change log, on open pages and under the same rules as one made on the web.
 
 use actix_web::http::{Method, StatusCode, header};
@@ -17,31 +17,10 @@ use crate::models::{
 use crate::store::Store;
 
 /// The methods an object answers, and what every DAV resource says it speaks.
-const OBJECT_METHODS: &str = "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND";
+pub const OBJECT_METHODS: &str = "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND";
 pub const DAV_CLASSES: &str = "1, 3, calendar-access";
 /// The longest object name accepted, in bytes.
 const MAX_NAME_BYTES: usize = 255;
-
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/.well-known/caldav").to(|| async {
-        HttpResponse::MovedPermanently()
-            .insert_header((header::LOCATION, "/dav/"))
-            .finish()
-    }))
-    .service(
-        web::resource("/dav/calendars/{username}/{list}/{name}")
-            .route(web::get().to(get))
-            .route(web::head().to(get))
-            .route(web::put().to(put))
-            .route(web::delete().to(delete))
-            .route(
-                web::method(super::dav_collections::propfind()).to(super::dav_collections::object),
-            )
-            .default_service(web::to(|req: HttpRequest| async move {
-                other_method(&req, OBJECT_METHODS)
-            })),
-    );
-}
 
 /// `OPTIONS` (the methods and the DAV classes), or 405 for a method the resource does not serve.
 pub fn other_method(req: &HttpRequest, allow: &'static str) -> HttpResponse {

@@ -2,10 +2,10 @@
 //! principal its calendar home, the home one task collection per list the caller can see, and
 //! each collection its objects (RFC 4791 §6, RFC 5397, and CalendarServer's `getctag`).
 
-use actix_web::http::{Method, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::dav::{DAV_CLASSES, DavError, other_method};
+use super::dav::{DAV_CLASSES, DavError};
 use super::dav_xml::{
     self, APPLE, CALDAV, CALENDARSERVER, DAV, Multistatus, PropName, Wanted, href, text,
 };
@@ -15,45 +15,8 @@ use crate::lists::Need;
 use crate::models::{Change, List, ListDavName, TodoObject, Visible};
 use crate::store::Store;
 
-const COLLECTION_METHODS: &str = "OPTIONS, PROPFIND, REPORT, MKCALENDAR, MKCOL, PROPPATCH, DELETE";
-
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/dav/", root))
-        .service(resource("/dav/principals/{username}/", principal))
-        .service(resource("/dav/calendars/{username}/", home))
-        .service(
-            resource("/dav/calendars/{username}/{list}/", collection)
-                .route(web::method(report_method()).to(super::dav_reports::report))
-                .route(web::method(super::dav_lists::mkcalendar()).to(super::dav_lists::make))
-                .route(web::method(super::dav_lists::mkcol()).to(super::dav_lists::make))
-                .route(web::method(super::dav_lists::proppatch()).to(super::dav_lists::patch))
-                .route(web::delete().to(super::dav_lists::delete)),
-        );
-}
-
-/// `REPORT`, the method of CalDAV's queries.
-fn report_method() -> Method {
-    Method::from_bytes(b"REPORT").unwrap_or(Method::GET)
-}
-
-/// `PROPFIND`, the method WebDAV reads properties with.
-pub fn propfind() -> Method {
-    Method::from_bytes(b"PROPFIND").unwrap_or(Method::GET)
-}
-
-/// A collection's resource, with and without its final slash, answering `PROPFIND`.
-fn resource<F, Args>(path: &str, handler: F) -> actix_web::Resource
-where
-    F: actix_web::Handler<Args>,
-    Args: actix_web::FromRequest + 'static,
-    F::Output: actix_web::Responder + 'static,
-{
-    web::resource([path.to_owned(), path.trim_end_matches('/').to_owned()])
-        .route(web::method(propfind()).to(handler))
-        .default_service(web::to(|req: HttpRequest| async move {
-            other_method(&req, COLLECTION_METHODS)
-        }))
-}
+pub const COLLECTION_METHODS: &str =
+    "OPTIONS, PROPFIND, REPORT, MKCALENDAR, MKCOL, PROPPATCH, DELETE";
 
 /// Whose principal or home a path names: the caller's own (anyone's, in open mode).
 fn username_of(req: &HttpRequest, identity: &Identity) -> Result<String, DavError> {
@@ -130,7 +93,7 @@ fn dav(name: &str) -> PropName {
 }
 
 /// `PROPFIND /dav/`: where the caller's principal is.
-async fn root(
+pub async fn root(
     _req: HttpRequest,
     store: web::Data<Store>,
     caller: Result<Caller, AppError>,
@@ -176,7 +139,7 @@ fn principal_props(username: &str) -> Vec<(PropName, String)> {
 }
 
 /// `PROPFIND /dav/principals/{username}/`: the principal, and where its calendars are.
-async fn principal(
+pub async fn principal(
     req: HttpRequest,
     store: web::Data<Store>,
     caller: Result<Caller, AppError>,
@@ -266,7 +229,7 @@ pub fn sync_token(state: i64) -> String {
 }
 
 /// `PROPFIND /dav/calendars/{username}/`: the home, and (Depth 1) one collection per list.
-async fn home(
+pub async fn home(
     req: HttpRequest,
     store: web::Data<Store>,
     caller: Result<Caller, AppError>,
@@ -366,7 +329,7 @@ pub async fn object(
 }
 
 /// `PROPFIND /dav/calendars/{username}/{list}/`: the collection, and (Depth 1) its objects.
-async fn collection(
+pub async fn collection(
     req: HttpRequest,
     store: web::Data<Store>,
     caller: Result<Caller, AppError>,

@@ -3,7 +3,7 @@
 //! `displayname` it sent; `PROPPATCH` of `displayname` renames a list; `DELETE` of a collection
 //! deletes it. Only the owner renames or deletes, and the default list is never deleted (403).
 
-use actix_web::http::{Method, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::dav::{DavError, dav_target};
@@ -15,18 +15,6 @@ use crate::idempotency::Answer;
 use crate::lists::{ListError, Need};
 use crate::models::{List, ListDavName, ListId, MAX_DAV_NAME_BYTES, parse_list_title};
 use crate::store::Store;
-
-pub fn mkcalendar() -> Method {
-    Method::from_bytes(b"MKCALENDAR").unwrap_or(Method::GET)
-}
-
-pub fn mkcol() -> Method {
-    Method::from_bytes(b"MKCOL").unwrap_or(Method::GET)
-}
-
-pub fn proppatch() -> Method {
-    Method::from_bytes(b"PROPPATCH").unwrap_or(Method::GET)
-}
 
 fn body_root(body: &web::Bytes) -> Result<Option<Element>, DavError> {
     let body = std::str::from_utf8(body)
@@ -75,7 +63,7 @@ pub async fn make(
             message: "a list holds tasks (VTODO) only".into(),
         });
     }
-    if req.method() == mkcol()
+    if req.method().as_str() == "MKCOL"
         && !props
             .iter()
             .any(|prop| prop.is(DAV, "resourcetype") && prop.child(CALDAV, "calendar").is_some())

@@ -8,6 +8,7 @@ mod dav;
 mod dav_collections;
 mod dav_lists;
 mod dav_reports;
+mod dav_routes;
 mod dav_xml;
 mod described;
 mod events;
@@ -49,8 +50,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .default_service(other_method("GET, HEAD")),
     )
     .configure(forms::configure)
-    .configure(dav::configure)
-    .configure(dav_collections::configure)
+    .configure(dav_routes::configure)
     .service(web::resource("/healthz").route(web::get().to(crate::drain::healthz)))
     .service(
         web::resource("/openapi.json")
