@@ -39,7 +39,7 @@ fn authorization(scheme: &str, value: &str) -> Option<Credential> {
 }
 
 /// Whether the username a client sent names the token's user (letter case aside).
-fn same_user(username: &str, sent: &str) -> bool {
+pub fn same_user(username: &str, sent: &str) -> bool {
     username.to_lowercase() == sent.to_lowercase()
 }
 

@@ -17,7 +17,7 @@ use actix_web::HttpRequest;
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 
 pub use account::{NewSession, create_api_token, sign_in, sign_out, sign_up};
-pub use caller::{Caller, Identity, SignedIn, Touch};
+pub use caller::{Caller, Identity, SignedIn, Touch, same_user};
 pub use error::AuthError;
 pub use throttle::ClientKey;
 

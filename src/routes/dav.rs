@@ -8,9 +8,11 @@ use actix_web::http::{Method, StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 
 use crate::auth::Caller;
+use crate::db::DbConnection;
 use crate::error::AppError;
 use crate::idempotency::Answer;
-use crate::lists::{ListError, Need, Target};
+use crate::lists::{Access, ListError, Need, Target};
+use crate::models::ListScope;
 use crate::models::{
     IcalError, ListDavName, ListId, NewTodo, Todo, TodoChanges, TodoIcal, TodoObject, WriteOutcome,
 };
@@ -184,14 +186,26 @@ fn refusal(refused: &ListError) -> Answer {
     answer
 }
 
+/// Whose principal, home or collections a path names (`named`): the caller's own, by their
+/// username as stored; anyone's, in open mode. Another's is 404.
+pub fn calendars_of(identity: &crate::auth::Identity, named: &str) -> Result<String, DavError> {
+    match &identity.user {
+        Some(user) if !crate::auth::same_user(&user.username, named) => {
+            Err(AppError::NotFound(format!("there are no calendars of {named} for you")).into())
+        }
+        Some(user) => Ok(user.username.clone()),
+        None => Ok(named.to_owned()),
+    }
+}
+
 /// Whether the path's username is the caller's (anyone's, in open mode).
 fn own_calendars(identity: &crate::auth::Identity, username: &str) -> Result<(), DavError> {
-    match &identity.user {
-        Some(user) if user.username.to_lowercase() != username.to_lowercase() => {
-            Err(AppError::NotFound(format!("there are no calendars of {username} for you")).into())
-        }
-        _ => Ok(()),
-    }
+    calendars_of(identity, username).map(drop)
+}
+
+/// A request body as text: DAV bodies (XML, iCalendar) are UTF-8.
+pub fn text_body(body: &[u8]) -> Result<&str, DavError> {
+    std::str::from_utf8(body).map_err(|_| DavError::BadRequest("the body is not UTF-8 text".into()))
 }
 
 /// `GET` (and `HEAD`): the object, as the client sent it or brought up to date.
@@ -202,7 +216,7 @@ pub async fn get(
     path: web::Path<ObjectPath>,
 ) -> Result<HttpResponse, DavError> {
     let caller = caller?;
-    let target = super::dav::dav_target(&req, &store, &caller).await?;
+    let target = dav_target(&req, &store, &caller).await?;
     let path = path.into_inner();
     let name = path.checked_name()?.to_owned();
     let object = store
@@ -234,76 +248,102 @@ pub async fn put(
     body: web::Bytes,
 ) -> Result<HttpResponse, DavError> {
     let caller = caller?;
-    let target = super::dav::dav_target(&req, &store, &caller).await?;
+    let target = dav_target(&req, &store, &caller).await?;
     let path = path.into_inner();
     let name = path.checked_name()?.to_owned();
-    let sent = String::from_utf8(body.to_vec())
-        .map_err(|_| DavError::BadRequest("the body is not UTF-8 text".into()))?;
+    let sent = text_body(&body)?.to_owned();
     let read = TodoIcal::read(&sent)?;
     let (expected, none_match) = conditions(&req);
+    let work = move |conn: &mut DbConnection, access: &Access| {
+        put_object(
+            conn,
+            access.scope,
+            (&name, &sent),
+            &read,
+            (expected, none_match),
+        )
+    };
+    let answer = write_to_list(&store, (caller, target), &path.username, Need::Write, work).await?;
+    Ok(answer.into_response())
+}
+
+/// What a `PUT` does to the list: the object's preconditions, then the todo created or changed
+/// and what the client sent kept beside it.
+fn put_object(
+    conn: &mut DbConnection,
+    scope: ListScope,
+    (name, sent): (&str, &str),
+    read: &TodoIcal,
+    (expected, none_match): (Option<Vec<i32>>, bool),
+) -> Result<Answer, AppError> {
+    let existing = TodoObject::named(conn, scope, name)?;
+    let version = existing.as_ref().map(|object| object.todo.version);
+    let stale = expected
+        .as_ref()
+        .is_some_and(|versions| version.is_none_or(|v| !versions.contains(&v)));
+    if (none_match && existing.is_some()) || stale {
+        return Ok(dav_answer(&DavError::PreconditionFailed));
+    }
+    let holder = TodoObject::with_uid(conn, scope, &read.uid)?;
+    if holder.is_some_and(|holder| Some(holder.todo.id) != existing.as_ref().map(|e| e.todo.id)) {
+        return Ok(dav_answer(&DavError::Precondition {
+            element: "no-uid-conflict",
+            message: format!("another object of this list has the UID {}", read.uid),
+        }));
+    }
+    let (status, todo) = match existing {
+        Some(existing) => {
+            let changes = TodoChanges {
+                title: Some(read.title.clone()),
+                position: read.order,
+                completed: Some(read.completed),
+            };
+            let expected = version.map(|v| vec![v]);
+            match Todo::update(conn, scope, existing.todo.id, &changes, expected.as_deref())? {
+                WriteOutcome::Done(todo) => (StatusCode::NO_CONTENT, todo),
+                _ => return Ok(dav_answer(&DavError::PreconditionFailed)),
+            }
+        }
+        None => {
+            let new = NewTodo {
+                title: read.title.clone(),
+                position: read.order,
+                completed: read.completed,
+            };
+            (StatusCode::CREATED, Todo::create(conn, scope, new)?)
+        }
+    };
+    TodoObject::keep(conn, scope, &todo, (name, sent), read)?;
+    Ok(Answer::new(status).header(header::ETAG.as_str(), format!("\"{}\"", todo.version)))
+}
+
+/// A write to the list a DAV path names, on the one road (`Store::write_list`) with DAV's
+/// refusals, for a caller in their own calendars (`username`, the path's).
+async fn write_to_list<F>(
+    store: &Store,
+    (caller, target): (Caller, Target),
+    username: &str,
+    need: Need,
+    work: F,
+) -> Result<Answer, DavError>
+where
+    F: FnOnce(&mut DbConnection, &Access) -> Result<Answer, AppError> + Send + 'static,
+{
+    let username = username.to_owned();
     let answer = store
         .write_list(
             caller,
             target,
-            Need::Write,
+            need,
             None,
             refusal,
-            move |conn, identity, access| {
-                if let Err(err) = own_calendars(identity, &path.username) {
-                    return Ok(dav_answer(&err));
-                }
-                let scope = access.scope;
-                let existing = TodoObject::named(conn, scope, &name)?;
-                let version = existing.as_ref().map(|object| object.todo.version);
-                let stale = expected
-                    .as_ref()
-                    .is_some_and(|versions| version.is_none_or(|v| !versions.contains(&v)));
-                if (none_match && existing.is_some()) || stale {
-                    return Ok(dav_answer(&DavError::PreconditionFailed));
-                }
-                let holder = TodoObject::with_uid(conn, scope, &read.uid)?;
-                if holder.is_some_and(|holder| {
-                    Some(holder.todo.id) != existing.as_ref().map(|e| e.todo.id)
-                }) {
-                    return Ok(dav_answer(&DavError::Precondition {
-                        element: "no-uid-conflict",
-                        message: format!("another object of this list has the UID {}", read.uid),
-                    }));
-                }
-                let (status, todo) = match existing {
-                    Some(existing) => {
-                        let changes = TodoChanges {
-                            title: Some(read.title.clone()),
-                            position: read.order,
-                            completed: Some(read.completed),
-                        };
-                        match Todo::update(
-                            conn,
-                            scope,
-                            existing.todo.id,
-                            &changes,
-                            version.map(|v| vec![v]).as_deref(),
-                        )? {
-                            WriteOutcome::Done(todo) => (StatusCode::NO_CONTENT, todo),
-                            _ => return Ok(dav_answer(&DavError::PreconditionFailed)),
-                        }
-                    }
-                    None => {
-                        let new = NewTodo {
-                            title: read.title.clone(),
-                            position: read.order,
-                            completed: read.completed,
-                        };
-                        (StatusCode::CREATED, Todo::create(conn, scope, new)?)
-                    }
-                };
-                TodoObject::keep(conn, scope, &todo, (&name, &sent), &read)?;
-                Ok(Answer::new(status)
-                    .header(header::ETAG.as_str(), format!("\"{}\"", todo.version)))
+            move |conn, identity, access| match own_calendars(identity, &username) {
+                Ok(()) => work(conn, access),
+                Err(err) => Ok(dav_answer(&err)),
             },
         )
         .await?;
-    Ok(answer.into_response())
+    Ok(answer)
 }
 
 /// `DELETE`: the todo goes, as when deleted on the web.
@@ -314,38 +354,28 @@ pub async fn delete(
     path: web::Path<ObjectPath>,
 ) -> Result<HttpResponse, DavError> {
     let caller = caller?;
-    let target = super::dav::dav_target(&req, &store, &caller).await?;
+    let target = dav_target(&req, &store, &caller).await?;
     let path = path.into_inner();
     let name = path.checked_name()?.to_owned();
     let (expected, _) = conditions(&req);
-    let answer = store
-        .write_list(
-            caller,
-            target,
-            Need::Write,
-            None,
-            refusal,
-            move |conn, identity, access| {
-                if let Err(err) = own_calendars(identity, &path.username) {
-                    return Ok(dav_answer(&err));
-                }
-                let Some(existing) = TodoObject::named(conn, access.scope, &name)? else {
-                    return Ok(dav_answer(&DavError::App(AppError::NotFound(
-                        "there is no such object".into(),
-                    ))));
-                };
-                Ok(
-                    match Todo::delete(conn, access.scope, existing.todo.id, expected.as_deref())? {
-                        WriteOutcome::Done(()) => Answer::new(StatusCode::NO_CONTENT),
-                        WriteOutcome::Stale(_) => dav_answer(&DavError::PreconditionFailed),
-                        WriteOutcome::NotFound => dav_answer(&DavError::App(AppError::NotFound(
-                            "there is no such object".into(),
-                        ))),
-                    },
-                )
+    let work = move |conn: &mut DbConnection, access: &Access| {
+        let gone = || {
+            dav_answer(&DavError::App(AppError::NotFound(
+                "there is no such object".into(),
+            )))
+        };
+        let Some(existing) = TodoObject::named(conn, access.scope, &name)? else {
+            return Ok(gone());
+        };
+        Ok(
+            match Todo::delete(conn, access.scope, existing.todo.id, expected.as_deref())? {
+                WriteOutcome::Done(()) => Answer::new(StatusCode::NO_CONTENT),
+                WriteOutcome::Stale(_) => dav_answer(&DavError::PreconditionFailed),
+                WriteOutcome::NotFound => gone(),
             },
         )
-        .await?;
+    };
+    let answer = write_to_list(&store, (caller, target), &path.username, Need::Write, work).await?;
     Ok(answer.into_response())
 }
 

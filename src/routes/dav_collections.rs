@@ -5,7 +5,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::dav::{DAV_CLASSES, DavError};
+use super::dav::{DAV_CLASSES, DavError, calendars_of, text_body};
 use super::dav_xml::{
     self, APPLE, CALDAV, CALENDARSERVER, DAV, Multistatus, PropName, Wanted, href, text,
 };
@@ -20,24 +20,14 @@ pub const COLLECTION_METHODS: &str =
 
 /// Whose principal or home a path names: the caller's own (anyone's, in open mode).
 fn username_of(req: &HttpRequest, identity: &Identity) -> Result<String, DavError> {
-    let named = req
-        .match_info()
-        .get("username")
-        .unwrap_or_default()
-        .to_owned();
-    match &identity.user {
-        Some(user) if user.username.to_lowercase() != named.to_lowercase() => {
-            Err(AppError::NotFound(format!("there are no calendars of {named} for you")).into())
-        }
-        Some(user) => Ok(user.username.clone()),
-        None => Ok(named),
-    }
+    calendars_of(
+        identity,
+        req.match_info().get("username").unwrap_or_default(),
+    )
 }
 
 fn wanted(body: &web::Bytes) -> Result<Wanted, DavError> {
-    let body = std::str::from_utf8(body)
-        .map_err(|_| DavError::BadRequest("the body is not UTF-8 text".into()))?;
-    dav_xml::propfind(body).map_err(DavError::BadRequest)
+    dav_xml::propfind(text_body(body)?).map_err(DavError::BadRequest)
 }
 
 /// Depth 1 (or infinity, answered as 1) lists the members; 0, or none, only the resource.

@@ -6,7 +6,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::dav::{DavError, dav_target};
+use super::dav::{DavError, dav_target, text_body};
 use super::dav_collections::multistatus;
 use super::dav_xml::{self, CALDAV, DAV, Element, Multistatus, PropName};
 use crate::auth::Caller;
@@ -17,9 +17,7 @@ use crate::models::{List, ListDavName, ListId, MAX_DAV_NAME_BYTES, parse_list_ti
 use crate::store::Store;
 
 fn body_root(body: &web::Bytes) -> Result<Option<Element>, DavError> {
-    let body = std::str::from_utf8(body)
-        .map_err(|_| DavError::BadRequest("the body is not UTF-8 text".into()))?;
-    dav_xml::parse(body).map_err(DavError::BadRequest)
+    dav_xml::parse(text_body(body)?).map_err(DavError::BadRequest)
 }
 
 /// The properties a `set` of a request body sets.
@@ -100,7 +98,7 @@ pub async fn make(
     let answer = store
         .write(caller, None, move |conn, identity| {
             if let Some(user) = &identity.user
-                && user.username.to_lowercase() != username.to_lowercase()
+                && !crate::auth::same_user(&user.username, &username)
             {
                 return Err(AppError::Forbidden(
                     "you can make lists in your own home only".into(),

@@ -4,7 +4,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::dav::DavError;
+use super::dav::{DavError, text_body};
 use super::dav_collections::{object_props, reply, sync_token};
 use super::dav_xml::{self, CALDAV, DAV, Element, Multistatus, PropName, Wanted, text};
 use crate::auth::Caller;
@@ -88,9 +88,7 @@ fn query(root: &Element) -> Option<Option<bool>> {
 }
 
 fn read_report(body: &web::Bytes) -> Result<(Report, Wanted), DavError> {
-    let body = std::str::from_utf8(body)
-        .map_err(|_| DavError::BadRequest("the body is not UTF-8 text".into()))?;
-    let root = dav_xml::parse(body)
+    let root = dav_xml::parse(text_body(body)?)
         .map_err(DavError::BadRequest)?
         .ok_or_else(|| DavError::BadRequest("a REPORT needs a body".into()))?;
     let wanted = dav_xml::props_of(&root)
