@@ -18,6 +18,12 @@ if ((${#packages[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 fi
 
+# The CalDAV peer: Radicale from PyPI, in a virtualenv of its own.
+if [[ ! -x target/radicale-venv/bin/radicale ]]; then
+  python3 -m venv target/radicale-venv
+  target/radicale-venv/bin/pip install --quiet --disable-pip-version-check "radicale==3.9.0"
+fi
+
 cargo build --release --locked
 # Thousands of live streams: as many open files as the machine allows.
 ulimit -n "$(ulimit -Hn)"

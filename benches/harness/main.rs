@@ -9,6 +9,7 @@
 //! (diesel alone), `scenarios`, `streams` and `lists` (what is measured), `report` and `plot` (the
 //! output).
 
+mod caldav;
 mod ceilings;
 mod http;
 mod lists;
@@ -34,6 +35,12 @@ fn main() {
     let binary = root.join("target/release/todomvc");
     assert!(binary.exists(), "build it first: cargo build --release");
     let scripts = tempfile::tempdir().expect("temp dir");
+    if std::env::args().any(|arg| arg == "--caldav-only") {
+        let mut notes = Vec::new();
+        let table = caldav::scenarios(&binary, scripts.path(), options.seconds, &mut notes);
+        println!("{}\n\n{}", table.join("\n"), notes.join("\n"));
+        return;
+    }
 
     let startup = scenarios::startup(&binary);
     let (server, _) = Server::start(&binary);
@@ -55,6 +62,13 @@ fn main() {
     let live = streams::scenarios(&binary, scripts.path(), &options, &mut live_targets);
     let mut lists_targets = Vec::new();
     let lists = lists::scenarios(&binary, scripts.path(), &options, &mut lists_targets);
+    let mut caldav_targets = Vec::new();
+    let caldav = caldav::scenarios(
+        &binary,
+        scripts.path(),
+        options.seconds,
+        &mut caldav_targets,
+    );
     let growth = scenarios::growth(&bench, &options.list_sizes, &reads);
     let report = Report {
         seconds: options.seconds,
@@ -72,6 +86,8 @@ fn main() {
         live_targets,
         lists,
         lists_targets,
+        caldav,
+        caldav_targets,
     };
     drop(nginx);
     report::write(&report, &root, &options);

@@ -65,6 +65,9 @@ pub struct Report {
     /// The lists section's lines (see `lists`), and its targets.
     pub lists: Vec<String>,
     pub lists_targets: Vec<String>,
+    /// The CalDAV section's lines (see `caldav`), and its targets.
+    pub caldav: Vec<String>,
+    pub caldav_targets: Vec<String>,
 }
 
 impl Report {
@@ -119,6 +122,11 @@ impl Report {
             report,
             "## Lists and sharing\n\n{}\n",
             self.lists.join("\n")
+        );
+        let _ = writeln!(
+            report,
+            "## CalDAV against Radicale\n\n{}\n",
+            self.caldav.join("\n")
         );
         let _ = writeln!(report, "## Targets\n\n{}\n", self.targets().join("\n"));
         let _ = writeln!(report, "## Throughput against list size\n");
@@ -212,6 +220,7 @@ impl Report {
         }
         lines.extend(self.live_targets.iter().cloned());
         lines.extend(self.lists_targets.iter().cloned());
+        lines.extend(self.caldav_targets.iter().cloned());
         lines.push(format!(
             "- `GET /todos/` p99: {:.2} ms (target below 5 ms): {}",
             list.p99_ms,

@@ -75,12 +75,25 @@ fn milliseconds(value: &str) -> f64 {
 
 /// wrk at THREADS threads and CONNECTIONS connections; `pid` is sampled for its peak RSS.
 pub fn wrk(url: &str, script: Option<&Path>, seconds: u64, pid: Option<u32>) -> Load {
+    wrk_at(url, script, (seconds, CONNECTIONS), pid)
+}
+
+/// wrk with `connections` connections (on at most THREADS threads).
+pub fn wrk_at(
+    url: &str,
+    script: Option<&Path>,
+    (seconds, connections): (u64, u32),
+    pid: Option<u32>,
+) -> Load {
     let mut command = Command::new("wrk");
     command.args([
-        format!("-t{THREADS}"),
-        format!("-c{CONNECTIONS}"),
+        format!("-t{}", THREADS.min(connections)),
+        format!("-c{connections}"),
         format!("-d{seconds}s"),
         "--latency".to_owned(),
+        // A slow answer is measured, not dropped as a timeout.
+        "--timeout".to_owned(),
+        "60s".to_owned(),
     ]);
     if let Some(script) = script {
         command.arg("-s").arg(script);
