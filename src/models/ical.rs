@@ -52,7 +52,7 @@ impl IcalError {
     }
 }
 
-fn named(name: &str, wanted: &str) -> bool {
+pub(super) fn named(name: &str, wanted: &str) -> bool {
     name.eq_ignore_ascii_case(wanted)
 }
 
@@ -64,7 +64,7 @@ fn property<'c>(component: &'c Component<'_>, name: &str) -> Option<&'c Property
 }
 
 /// The text value of a property, its escapes undone (RFC 5545 §3.3.11).
-fn text(property: &Property<'_>) -> String {
+pub(super) fn text(property: &Property<'_>) -> String {
     property.val.clone().unescape_text().as_str().to_owned()
 }
 

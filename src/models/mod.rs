@@ -5,6 +5,7 @@ mod change;
 mod clock;
 mod generations;
 mod ical;
+mod ical_filter;
 mod idempotency_key;
 mod ids;
 mod list;
@@ -24,6 +25,9 @@ pub use change::Change;
 pub use clock::now;
 pub use generations::Generations;
 pub use ical::{IcalError, TodoIcal, render as render_ical};
+pub use ical_filter::{
+    Collation, CompFilter, MatchType, ParamFilter, PropFilter, TextMatch, TimeRange,
+};
 pub use idempotency_key::IdempotencyKey;
 pub use ids::{ListId, SessionId, TodoId, TokenId, UserId};
 pub use list::{

@@ -201,14 +201,20 @@ fn collection_props(username: &str, visible: &Visible, state: i64) -> Vec<(PropN
     ]
 }
 
-/// The path of a list's collection, under the caller's home.
+/// The path of a list's collection, under the caller's home: at the segment the request named
+/// it by (its id, or the name the client made it under), so that every href a client reads is
+/// under the URL it uses.
 pub fn collection_path(
     req: &HttpRequest,
     identity: &Identity,
     list: crate::models::ListId,
 ) -> Result<String, DavError> {
+    let segment = req
+        .match_info()
+        .get("list")
+        .map_or_else(|| list.to_string(), dav_xml::segment);
     Ok(format!(
-        "{}{list}/",
+        "{}{segment}/",
         home_path(&username_of(req, identity)?)
     ))
 }

@@ -1,16 +1,16 @@
 //! CalDAV's `REPORT`s on a collection: `calendar-multiget` (objects by href), `calendar-query`
-//! (the filters task clients send; a superset where a filter is not modelled), and RFC 6578's
+//! (RFC 4791's filters, on each object as stored), and RFC 6578's
 //! `sync-collection` (exactly what changed since a sync token, deletions included).
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::dav::{DavError, text_body};
 use super::dav_collections::{object_props, reply, sync_token};
-use super::dav_xml::{self, CALDAV, DAV, Element, Multistatus, PropName, Wanted, text};
+use super::dav_xml::{self, CALDAV, DAV, Multistatus, PropName, Wanted, text};
 use crate::auth::Caller;
 use crate::error::AppError;
 use crate::lists::Need;
-use crate::models::{Change, ListScope, TodoId, TodoObject};
+use crate::models::{Change, CompFilter, ListScope, TodoId, TodoObject};
 use crate::store::Store;
 
 /// What a report asks for.
@@ -18,9 +18,8 @@ use crate::store::Store;
 enum Report {
     /// Objects by their names in the collection.
     Multiget(Vec<String>),
-    /// Every object, or only the open (`Some(false)`) or completed (`Some(true)`) ones; `None` of
-    /// `Some` means no VTODO can match (the query asks for events).
-    Query(Option<Option<bool>>),
+    /// The objects that match the filter (every one without a filter).
+    Query(Option<CompFilter>),
     /// What changed since the token (`None`: everything).
     Sync(Option<i64>),
 }
@@ -48,45 +47,6 @@ fn name_of(href: &str) -> String {
         .into_owned()
 }
 
-/// Which completed state a `calendar-query` filter keeps: task clients ask for open todos with
-/// `COMPLETED` `is-not-defined`, or with a `STATUS` `text-match`.
-fn query(root: &Element) -> Option<Option<bool>> {
-    let mut comps = Vec::new();
-    root.descendants(CALDAV, "comp-filter", &mut comps);
-    if comps.iter().any(|comp| {
-        comp.attribute("name").is_some_and(|name| {
-            !name.eq_ignore_ascii_case("VCALENDAR") && !name.eq_ignore_ascii_case("VTODO")
-        })
-    }) {
-        return None;
-    }
-    let mut filters = Vec::new();
-    root.descendants(CALDAV, "prop-filter", &mut filters);
-    let mut completed = None;
-    for filter in filters {
-        let name = filter
-            .attribute("name")
-            .unwrap_or_default()
-            .to_ascii_uppercase();
-        if name == "COMPLETED" && filter.child(CALDAV, "is-not-defined").is_some() {
-            completed = Some(false);
-        }
-        if name == "STATUS"
-            && let Some(matched) = filter.child(CALDAV, "text-match")
-        {
-            let negated = matched.attribute("negate-condition") == Some("yes");
-            let says_completed = matched.text.trim().eq_ignore_ascii_case("COMPLETED");
-            let says_open = matched.text.trim().eq_ignore_ascii_case("NEEDS-ACTION");
-            completed = match (says_completed, says_open, negated) {
-                (true, _, false) | (_, true, true) => Some(true),
-                (true, _, true) | (_, true, false) => Some(false),
-                _ => completed,
-            };
-        }
-    }
-    Some(completed)
-}
-
 fn read_report(body: &web::Bytes) -> Result<(Report, Wanted), DavError> {
     let root = dav_xml::parse(text_body(body)?)
         .map_err(DavError::BadRequest)?
@@ -98,7 +58,7 @@ fn read_report(body: &web::Bytes) -> Result<(Report, Wanted), DavError> {
         root.descendants(DAV, "href", &mut hrefs);
         Report::Multiget(hrefs.iter().map(|href| name_of(&href.text)).collect())
     } else if root.is(CALDAV, "calendar-query") {
-        Report::Query(query(&root))
+        Report::Query(super::dav_filter::read(&root)?)
     } else if root.is(DAV, "sync-collection") {
         let token = root
             .child(DAV, "sync-token")
@@ -148,12 +108,13 @@ fn run(
                 }
             }
         }
-        Report::Query(None) => {}
-        Report::Query(Some(completed)) => {
+        Report::Query(filter) => {
             found.objects = TodoObject::all(conn, scope)?
                 .into_iter()
                 .filter(|object| {
-                    completed.is_none_or(|completed| object.todo.completed == completed)
+                    filter
+                        .as_ref()
+                        .is_none_or(|filter| filter.matches(&object.ical()))
                 })
                 .collect();
         }

@@ -6,6 +6,7 @@ mod account;
 pub mod cache;
 mod dav;
 mod dav_collections;
+mod dav_filter;
 mod dav_lists;
 mod dav_reports;
 mod dav_routes;

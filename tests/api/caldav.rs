@@ -6,12 +6,12 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Backend, PASSWORD, TestApp, on_both_engines, spawn_app};
 
-const SENT: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//client//EN\r\n\
+pub(crate) const SENT: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//client//EN\r\n\
     BEGIN:VTODO\r\nUID:abc-123\r\nDTSTAMP:20260101T000000Z\r\nSUMMARY:Buy milk\r\n\
     DESCRIPTION:From the corner shop\r\nX-APPLE-SORT-ORDER:5\r\n\
     END:VTODO\r\nEND:VCALENDAR\r\n";
 
-fn basic(username: &str, secret: &str) -> String {
+pub(crate) fn basic(username: &str, secret: &str) -> String {
     use base64::Engine;
     format!(
         "Basic {}",
@@ -20,7 +20,7 @@ fn basic(username: &str, secret: &str) -> String {
 }
 
 /// Alice's Basic credential and the path of her default list's collection.
-async fn alice_on_dav(app: &TestApp) -> (String, String) {
+pub(crate) async fn alice_on_dav(app: &TestApp) -> (String, String) {
     let alice = app.user.as_ref().expect("alice");
     let token = app.create_token(alice, "phone").await;
     let lists = app.get_json("/lists").await;
@@ -36,7 +36,7 @@ async fn alice_on_dav(app: &TestApp) -> (String, String) {
     )
 }
 
-async fn send(
+pub(crate) async fn send(
     app: &TestApp,
     method: &str,
     path: &str,
