@@ -143,37 +143,20 @@ async fn filters_that_cannot_be_read_are_refused(backend: Backend) {
             "valid-filter",
         ),
     ];
-    for (filters, precondition) in refusals {
-        let answer = send(
-            &app,
-            "REPORT",
-            &collection,
-            &auth,
-            &[("depth", "1")],
-            &query(filters),
-        )
-        .await;
-        assert_eq!(answer.status(), 403, "{filters}");
-        let body = answer.text().await.unwrap();
-        assert!(
-            body.contains(&format!("<C:{precondition}")) || body.contains(precondition),
-            "{body}"
-        );
-    }
     let not_vcalendar = query("").replace(
         r#"<C:comp-filter name="VCALENDAR">"#,
         r#"<C:comp-filter name="VTODO">"#,
     );
-    let answer = send(
-        &app,
-        "REPORT",
-        &collection,
-        &auth,
-        &[("depth", "1")],
-        &not_vcalendar,
-    )
-    .await;
-    assert_eq!(answer.status(), 403);
+    let bodies = refusals
+        .iter()
+        .map(|(filters, precondition)| (query(filters), *precondition))
+        .chain([(not_vcalendar, "valid-filter")]);
+    for (body, precondition) in bodies {
+        let answer = send(&app, "REPORT", &collection, &auth, &[("depth", "1")], &body).await;
+        assert_eq!(answer.status(), 403, "{body}");
+        let answer = answer.text().await.unwrap();
+        assert!(answer.contains(&format!(":{precondition}")), "{answer}");
+    }
 }
 
 async fn a_collection_a_client_made_answers_under_its_name(backend: Backend) {
