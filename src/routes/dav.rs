@@ -199,7 +199,7 @@ pub fn calendars_of(identity: &crate::auth::Identity, named: &str) -> Result<Str
 }
 
 /// Whether the path's username is the caller's (anyone's, in open mode).
-fn own_calendars(identity: &crate::auth::Identity, username: &str) -> Result<(), DavError> {
+pub fn own_calendars(identity: &crate::auth::Identity, username: &str) -> Result<(), DavError> {
     calendars_of(identity, username).map(drop)
 }
 
@@ -380,7 +380,7 @@ pub async fn delete(
 }
 
 /// A refusal found inside a write, as the answer the write gives.
-fn dav_answer(err: &DavError) -> Answer {
+pub fn dav_answer(err: &DavError) -> Answer {
     let response = err.error_response();
     let mut answer = Answer::new(response.status());
     for (name, value) in response.headers() {

@@ -6,7 +6,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::dav::{DavError, dav_target, text_body};
+use super::dav::{DavError, dav_answer, dav_target, own_calendars, text_body};
 use super::dav_collections::multistatus;
 use super::dav_xml::{self, CALDAV, DAV, Element, Multistatus, PropName};
 use crate::auth::Caller;
@@ -28,6 +28,14 @@ fn set_props(root: &Element) -> Vec<&Element> {
         .filter_map(|set| set.child(DAV, "prop"))
         .flat_map(|prop| prop.children.iter())
         .collect()
+}
+
+/// The username a path names (its home's owner).
+fn path_username(req: &HttpRequest) -> String {
+    req.match_info()
+        .get("username")
+        .unwrap_or_default()
+        .to_owned()
 }
 
 fn refused(refused: &ListError) -> Answer {
@@ -90,19 +98,11 @@ pub async fn make(
         )
         .into());
     }
-    let username = req
-        .match_info()
-        .get("username")
-        .unwrap_or_default()
-        .to_owned();
+    let username = path_username(&req);
     let answer = store
         .write(caller, None, move |conn, identity| {
-            if let Some(user) = &identity.user
-                && !crate::auth::same_user(&user.username, &username)
-            {
-                return Err(AppError::Forbidden(
-                    "you can make lists in your own home only".into(),
-                ));
+            if let Err(err) = own_calendars(identity, &username) {
+                return Ok(dav_answer(&err));
             }
             let owner = identity.user_id();
             if ListDavName::find(conn, owner, &name)?.is_some() {
@@ -127,6 +127,7 @@ pub async fn delete(
 ) -> Result<HttpResponse, DavError> {
     let caller = caller?;
     let target = dav_target(&req, &store, &caller).await?;
+    let username = path_username(&req);
     let answer = store
         .write_list(
             caller,
@@ -134,7 +135,10 @@ pub async fn delete(
             Need::Own,
             None,
             refused,
-            move |conn, _, access| {
+            move |conn, identity, access| {
+                if let Err(err) = own_calendars(identity, &username) {
+                    return Ok(dav_answer(&err));
+                }
                 let Some(visible) = &access.list else {
                     return Err(AppError::internal("a named list without its record"));
                 };
@@ -179,6 +183,7 @@ pub async fn patch(
         .map(|prop| PropName::new(&prop.ns, &prop.name))
         .collect();
     let path = req.path().to_owned();
+    let username = path_username(&req);
     let mut out = Multistatus::new();
     let displayname = PropName::new(DAV, "displayname");
     match title {
@@ -190,7 +195,10 @@ pub async fn patch(
                     Need::Own,
                     None,
                     refused,
-                    move |conn, _, access| {
+                    move |conn, identity, access| {
+                        if let Err(err) = own_calendars(identity, &username) {
+                            return Ok(dav_answer(&err));
+                        }
                         List::rename(conn, access.scope.list(), &title)?;
                         Ok(Answer::new(StatusCode::OK))
                     },

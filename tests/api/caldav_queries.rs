@@ -193,7 +193,31 @@ async fn a_collection_a_client_made_answers_under_its_name(backend: Backend) {
     }
 }
 
+async fn a_list_is_changed_only_through_its_owners_home(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (auth, collection) = alice_on_dav(&app).await;
+    let elsewhere = collection.replace("/alice/", "/bob/");
+    let make = r#"<C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"/>"#;
+    let rename = r#"<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop>
+        <D:displayname>Renamed</D:displayname></D:prop></D:set></D:propertyupdate>"#;
+    let attempts = [
+        ("MKCALENDAR", "/dav/calendars/bob/new/".to_owned(), make),
+        ("PROPPATCH", elsewhere.clone(), rename),
+        ("DELETE", elsewhere.clone(), ""),
+        ("PUT", format!("{elsewhere}milk.ics"), SENT),
+    ];
+    for (method, path, body) in attempts {
+        let answer = send(&app, method, &path, &auth, &[], body).await;
+        assert_eq!(answer.status(), 404, "{method} {path}");
+    }
+    let lists = app.get_json("/lists").await;
+    assert_eq!(lists.as_array().map(Vec::len), Some(1), "{lists}");
+    assert_eq!(lists[0]["title"], "Todos");
+    assert_eq!(app.get_json("/todos/").await, json!([]));
+}
+
 on_both_engines!(
+    a_list_is_changed_only_through_its_owners_home,
     a_query_filters_on_any_property_and_on_time,
     filters_that_cannot_be_read_are_refused,
     a_collection_a_client_made_answers_under_its_name,
