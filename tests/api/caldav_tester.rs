@@ -75,6 +75,8 @@ const TASK_FEATURES: &[&str] = &[
     "search.recurrences.includes-implicit.todo",
     "search.text.category",
     "search.text.substring",
+    "search.time-range.todo.no-dtstart",
+    "search.time-range.todo.old-dates",
     "sync-token",
     "sync-token.delete",
     "sync-token.invalid-token",

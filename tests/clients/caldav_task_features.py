@@ -132,6 +132,7 @@ def searches(cal, grades):
         cal.add_todo(vtodo("csc_task_with_class", "task with class", "CLASS:CONFIDENTIAL")),
         cal.add_todo(vtodo("csc_task_done", "done task", "STATUS:COMPLETED",
                            f"COMPLETED:{BASE}0102T000000Z", "PERCENT-COMPLETE:100")),
+        cal.add_todo(vtodo("csc_task_old", "task from 2000", "DUE:20000109T130000Z")),
         cal.add_todo(vtodo("csc_recurring_task", "monthly recurring task",
                            f"DTSTART:{BASE}0112T120000Z", f"DUE:{BASE}0112T130000Z",
                            "RRULE:FREQ=MONTHLY")),
@@ -166,6 +167,13 @@ def searches(cal, grades):
     rrule = counted.icalendar_component.get("RRULE")
     grades.set("save-load.todo.recurrences.count", bool(rrule) and rrule.get("COUNT") == [3],
                str(rrule))
+    january = search(start=datetime(BASE, 1, 1, tzinfo=timezone.utc),
+                     end=datetime(BASE, 1, 31, tzinfo=timezone.utc), include_completed=True)
+    grades.set("search.time-range.todo.no-dtstart", "csc_task_plain" in january,
+               str(sorted(january)))
+    old = search(start=datetime(2000, 1, 1, tzinfo=timezone.utc),
+                 end=datetime(2000, 1, 31, tzinfo=timezone.utc), include_completed=True)
+    grades.set("search.time-range.todo.old-dates", "csc_task_old" in old, str(sorted(old)))
     march = search(start=datetime(BASE, 3, 1, tzinfo=timezone.utc),
                    end=datetime(BASE, 3, 31, tzinfo=timezone.utc), include_completed=True)
     grades.set("search.recurrences.includes-implicit.todo", "csc_recurring_task" in march,
