@@ -109,6 +109,10 @@ pub fn run(
             settings.server.client_body_timeout,
         )),
         static_dir: settings.server.static_dir.clone(),
+        assets: StaticAssets {
+            app: routes::Assets::under(&settings.server.static_dir),
+            vendor: routes::Assets::under(&settings.server.static_dir.join("vendor")),
+        },
         metrics_here: settings.server.metrics_addr.is_empty(),
     };
     crate::telemetry::metrics();
@@ -175,7 +179,16 @@ struct Shared {
     body_limit: usize,
     body_timeout: web::Data<crate::deadline::BodyTimeout>,
     static_dir: std::path::PathBuf,
+    assets: StaticAssets,
     metrics_here: bool,
+}
+
+/// The static files that are served compressed, found once for every worker: the app's, and the
+/// vendored ones.
+#[derive(Clone)]
+struct StaticAssets {
+    app: routes::Assets,
+    vendor: routes::Assets,
 }
 
 impl Shared {
@@ -214,7 +227,7 @@ impl Shared {
             }))
             .configure(routes::configure)
             .service(favicon(&self.static_dir))
-            .service(static_files(&self.static_dir));
+            .service(static_files(&self.static_dir, &self.assets));
         if self.metrics_here {
             cfg.service(web::resource("/metrics").route(web::get().to(routes::scrape::serve)));
         }
@@ -256,18 +269,26 @@ fn security_headers() -> DefaultHeaders {
 
 /// `/static/`: the versioned files under `vendor/` never change, so browsers may keep them for a
 /// year; the app's own files are revalidated on every load (ETag / Last-Modified answer 304).
-fn static_files(dir: &Path) -> Scope {
-    let cache = |value: &'static str| DefaultHeaders::new().add((header::CACHE_CONTROL, value));
+/// Text files go in brotli or gzip to clients that accept them (`routes::Assets`), so every answer
+/// varies by `Accept-Encoding`.
+fn static_files(dir: &Path, assets: &StaticAssets) -> Scope {
+    let cache = |value: &'static str| {
+        DefaultHeaders::new()
+            .add((header::CACHE_CONTROL, value))
+            .add((header::VARY, "Accept-Encoding"))
+    };
     web::scope("/static")
         .service(
             web::scope("/vendor")
                 .wrap(cache("public, max-age=31536000, immutable"))
+                .service(assets.vendor.service("/static/vendor/"))
                 .service(confined_files(&dir.join("vendor"))),
         )
         .service(service_worker(dir))
         .service(
             web::scope("")
                 .wrap(cache("no-cache"))
+                .service(assets.app.service("/static/"))
                 .service(confined_files(dir)),
         )
 }

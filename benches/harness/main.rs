@@ -11,6 +11,7 @@
 
 mod caldav;
 mod ceilings;
+mod compression;
 mod http;
 mod lists;
 mod memory;
@@ -42,6 +43,38 @@ fn main() {
         return;
     }
 
+    if std::env::args().any(|arg| arg == "--compression-only") {
+        let (server, _) = Server::start(&binary);
+        let nginx = Nginx::start();
+        let bench = Bench {
+            binary: &binary,
+            server: &server,
+            nginx: &nginx,
+            scripts: scripts.path(),
+            seconds: options.seconds,
+        };
+        let reads = scenarios::reads(&bench);
+        let compression = compression::scenarios(&bench, [&reads.list, &reads.page]);
+        for row in [&reads.list, &reads.page]
+            .into_iter()
+            .chain(&compression.rows)
+        {
+            println!(
+                "{}: {:.0}/s (p99 {:.2} ms), {:.0}% of {}",
+                row.scenario,
+                row.app.requests_per_second,
+                row.app.p99_ms,
+                100.0 * row.ratio(),
+                row.ceiling.as_ref().map_or("", |(name, _)| name.as_str())
+            );
+        }
+        println!(
+            "{}\n{}",
+            compression.sizes.join("\n"),
+            compression.targets.join("\n")
+        );
+        return;
+    }
     let startup = scenarios::startup(&binary);
     let (server, _) = Server::start(&binary);
     let idle_kib = server.rss_kib();
@@ -54,6 +87,7 @@ fn main() {
         seconds: options.seconds,
     };
     let reads = scenarios::reads(&bench);
+    let compression = compression::scenarios(&bench, [&reads.list, &reads.page]);
     let writes = scenarios::writes(&bench);
     let sessions = scenarios::sessions(&bench);
     let signed_in =
@@ -88,6 +122,7 @@ fn main() {
         lists_targets,
         caldav,
         caldav_targets,
+        compression,
     };
     drop(nginx);
     report::write(&report, &root, &options);

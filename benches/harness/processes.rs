@@ -192,7 +192,7 @@ impl Nginx {
         let dir = tempfile::tempdir().expect("temp dir");
         let port = free_port();
         let root = dir.path();
-        fs::create_dir_all(root.join("www")).expect("www");
+        fs::create_dir_all(root.join("www/gz")).expect("www");
         fs::write(
             root.join("nginx.conf"),
             format!(
@@ -201,7 +201,8 @@ impl Nginx {
                  http {{\n  access_log off;\n  sendfile on;\n  tcp_nopush on;\n  tcp_nodelay on;\n\
                  keepalive_requests 1000000;\n  server {{\n    listen 127.0.0.1:{port};\n\
                  root {root}/www;\n    location / {{ default_type application/json; }}\n\
-                 location = /page {{ default_type text/html; }}\n  }}\n}}\n",
+                 location = /page {{ default_type text/html; }}\n\
+                 location /gz/ {{ gzip_static on; default_type application/octet-stream; }}\n  }}\n}}\n",
                 root = root.display()
             ),
         )
@@ -240,6 +241,27 @@ impl Nginx {
             "nginx serves {name}"
         );
         format!("http://127.0.0.1:{}/{name}", self.port)
+    }
+
+    /// Serves `body` at `/gz/name`, and `gzipped` in its place (`gzip_static`) to clients that
+    /// accept gzip; returns its URL.
+    pub fn serve_gzip(&self, name: &str, body: &[u8], gzipped: &[u8]) -> String {
+        let dir = self.dir.path().join("www/gz");
+        fs::write(dir.join(name), body).expect("nginx file");
+        fs::write(dir.join(format!("{name}.gz")), gzipped).expect("nginx gzip file");
+        let path = format!("/gz/{name}");
+        let (status, head, served) =
+            http_with(self.port, "GET", &path, "Accept-Encoding: gzip\r\n", None).expect("nginx");
+        assert_eq!(
+            (status, served.len()),
+            (200, gzipped.len()),
+            "nginx serves {name}.gz"
+        );
+        assert!(
+            head.to_lowercase().contains("content-encoding: gzip"),
+            "nginx serves {name} gzipped:\n{head}"
+        );
+        format!("http://127.0.0.1:{}{path}", self.port)
     }
 }
 

@@ -68,6 +68,8 @@ pub struct Report {
     /// The CalDAV section's lines (see `caldav`), and its targets.
     pub caldav: Vec<String>,
     pub caldav_targets: Vec<String>,
+    /// Compressed reads (rows of the results table), the sizes, and their targets.
+    pub compression: crate::compression::Compression,
 }
 
 impl Report {
@@ -84,6 +86,7 @@ impl Report {
             &self.signed_in.cookie_post,
             &self.signed_in.sign_ins,
         ];
+        rows.extend(&self.compression.rows);
         rows.extend(&self.growth.rows);
         rows
     }
@@ -127,6 +130,12 @@ impl Report {
             report,
             "## CalDAV against Radicale\n\n{}\n",
             self.caldav.join("\n")
+        );
+        let _ = writeln!(
+            report,
+            "## Compression\n\nThe same answers in each coding, as the server sends them (the \
+             rows `2z.` above are their requests/s):\n\n{}\n",
+            self.compression.sizes.join("\n")
         );
         let _ = writeln!(report, "## Targets\n\n{}\n", self.targets().join("\n"));
         let _ = writeln!(report, "## Throughput against list size\n");
@@ -221,6 +230,7 @@ impl Report {
         lines.extend(self.live_targets.iter().cloned());
         lines.extend(self.lists_targets.iter().cloned());
         lines.extend(self.caldav_targets.iter().cloned());
+        lines.extend(self.compression.targets.iter().cloned());
         lines.push(format!(
             "- `GET /todos/` p99: {:.2} ms (target below 5 ms): {}",
             list.p99_ms,

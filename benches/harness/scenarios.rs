@@ -22,7 +22,7 @@ pub struct Bench<'a> {
 }
 
 impl Bench<'_> {
-    fn pid(&self) -> Option<u32> {
+    pub fn pid(&self) -> Option<u32> {
         Some(self.server.child.id())
     }
 

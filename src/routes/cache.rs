@@ -28,11 +28,13 @@ pub type ListKey = (Representation, String, ListScope, Option<UserId>);
 
 /// Rendered lists by representation, base URL and list. The base URL comes from the request's
 /// Host, so the number of entries is capped.
-/// A rendering and its ETag.
+/// A rendering, its ETag, and its compressed forms (made once, when first asked for, and shared
+/// by every copy of it).
 #[derive(Debug, Clone)]
 pub struct Rendered {
     pub body: Bytes,
     pub etag: String,
+    pub compressed: std::sync::Arc<super::encoding::Compressed>,
 }
 
 /// The ETag of a list's rendering: the list's state (`Change::list_state`) and a digest of what

@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use super::account::to_sign_in;
 use super::cache::{ListCache, Representation, SharedBody};
+use super::encoding::Coding;
 use super::filter::Filter;
 use super::listing::{Kept, PER_USER, rendered_list};
 use super::page::{self, Editing, PageState};
@@ -65,14 +66,16 @@ pub async fn index(
                 Representation::Page(filter),
                 collection_url(&req),
                 if_none_match(&req),
+                Coding::accepted(&req),
             );
             let kept = Kept {
                 cache: &cache,
                 freshness: &freshness,
             };
-            rendered_list(&store, kept, (caller, target), request, render_page)
-                .await
-                .map(|listed| listed.into_response("text/html; charset=utf-8"))
+            match rendered_list(&store, kept, (caller, target), request, render_page).await {
+                Ok(listed) => listed.into_response("text/html; charset=utf-8").await,
+                Err(err) => Err(err),
+            }
         }
         Ok(caller) => fresh_page(&store, (caller, target), collection_url(&req), state)
             .await

@@ -3,7 +3,10 @@
 //! reads and writes, and shape the response (SQL lives in `models`, who may do what in `auth`).
 
 mod account;
+mod assets;
 pub mod cache;
+
+pub use assets::Assets;
 mod dav;
 mod dav_collections;
 mod dav_filter;
@@ -12,6 +15,7 @@ mod dav_reports;
 mod dav_routes;
 mod dav_xml;
 mod described;
+mod encoding;
 mod events;
 mod filter;
 mod form_actions;

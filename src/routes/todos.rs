@@ -6,6 +6,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::cache::{ListCache, Representation};
+use super::encoding::Coding;
 use super::listing::{Kept, rendered_list};
 use super::request::{TodoPath, collection_url, if_none_match};
 use super::todo_json::{canonical, etag, expected_versions, idempotency_key, refused, todo_answer};
@@ -41,6 +42,7 @@ pub async fn list(
         Representation::Json,
         collection_url(&req),
         if_none_match(&req),
+        Coding::accepted(&req),
     );
     let kept = Kept {
         cache: &cache,
@@ -54,7 +56,7 @@ pub async fn list(
         |_, (todos, _), base, _, _| Todo::list_json(todos, base).map_err(AppError::internal),
     )
     .await?;
-    Ok(listed.into_response(mime::APPLICATION_JSON.as_ref()))
+    listed.into_response(mime::APPLICATION_JSON.as_ref()).await
 }
 
 /// `POST /todos/`: a new todo at the end of the list (or at `order`).
