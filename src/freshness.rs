@@ -10,11 +10,17 @@
 //! and otherwise at most every [`RECHECK_AFTER`]: this process's own writes are never served
 //! stale, another process's for at most that long.
 //!
-//! PostgreSQL has no such cheap question: there each read asks the database on the blocking pool,
-//! as before.
+//! On PostgreSQL the instance's listening connection (`events::listener`) hears `generations`,
+//! which a trigger notifies whenever a count is raised, and reads the counts again: what it read is
+//! [`Heard`], and a request takes it as current while this process has committed nothing since it
+//! was read. So a kept list is answered with no query there either. Bound: this process's own writes
+//! are never served stale (a commit makes every request ask the database until the listener has
+//! read the counts after it); another instance's show once its notification has reached the
+//! listener and the counts are read (the listener looks every [`LISTEN_POLL`]). While the listening
+//! connection is down, nothing is heard and every request asks the database.
 
 use std::cell::RefCell;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
@@ -29,6 +35,9 @@ use crate::models::Generations;
 /// change committed by another process can go unseen by a read.
 pub const RECHECK_AFTER: Duration = Duration::from_millis(1);
 
+/// How often PostgreSQL's listening connection is looked at for notifications.
+pub const LISTEN_POLL: Duration = Duration::from_millis(5);
+
 /// Asks, on the calling thread, whether the database changed.
 #[derive(Debug, Clone)]
 pub struct Freshness {
@@ -36,6 +45,47 @@ pub struct Freshness {
     sqlite: Option<String>,
     /// This process's commits: one since the last check makes the next check ask again.
     commits: Arc<Commits>,
+    /// On PostgreSQL, the counts the listening connection read last.
+    heard: Option<Arc<Heard>>,
+}
+
+/// PostgreSQL: the counts of changes as the listening connection last read them, and this
+/// process's count of commits before it read them; nothing while it is not listening.
+#[derive(Debug)]
+pub struct Heard {
+    commits: Arc<Commits>,
+    last: Mutex<Option<(Generations, u64)>>,
+}
+
+impl Heard {
+    /// Reads the counts on `conn` (the listening connection) and keeps them.
+    pub fn read(&self, conn: &mut DbConnection) -> QueryResult<()> {
+        // This process's count first: a commit after it makes the counts look older than they
+        // are, which only sends requests to the database until the next read.
+        let commits = self.commits.count();
+        let generations = Generations::read(conn)?;
+        *self.last.lock().unwrap_or_else(PoisonError::into_inner) = Some((generations, commits));
+        Ok(())
+    }
+
+    /// Whether this process committed since the counts were read.
+    pub fn behind(&self) -> bool {
+        self.last
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_none_or(|(_, commits)| commits != self.commits.count())
+    }
+
+    /// Forgets the counts: the listening connection is down, and what it would have heard is lost.
+    pub fn forget(&self) {
+        *self.last.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
+    fn current(&self) -> Option<Generations> {
+        let last = *self.last.lock().unwrap_or_else(PoisonError::into_inner);
+        last.filter(|(_, commits)| *commits == self.commits.count())
+            .map(|(generations, _)| generations)
+    }
 }
 
 /// One worker thread's connection, and what it read at which `data_version`.
@@ -67,19 +117,36 @@ struct DataVersion {
 
 impl Freshness {
     pub fn new(url: &DatabaseUrl, commits: Arc<Commits>) -> Self {
-        Self {
-            sqlite: match url {
-                DatabaseUrl::Sqlite(path) => Some(path.clone()),
-                DatabaseUrl::Postgres(_) => None,
+        match url {
+            DatabaseUrl::Sqlite(path) => Self {
+                sqlite: Some(path.clone()),
+                commits,
+                heard: None,
             },
-            commits,
+            DatabaseUrl::Postgres(_) => Self {
+                sqlite: None,
+                heard: Some(Arc::new(Heard {
+                    commits: commits.clone(),
+                    last: Mutex::new(None),
+                })),
+                commits,
+            },
         }
     }
 
+    /// On PostgreSQL, where the listening connection keeps what it reads.
+    pub fn heard(&self) -> Option<Arc<Heard>> {
+        self.heard.clone()
+    }
+
     /// The database's counts of changes as they are now, if this thread can tell without waiting:
-    /// `None` on PostgreSQL, and whenever SQLite is busy or the connection fails (the caller then
-    /// asks on the blocking pool).
+    /// `None` whenever SQLite is busy or the connection fails, and on PostgreSQL while the
+    /// listener has not read the counts since this process's last commit or is not listening (the
+    /// caller then asks on the blocking pool).
     pub fn generations(&self) -> Option<Generations> {
+        if let Some(heard) = &self.heard {
+            return heard.current();
+        }
         let url = self.sqlite.as_deref()?;
         WATCH.with_borrow_mut(|watch| {
             if watch.as_ref().is_none_or(|kept| kept.url != url) {

@@ -81,11 +81,12 @@ pub fn run(
     let lifecycle = web::Data::new(crate::drain::Lifecycle::default());
     let commits = Arc::new(db::Commits::default());
     let writer = crate::writer::Writer::start(&settings.database, pool.clone(), commits.clone())?;
+    let freshness = crate::freshness::Freshness::new(&settings.database.url, commits);
     let events = Events::start(
         pool.clone(),
         settings.events.clone(),
         &settings.database,
-        writer.clone(),
+        (writer.clone(), freshness.heard()),
     );
     crate::idempotency::trim_in_background(writer.clone(), settings.idempotency.keep);
     let pool_data = web::Data::new(pool);
@@ -95,10 +96,7 @@ pub fn run(
         store: web::Data::new(store),
         pool: pool_data.clone(),
         list_cache: web::Data::new(ListCache::default()),
-        freshness: web::Data::new(crate::freshness::Freshness::new(
-            &settings.database.url,
-            commits,
-        )),
+        freshness: web::Data::new(freshness),
         writer: web::Data::new(writer),
         auth: web::Data::new(Auth::new(settings.auth.clone())),
         events: web::Data::from(events.clone()),

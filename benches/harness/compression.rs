@@ -63,7 +63,7 @@ pub fn scenarios(bench: &Bench, identity: [&Row; 2]) -> Compression {
             out.targets.push(format!(
                 "- the page with 100 todos in brotli: {:.1}% of its identity size (target at most 15%): {}",
                 100.0 * share,
-                crate::report::met(share <= 0.15)
+                crate::row::met(share <= 0.15)
             ));
         }
         for coding in ["br", "gzip"] {

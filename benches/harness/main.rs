@@ -17,6 +17,7 @@ mod lists;
 mod memory;
 mod options;
 mod plot;
+mod postgres;
 mod processes;
 mod report;
 mod row;
@@ -36,43 +37,7 @@ fn main() {
     let binary = root.join("target/release/todomvc");
     assert!(binary.exists(), "build it first: cargo build --release");
     let scripts = tempfile::tempdir().expect("temp dir");
-    if std::env::args().any(|arg| arg == "--caldav-only") {
-        let mut notes = Vec::new();
-        let table = caldav::scenarios(&binary, scripts.path(), options.seconds, &mut notes);
-        println!("{}\n\n{}", table.join("\n"), notes.join("\n"));
-        return;
-    }
-
-    if std::env::args().any(|arg| arg == "--compression-only") {
-        let (server, _) = Server::start(&binary);
-        let nginx = Nginx::start();
-        let bench = Bench {
-            binary: &binary,
-            server: &server,
-            nginx: &nginx,
-            scripts: scripts.path(),
-            seconds: options.seconds,
-        };
-        let reads = scenarios::reads(&bench);
-        let compression = compression::scenarios(&bench, [&reads.list, &reads.page]);
-        for row in [&reads.list, &reads.page]
-            .into_iter()
-            .chain(&compression.rows)
-        {
-            println!(
-                "{}: {:.0}/s (p99 {:.2} ms), {:.0}% of {}",
-                row.scenario,
-                row.app.requests_per_second,
-                row.app.p99_ms,
-                100.0 * row.ratio(),
-                row.ceiling.as_ref().map_or("", |(name, _)| name.as_str())
-            );
-        }
-        println!(
-            "{}\n{}",
-            compression.sizes.join("\n"),
-            compression.targets.join("\n")
-        );
+    if run_one_part(&binary, scripts.path(), &options) {
         return;
     }
     let startup = scenarios::startup(&binary);
@@ -96,6 +61,8 @@ fn main() {
     let live = streams::scenarios(&binary, scripts.path(), &options, &mut live_targets);
     let mut lists_targets = Vec::new();
     let lists = lists::scenarios(&binary, scripts.path(), &options, &mut lists_targets);
+    let mut postgres_targets = Vec::new();
+    let postgres = postgres::scenarios(&binary, &nginx, options.seconds, &mut postgres_targets);
     let mut caldav_targets = Vec::new();
     let caldav = caldav::scenarios(
         &binary,
@@ -123,7 +90,65 @@ fn main() {
         caldav,
         caldav_targets,
         compression,
+        postgres,
+        postgres_targets,
     };
     drop(nginx);
     report::write(&report, &root, &options);
+}
+
+/// `--caldav-only`, `--postgres-only` or `--compression-only`: that part alone, printed; false
+/// when none is asked for.
+fn run_one_part(
+    binary: &std::path::Path,
+    scripts: &std::path::Path,
+    options: &options::Options,
+) -> bool {
+    if std::env::args().any(|arg| arg == "--caldav-only") {
+        let mut notes = Vec::new();
+        let table = caldav::scenarios(binary, scripts, options.seconds, &mut notes);
+        println!("{}\n\n{}", table.join("\n"), notes.join("\n"));
+        return true;
+    }
+
+    if std::env::args().any(|arg| arg == "--postgres-only") {
+        let nginx = Nginx::start();
+        let mut notes = Vec::new();
+        let lines = postgres::scenarios(binary, &nginx, options.seconds, &mut notes);
+        println!("{}\n\n{}", lines.join("\n"), notes.join("\n"));
+        return true;
+    }
+    if std::env::args().any(|arg| arg == "--compression-only") {
+        let (server, _) = Server::start(binary);
+        let nginx = Nginx::start();
+        let bench = Bench {
+            binary,
+            server: &server,
+            nginx: &nginx,
+            scripts,
+            seconds: options.seconds,
+        };
+        let reads = scenarios::reads(&bench);
+        let compression = compression::scenarios(&bench, [&reads.list, &reads.page]);
+        for row in [&reads.list, &reads.page]
+            .into_iter()
+            .chain(&compression.rows)
+        {
+            println!(
+                "{}: {:.0}/s (p99 {:.2} ms), {:.0}% of {}",
+                row.scenario,
+                row.app.requests_per_second,
+                row.app.p99_ms,
+                100.0 * row.ratio(),
+                row.ceiling.as_ref().map_or("", |(name, _)| name.as_str())
+            );
+        }
+        println!(
+            "{}\n{}",
+            compression.sizes.join("\n"),
+            compression.targets.join("\n")
+        );
+        return true;
+    }
+    false
 }

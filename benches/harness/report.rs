@@ -39,9 +39,7 @@ impl Row {
     }
 }
 
-pub fn met(ok: bool) -> &'static str {
-    if ok { "met" } else { "NOT met" }
-}
+pub use crate::row::met;
 
 /// Memory of the server over the run.
 pub struct Memory {
@@ -70,6 +68,9 @@ pub struct Report {
     pub caldav_targets: Vec<String>,
     /// Compressed reads (rows of the results table), the sizes, and their targets.
     pub compression: crate::compression::Compression,
+    /// Reads on PostgreSQL (see `postgres`), and their targets.
+    pub postgres: Vec<String>,
+    pub postgres_targets: Vec<String>,
 }
 
 impl Report {
@@ -130,6 +131,11 @@ impl Report {
             report,
             "## CalDAV against Radicale\n\n{}\n",
             self.caldav.join("\n")
+        );
+        let _ = writeln!(
+            report,
+            "## Reads on PostgreSQL\n\n{}\n",
+            self.postgres.join("\n")
         );
         let _ = writeln!(
             report,
@@ -231,6 +237,7 @@ impl Report {
         lines.extend(self.lists_targets.iter().cloned());
         lines.extend(self.caldav_targets.iter().cloned());
         lines.extend(self.compression.targets.iter().cloned());
+        lines.extend(self.postgres_targets.iter().cloned());
         lines.push(format!(
             "- `GET /todos/` p99: {:.2} ms (target below 5 ms): {}",
             list.p99_ms,

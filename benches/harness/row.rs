@@ -46,3 +46,8 @@ impl Row {
         }
     }
 }
+
+/// How a target's line ends.
+pub fn met(ok: bool) -> &'static str {
+    if ok { "met" } else { "NOT met" }
+}

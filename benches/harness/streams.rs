@@ -444,7 +444,7 @@ fn thread_settle() {
 }
 
 /// A new database on the PostgreSQL server at `admin`; returns its URL.
-fn create_database(admin: &str) -> String {
+pub fn create_database(admin: &str) -> String {
     use diesel::prelude::*;
     let name = format!("todomvc_bench_{}", std::process::id());
     let mut conn = diesel::pg::PgConnection::establish(admin).expect("PostgreSQL");

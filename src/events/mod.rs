@@ -71,12 +71,12 @@ impl Events {
     /// Starts the broadcaster (and, on PostgreSQL, its listening connection) on the current Tokio
     /// runtime.
     /// `writer` trims the log and says when this process commits; `database` names the engine
-    /// and where to listen.
+    /// and where to listen; `heard` is where the listener keeps the counts of changes it reads.
     pub fn start(
         pool: DbPool,
         settings: EventsSettings,
         database: &DatabaseSettings,
-        writer: Writer,
+        (writer, heard): (Writer, Option<Arc<crate::freshness::Heard>>),
     ) -> Arc<Events> {
         let postgres = !database.url.is_sqlite();
         let events = Arc::new(Events {
@@ -93,6 +93,7 @@ impl Events {
             listener::spawn(
                 database.url.connection_string(database.connection_timeout),
                 wakes,
+                heard,
             );
         } else {
             drop(wakes);

@@ -605,7 +605,7 @@ async fn changes_cross_instances_and_survive_a_lost_listener() {
     // Cut both instances' listening connections; what is written meanwhile still arrives.
     let cut = writer.database.admin_load(
         "SELECT pg_terminate_backend(pid)::text AS name FROM pg_stat_activity \
-         WHERE datname = '{db}' AND query = 'LISTEN todo_changes'",
+         WHERE datname = '{db}' AND application_name = 'todomvc listener'",
     );
     assert_eq!(cut, ["true", "true"], "one listener per instance, both cut");
     for i in 0..5 {

@@ -430,12 +430,8 @@ async fn the_migration_refuses_names_that_become_one() {
     let mut conn = pool.get().unwrap();
     todomvc::models::run_pending_migrations(&mut conn).unwrap();
     // Names made before normalisation, each with the key of its day (lower case only): back to
-    // before the migration that normalises them (and the lists, undo records and CalDAV objects
-    // after it).
-    todomvc::db::revert_last_migration(&mut conn).unwrap();
-    todomvc::db::revert_last_migration(&mut conn).unwrap();
-    todomvc::db::revert_last_migration(&mut conn).unwrap();
-    todomvc::db::revert_last_migration(&mut conn).unwrap();
+    // before the migration that normalises them (and every one after it).
+    crate::helpers::revert_through(&mut conn, "20261207000001");
     database.execute(
         "INSERT INTO users (username, username_key, password_hash, created_at) VALUES \
          ('alice', 'alice', 'x', 0), ('ａｌｉｃｅ', 'ａｌｉｃｅ', 'x', 0), \

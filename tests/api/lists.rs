@@ -758,10 +758,8 @@ async fn the_migration_moves_every_todo_into_its_owners_default_list(backend: Ba
     let pool = todomvc::db::connect(&settings.database).unwrap();
     let mut conn = pool.get().unwrap();
     todomvc::models::run_pending_migrations(&mut conn).unwrap();
-    // Back to before lists (and the undo records and CalDAV objects that came after them).
-    todomvc::db::revert_last_migration(&mut conn).unwrap();
-    todomvc::db::revert_last_migration(&mut conn).unwrap();
-    todomvc::db::revert_last_migration(&mut conn).unwrap();
+    // Back to before lists (and every migration after them).
+    crate::helpers::revert_through(&mut conn, "20261208000001");
     database.execute(
         "INSERT INTO users (username, username_key, password_hash, created_at) VALUES \
          ('alice', 'alice', 'x', 10), ('bob', 'bob', 'x', 20)",
@@ -828,9 +826,7 @@ async fn the_migration_moves_every_todo_into_its_owners_default_list(backend: Ba
     );
 
     // Down: each todo is its owner's again.
-    todomvc::db::revert_last_migration(&mut conn).unwrap();
-    todomvc::db::revert_last_migration(&mut conn).unwrap();
-    todomvc::db::revert_last_migration(&mut conn).unwrap();
+    crate::helpers::revert_through(&mut conn, "20261208000001");
     let owners = database.load::<Name>(
         "SELECT title || ' of ' || COALESCE(user_id, 0) AS name FROM todos ORDER BY id",
     );

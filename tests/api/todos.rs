@@ -313,7 +313,7 @@ async fn the_list_follows_changes_made_outside_the_server(backend: Backend) {
     let app = spawn_app(backend).await;
     app.create(json!({"title": "as created"})).await;
     let read = || async {
-        tokio::time::sleep(todomvc::freshness::RECHECK_AFTER * 2).await;
+        crate::helpers::past_the_bound(backend).await;
         let list = app.list().await;
         let page = app.get_text("/").await;
         (list, page)

@@ -193,6 +193,20 @@ pub struct Row {
     pub completed: bool,
 }
 
+/// Reverts migrations, newest first, through the one whose version is `version`
+/// (`"20261208000001"` for `2026-12-08-000001_lists`), so that a test of a migration's data stays
+/// right when newer migrations come.
+pub fn revert_through(conn: &mut todomvc::db::DbConnection, version: &str) {
+    loop {
+        let reverted = todomvc::db::revert_last_migration(conn)
+            .expect("a migration reverts")
+            .unwrap_or_else(|| panic!("no migration {version} was applied"));
+        if reverted == version {
+            return;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -120,6 +120,20 @@ pub fn postgres_server(test: &str) -> Option<String> {
     None
 }
 
+/// Past the bound within which a write made elsewhere (another process on SQLite, another instance
+/// or plain SQL on PostgreSQL) shows in what the server keeps, with room for a busy machine's
+/// timer: on SQLite the recheck interval; on PostgreSQL the notification's way to the listener,
+/// its poll and its read of the counts.
+pub async fn past_the_bound(backend: Backend) {
+    let bound = match backend {
+        Backend::Sqlite => todomvc::freshness::RECHECK_AFTER + std::time::Duration::from_millis(2),
+        Backend::Postgres => {
+            todomvc::freshness::LISTEN_POLL + std::time::Duration::from_millis(200)
+        }
+    };
+    tokio::time::sleep(bound).await;
+}
+
 /// A test that cannot run here because a component is missing (`message` says which and how to
 /// get it). Under CI=true that is a failure. Elsewhere the test passes, and says so on the
 /// terminal itself: libtest hides what a passing test prints, so the line is written to the
