@@ -10,6 +10,7 @@ mod caldav_objects;
 mod caldav_queries;
 mod caldav_sync_clients;
 mod caldav_tester;
+mod cluster;
 mod compression;
 mod concurrency;
 mod config;
