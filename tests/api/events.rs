@@ -292,6 +292,8 @@ async fn every_kind_of_write_reaches_the_stream(backend: Backend) {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    // Another process's write shows in what the server keeps within the bound.
+    crate::helpers::past_the_bound(backend).await;
     let expected = list(&app).await;
     assert_eq!(expected.as_array().unwrap().len(), 2);
     replica
@@ -598,6 +600,7 @@ async fn changes_cross_instances_and_survive_a_lost_listener() {
     writer
         .create(json!({"title": "through the other instance"}))
         .await;
+    crate::helpers::past_the_bound(Backend::Postgres).await;
     replica
         .follow_until(&mut stream, &list(&reader).await, "across instances")
         .await;
@@ -613,10 +616,12 @@ async fn changes_cross_instances_and_survive_a_lost_listener() {
             .create(json!({"title": format!("while cut {i}")}))
             .await;
     }
+    crate::helpers::past_the_bound(Backend::Postgres).await;
     replica
         .follow_until(&mut stream, &list(&reader).await, "after the cut")
         .await;
     writer.create(json!({"title": "after reconnecting"})).await;
+    crate::helpers::past_the_bound(Backend::Postgres).await;
     replica
         .follow_until(&mut stream, &list(&reader).await, "after reconnecting")
         .await;
