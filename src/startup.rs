@@ -140,6 +140,10 @@ pub fn run(
     // algorithm held one back until the client's delayed ACK (40 ms) whenever the previous one
     // was still unacknowledged.
     .tcp_nodelay(true)
+    // A client that closes its side has gone (HTTP/1.1 clients do not half-close to wait for an
+    // answer): its live stream ends then, not at the next event or heartbeat that fails to send,
+    // so its place, its memory and its share of every fan-out are given back at once.
+    .h1_allow_half_closed(false)
     .client_request_timeout(settings.server.client_request_timeout)
     .keep_alive(settings.server.keep_alive)
     // Live streams have their own cap (events.max_streams) and do not take the ordinary requests'
