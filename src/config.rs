@@ -111,6 +111,8 @@ pub struct ServerSettings {
     /// `Connection: close`) before it stops taking connections.
     #[serde(rename = "drain_secs", deserialize_with = "durations::seconds")]
     pub drain: Duration,
+    /// What a connection that arrives once the drain period is over meets.
+    pub when_stopping: WhenStopping,
     pub static_dir: PathBuf,
     /// A client must send a request's whole head within this time, or it gets 408 and is cut off.
     #[serde(
@@ -141,6 +143,20 @@ pub struct ServerSettings {
     /// Where `/metrics` is served: empty for the main listener, else an address of its own
     /// (production: loopback), and then not on the main listener.
     pub metrics_addr: String,
+}
+
+/// What a stopping instance does with new connections once its drain period is over (it still
+/// finishes every request it accepted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WhenStopping {
+    /// The kernel resets them at once (the listening socket is shut): a load balancer's retry on
+    /// connect errors sends them to another instance with no delay.
+    Refuse,
+    /// Their handshakes are left unanswered until the process exits, so that clients try again a
+    /// second later (the kernel's SYN retry): a lone instance restarting on the same port is
+    /// often back by then.
+    Hold,
 }
 
 /// Which forwarded header the proxies in front of the server write. nginx, Caddy, Traefik, HAProxy

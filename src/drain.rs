@@ -1,8 +1,9 @@
 //! Stopping without dropping a request. `/healthz` says whether the process and its database
 //! answer; `/readyz` turns 503 the moment SIGTERM (or SIGINT) arrives, so a load balancer stops
 //! sending. For `server.drain_secs` the server keeps accepting and serving, every answer with
-//! `Connection: close`; then it stops taking connections, answers any the kernel had already
-//! accepted with 503 (never a silent close), finishes the requests in flight, and exits.
+//! `Connection: close`; then it stops taking connections (refusing new ones at once, or holding
+//! them: `server.when_stopping`), answers any the kernel had already accepted with 503 (never a
+//! silent close), ends the live streams, finishes the requests in flight, and exits.
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -17,6 +18,7 @@ use actix_web::middleware::Next;
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
+use crate::config::WhenStopping;
 use crate::db::DbPool;
 use crate::events::Events;
 
@@ -117,18 +119,26 @@ pub async fn close_while_draining(
     Ok(response)
 }
 
-/// What the signal handler needs: the running server, its live streams, the drain period, and a
-/// copy of the listening socket (to answer what the kernel accepted after the server stopped).
+/// What the signal handler needs: the running server, its live streams, the drain period, what
+/// to do with late connections, and a copy of the listening socket (to answer or refuse what
+/// arrives after the server stopped taking connections).
 pub struct Stopping {
     pub server: actix_web::dev::ServerHandle,
     pub events: Arc<Events>,
     pub lifecycle: web::Data<Lifecycle>,
     pub drain: Duration,
+    pub when: WhenStopping,
     pub listener: TcpListener,
 }
 
-/// On the first SIGINT or SIGTERM: live streams end at once (their clients reconnect elsewhere
-/// and miss nothing), `/readyz` turns 503, and the server drains, then stops as described above.
+/// How long a handshake already under way when new ones stop being taken has to complete (its
+/// last ACK, one round trip) and be accepted as usual.
+const HANDSHAKES_UNDER_WAY: Duration = Duration::from_millis(10);
+
+/// On the first SIGINT or SIGTERM: `/readyz` turns 503 and the server drains (everything served
+/// as usual, live streams included, each answer closing its connection); then new connections
+/// are refused or held (`server.when_stopping`), live streams end (their clients reconnect
+/// elsewhere and miss nothing), and the requests in flight finish.
 pub fn stop_on_signal(stopping: Stopping) {
     actix_web::rt::spawn(async move {
         let signal = wait_for_signal().await;
@@ -137,25 +147,67 @@ pub fn stop_on_signal(stopping: Stopping) {
             stopping.drain.as_secs_f32()
         );
         stopping.lifecycle.start_draining();
-        stopping.events.shut_down();
         actix_web::rt::time::sleep(stopping.drain).await;
-        stopping.server.pause().await;
-        if let Err(err) = refuse_new_connections(&stopping.listener) {
-            log::warn!("new connections will be reset, not refused, while stopping: {err}");
+        match stopping.when {
+            WhenStopping::Refuse => refuse(stopping).await,
+            WhenStopping::Hold => hold(stopping).await,
         }
-        let done = Arc::new(AtomicBool::new(false));
-        let answering = {
-            let done = done.clone();
-            let listener = stopping.listener;
-            std::thread::spawn(move || answer_the_backlog(&listener, &done))
-        };
-        // The workers take up what was handed to them before the pause; a graceful stop only
-        // waits for connections a worker has started on.
-        actix_web::rt::time::sleep(Duration::from_millis(250)).await;
-        stopping.server.stop(true).await;
-        done.store(true, Ordering::SeqCst);
-        let _ = answering.join();
     });
+}
+
+/// `refuse`: no handshake starts any more, the ones under way complete and are served, and then
+/// the listening socket is shut, so that the kernel resets every later connection at once. Only
+/// then do the live streams end: their reconnects are refused here and go to another instance.
+async fn refuse(stopping: Stopping) {
+    if let Err(err) = refuse_new_connections(&stopping.listener) {
+        log::warn!("handshakes are not held back while stopping: {err}");
+    }
+    actix_web::rt::time::sleep(HANDSHAKES_UNDER_WAY).await;
+    stopping.server.pause().await;
+    // What completed between the server's last accept and the pause is taken off the queue, the
+    // socket shut at once after, and those connections answered (503) on a thread of their own.
+    let waiting = take_waiting(&stopping.listener);
+    if let Err(err) = shut(&stopping.listener) {
+        log::warn!("the listening socket could not be shut; late connections wait: {err}");
+    }
+    let answering = std::thread::spawn(move || {
+        let text = stopping_answer();
+        for stream in waiting {
+            answer(stream, &text);
+        }
+    });
+    stopping.events.shut_down();
+    stopping.server.stop(true).await;
+    let _ = answering.join();
+}
+
+/// `hold`: live streams end, the server stops taking connections, and new handshakes are left
+/// unanswered (clients try again); what the kernel had already accepted is answered with 503
+/// until the process exits.
+async fn hold(stopping: Stopping) {
+    stopping.events.shut_down();
+    stopping.server.pause().await;
+    if let Err(err) = refuse_new_connections(&stopping.listener) {
+        log::warn!("new connections will be reset, not held, while stopping: {err}");
+    }
+    let done = Arc::new(AtomicBool::new(false));
+    let answering = {
+        let done = done.clone();
+        let listener = stopping.listener;
+        std::thread::spawn(move || answer_the_backlog(&listener, &done))
+    };
+    // The workers take up what was handed to them before the pause; a graceful stop only
+    // waits for connections a worker has started on.
+    actix_web::rt::time::sleep(Duration::from_millis(250)).await;
+    stopping.server.stop(true).await;
+    done.store(true, Ordering::SeqCst);
+    let _ = answering.join();
+}
+
+/// Shuts the listening socket itself (every copy of it): it leaves the kernel's table, and a
+/// connection to its port is reset at once, until something listens there again.
+fn shut(listener: &TcpListener) -> std::io::Result<()> {
+    socket2::SockRef::from(listener).shutdown(std::net::Shutdown::Read)
 }
 
 /// Makes the kernel stop starting connections on the listening socket (new SYNs are dropped, so
@@ -225,6 +277,40 @@ fn refuse_new_connections(_: &TcpListener) -> std::io::Result<()> {
     Err(std::io::Error::other("socket filters need Linux"))
 }
 
+/// The answer to a connection that arrives while the server stops: 503, to be sent again.
+fn stopping_answer() -> String {
+    let body = json!({"error": "this server is stopping; send the request again"}).to_string();
+    format!(
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n\
+         Retry-After: 1\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+/// Answers one accepted connection with `answer`, reading what the client sent first (so that
+/// closing does not reset the answer) and what it sends after, briefly.
+fn answer(mut stream: std::net::TcpStream, answer: &str) {
+    let _ = stream.set_nonblocking(false);
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
+    let mut head = [0_u8; 8192];
+    let _ = stream.read(&mut head);
+    let _ = stream.write_all(answer.as_bytes());
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    let deadline = Instant::now() + Duration::from_millis(200);
+    while Instant::now() < deadline && stream.read(&mut head).is_ok_and(|n| n > 0) {}
+}
+
+/// Every connection waiting in the listening socket's queue now.
+fn take_waiting(listener: &TcpListener) -> Vec<std::net::TcpStream> {
+    let mut waiting = Vec::new();
+    if listener.set_nonblocking(true).is_ok() {
+        while let Ok((stream, _)) = listener.accept() {
+            waiting.push(stream);
+        }
+    }
+    waiting
+}
+
 /// The server no longer takes connections, but the listening socket stays open until the
 /// requests in flight are done (a closed one would reset what the kernel had already accepted):
 /// every connection that arrives meanwhile gets 503 and `Connection: close`. Once the server has
@@ -234,26 +320,11 @@ fn answer_the_backlog(listener: &TcpListener, done: &AtomicBool) {
     if listener.set_nonblocking(true).is_err() {
         return;
     }
-    let body = json!({"error": "this server is stopping; send the request again"}).to_string();
-    let answer = format!(
-        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n\
-         Retry-After: 1\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
+    let text = stopping_answer();
     let mut last_sweep: Option<Instant> = None;
     loop {
         match listener.accept() {
-            Ok((mut stream, _)) => {
-                let _ = stream.set_nonblocking(false);
-                let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
-                // Read what the client sent first, so that closing does not reset the answer.
-                let mut head = [0_u8; 8192];
-                let _ = stream.read(&mut head);
-                let _ = stream.write_all(answer.as_bytes());
-                let _ = stream.shutdown(std::net::Shutdown::Write);
-                let deadline = Instant::now() + Duration::from_millis(200);
-                while Instant::now() < deadline && stream.read(&mut head).is_ok_and(|n| n > 0) {}
-            }
+            Ok((stream, _)) => answer(stream, &text),
             Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {
                 if done.load(Ordering::SeqCst) {
                     match last_sweep {

@@ -42,12 +42,17 @@ pub struct Running {
 impl Running {
     /// Drains and stops the server on the first SIGINT or SIGTERM (see `drain`); `listener` is a
     /// copy of the socket the server listens on.
-    pub fn stop_on_signal(&self, listener: TcpListener, drain: Duration) {
+    pub fn stop_on_signal(
+        &self,
+        listener: TcpListener,
+        (drain, when): (Duration, crate::config::WhenStopping),
+    ) {
         crate::drain::stop_on_signal(crate::drain::Stopping {
             server: self.server.handle(),
             events: self.events.clone(),
             lifecycle: self.lifecycle.clone(),
             drain,
+            when,
             listener,
         });
     }

@@ -167,7 +167,7 @@ fn serve(settings: &Settings) -> Result<(), Box<dyn Error>> {
     let copy = listener.try_clone()?;
     actix_web::rt::System::new().block_on(async {
         let running = startup::build(settings, listener)?;
-        running.stop_on_signal(copy, settings.server.drain);
+        running.stop_on_signal(copy, (settings.server.drain, settings.server.when_stopping));
         let database = &settings.database.url;
         log::info!(
             "serving http://{address} (environment {}, {} database {})",

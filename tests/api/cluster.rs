@@ -1,7 +1,8 @@
 //! `scripts/cluster`: a throwaway PostgreSQL, instances of the release binary and nginx in front.
 //! Through nginx, a person signs up, writes and reads, and a live stream on one instance hears a
-//! write that another made; `scripts/cluster stop` leaves nothing running. Ignored by default (it
-//! needs the release binary, PostgreSQL's server binaries and nginx); CI runs it.
+//! write that another made; `scripts/cluster deploy` restarts every instance under load without a
+//! failed request or a lost event; `scripts/cluster stop` leaves nothing running. Ignored by default
+//! (they need the release binary, PostgreSQL's server binaries and nginx); CI runs them.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -10,6 +11,9 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::helpers::skip;
+
+/// One cluster at a time: two starting at once would pick the same free ports.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// The script, with its state in a directory of this test's.
 struct Cluster {
@@ -21,6 +25,8 @@ fn script(state: &std::path::Path, args: &[&str]) -> std::process::Output {
     Command::new(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/cluster"))
         .args(args)
         .env("CLUSTER_STATE", state.join("cluster"))
+        // The instances drain for 1 s when stopped (5 in production), to keep the test short.
+        .env("APP__SERVER__DRAIN_SECS", "1")
         .output()
         .expect("scripts/cluster runs")
 }
@@ -69,25 +75,19 @@ fn can_run() -> bool {
     false
 }
 
-#[tokio::test]
-#[ignore = "needs the release binary, PostgreSQL and nginx; CI runs it"]
-async fn the_cluster_serves_through_nginx_and_stops() {
-    if !can_run() {
-        return;
-    }
-    let cluster = tokio::task::spawn_blocking(|| Cluster::start(2))
-        .await
-        .expect("started");
-    let base = cluster.url.clone();
+/// Signs `username` up through the load balancer: a client with the session cookie.
+async fn sign_up(base: &str, username: &str) -> reqwest::Client {
     let anonymous = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
     let signed_up = anonymous
         .post(format!("{base}/signup"))
-        .header("origin", &base)
+        .header("origin", base)
         .header("content-type", "application/x-www-form-urlencoded")
-        .body("username=alice&password=correct-horse-battery")
+        .body(format!(
+            "username={username}&password=correct-horse-battery"
+        ))
         .send()
         .await
         .unwrap();
@@ -103,10 +103,24 @@ async fn the_cluster_serves_through_nginx_and_stops() {
         .to_owned();
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert("cookie", session.parse().unwrap());
-    let client = reqwest::Client::builder()
+    reqwest::Client::builder()
         .default_headers(headers)
         .build()
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test]
+#[ignore = "needs the release binary, PostgreSQL and nginx; CI runs it"]
+async fn the_cluster_serves_through_nginx_and_stops() {
+    if !can_run() {
+        return;
+    }
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let cluster = tokio::task::spawn_blocking(|| Cluster::start(2))
+        .await
+        .expect("started");
+    let base = cluster.url.clone();
+    let client = sign_up(&base, "alice").await;
 
     // A stream through nginx (on one instance or the other), and writes through nginx (round
     // robin: both instances take some): the stream hears every one.
@@ -159,4 +173,225 @@ async fn the_cluster_serves_through_nginx_and_stops() {
         reqwest::get(format!("{base}/healthz")).await.is_err(),
         "nothing answers after stop"
     );
+}
+
+/// What one live stream heard through a deploy: its events' ids and the titles of its `upsert`s,
+/// in order, the `reset`s after its first, and the reconnects turned away.
+#[derive(Debug, Default)]
+struct Heard {
+    ids: Vec<i64>,
+    titles: Vec<String>,
+    later_resets: usize,
+    reconnects: usize,
+    refused: usize,
+}
+
+impl Heard {
+    /// Takes one event's text (`id:`, `event:`, `data:` lines); true if it was the stream's start.
+    fn take(&mut self, event: &str, started: bool) {
+        let field = |name: &str| {
+            event
+                .lines()
+                .find_map(|line| line.strip_prefix(name))
+                .map(str::trim)
+        };
+        if let Some(id) = field("id:").and_then(|id| id.parse().ok()) {
+            self.ids.push(id);
+        }
+        match field("event:") {
+            Some("upsert") => {
+                let todo: Value = serde_json::from_str(field("data:").unwrap_or("{}")).unwrap();
+                self.titles
+                    .push(todo["title"].as_str().unwrap_or_default().to_owned());
+            }
+            Some("reset") if started => self.later_resets += 1,
+            _ => {}
+        }
+    }
+}
+
+/// Follows the caller's list through the load balancer as `EventSource` does: on every end or
+/// refusal it connects again, with `Last-Event-ID`, until `stop`.
+async fn follow(
+    client: reqwest::Client,
+    base: String,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> Heard {
+    let mut heard = Heard::default();
+    let mut started = false;
+    while !*stop.borrow() {
+        let mut request = client.get(format!("{base}/todos/events"));
+        if let Some(last) = heard.ids.last() {
+            request = request.header("last-event-id", last.to_string());
+        }
+        let response = match request.send().await {
+            Ok(response) if response.status() == 200 => response,
+            Ok(response) => {
+                assert_eq!(response.status(), 503, "a stream's answer");
+                heard.refused += 1;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+            Err(_) => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let (mut response, mut text, mut stop) = (response, String::new(), stop.clone());
+        loop {
+            let chunk = tokio::select! {
+                chunk = response.chunk() => chunk,
+                _ = stop.wait_for(|stop| *stop) => break,
+            };
+            let Ok(Some(chunk)) = chunk else { break };
+            text.push_str(&String::from_utf8_lossy(&chunk));
+            while let Some(end) = text.find("\n\n") {
+                let event: String = text.drain(..end + 2).collect();
+                heard.take(&event, started);
+                started |= event.contains("event: reset");
+            }
+        }
+        if !*stop.borrow() {
+            heard.reconnects += 1;
+        }
+    }
+    heard
+}
+
+/// One writer through the load balancer: numbered todos, each with its own `Idempotency-Key`,
+/// until `stop`. Returns the titles acknowledged (201), the failures, and each write's time.
+async fn write_until(
+    client: reqwest::Client,
+    (base, writer): (String, usize),
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> (Vec<String>, Vec<String>, Vec<Duration>) {
+    let (mut acknowledged, mut failures, mut took) = (Vec::new(), Vec::new(), Vec::new());
+    let mut n = 0;
+    while !*stop.borrow() {
+        let title = format!("writer {writer} todo {n}");
+        let started = std::time::Instant::now();
+        let answer = client
+            .post(format!("{base}/todos/"))
+            .header("origin", &base)
+            .header("idempotency-key", format!("deploy-{writer}-{n}"))
+            .json(&json!({ "title": title }))
+            .send()
+            .await;
+        took.push(started.elapsed());
+        match answer {
+            Ok(answer) if answer.status() == 201 => acknowledged.push(title),
+            Ok(answer) => failures.push(format!("{title}: {}", answer.status())),
+            Err(err) => failures.push(format!("{title}: {err}")),
+        }
+        n += 1;
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    (acknowledged, failures, took)
+}
+
+/// A rolling deploy under load, short: 2 instances, each restarted once (`scripts/cluster
+/// deploy`), while 4 writers write through nginx with `Idempotency-Key`s and 8 live streams
+/// follow the list. No write fails and each is in the list once; every stream hears every write
+/// exactly once, in order, across its reconnects, with no `reset`; at most 5 reconnects are turned
+/// away.
+#[tokio::test]
+#[ignore = "needs the release binary, PostgreSQL and nginx; CI runs it"]
+async fn a_rolling_deploy_under_load_drops_nothing() {
+    if !can_run() {
+        return;
+    }
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let cluster = tokio::task::spawn_blocking(|| Cluster::start(2))
+        .await
+        .expect("started");
+    let base = cluster.url.clone();
+    let client = sign_up(&base, "alice").await;
+    let (stop_streams, streams_stop) = tokio::sync::watch::channel(false);
+    let streams: Vec<_> = (0..8)
+        .map(|_| tokio::spawn(follow(client.clone(), base.clone(), streams_stop.clone())))
+        .collect();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (stop_writers, writers_stop) = tokio::sync::watch::channel(false);
+    let writers: Vec<_> = (0..4)
+        .map(|writer| {
+            let stop = writers_stop.clone();
+            tokio::spawn(write_until(client.clone(), (base.clone(), writer), stop))
+        })
+        .collect();
+
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let state = cluster.state.path().to_owned();
+    let deployed = tokio::task::spawn_blocking(move || script(&state, &["deploy"]))
+        .await
+        .unwrap();
+    assert!(
+        deployed.status.success(),
+        "scripts/cluster deploy failed:\n{}{}",
+        String::from_utf8_lossy(&deployed.stdout),
+        String::from_utf8_lossy(&deployed.stderr)
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    stop_writers.send_replace(true);
+    let (mut acknowledged, mut failures, mut took) = (Vec::new(), Vec::new(), Vec::new());
+    for writer in writers {
+        let (done, failed, times) = writer.await.unwrap();
+        acknowledged.extend(done);
+        failures.extend(failed);
+        took.extend(times);
+    }
+    assert!(failures.is_empty(), "failed writes: {failures:?}");
+    assert!(
+        acknowledged.len() > 50,
+        "only {} writes",
+        acknowledged.len()
+    );
+    took.sort();
+    eprintln!(
+        "deploy: {} writes, p99 {:?}, slowest {:?}",
+        took.len(),
+        took[took.len() * 99 / 100],
+        took.last()
+    );
+
+    // Every acknowledged write is in the list, once.
+    let list: Value = client
+        .get(format!("{base}/todos/"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut listed: Vec<String> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|todo| todo["title"].as_str().unwrap().to_owned())
+        .collect();
+    listed.sort();
+    acknowledged.sort();
+    assert_eq!(listed, acknowledged, "the list holds each write once");
+
+    // The streams catch up, then stop.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    stop_streams.send_replace(true);
+    let mut refused = 0;
+    for stream in streams {
+        let heard = stream.await.unwrap();
+        assert!(heard.reconnects >= 1, "a stream was never moved: {heard:?}");
+        assert_eq!(heard.later_resets, 0, "a reconnect replayed from a reset");
+        assert!(
+            heard.ids.windows(2).all(|pair| pair[0] < pair[1]),
+            "events out of order or repeated: {:?}",
+            heard.ids
+        );
+        let mut titles = heard.titles.clone();
+        titles.sort();
+        assert_eq!(titles, acknowledged, "a stream missed or repeated a write");
+        refused += heard.refused;
+    }
+    assert!(refused <= 5, "{refused} reconnects refused");
+    tokio::task::spawn_blocking(move || drop(cluster))
+        .await
+        .expect("stopped");
 }
