@@ -11,6 +11,7 @@
 
 mod caldav;
 mod ceilings;
+mod cluster;
 mod compression;
 mod http;
 mod lists;
@@ -97,8 +98,8 @@ fn main() {
     report::write(&report, &root, &options);
 }
 
-/// `--caldav-only`, `--postgres-only`, `--compression-only` or `--streams-only`: that part alone,
-/// printed; false when none is asked for.
+/// `--caldav-only`, `--postgres-only`, `--compression-only`, `--streams-only` or `--cluster-only`:
+/// that part alone, printed; false when none is asked for.
 fn run_one_part(
     binary: &std::path::Path,
     scripts: &std::path::Path,
@@ -111,6 +112,12 @@ fn run_one_part(
         return true;
     }
 
+    if std::env::args().any(|arg| arg == "--cluster-only") {
+        let mut notes = Vec::new();
+        let table = cluster::scenarios(scripts, options, &mut notes);
+        println!("{}\n\n{}", table.join("\n"), notes.join("\n"));
+        return true;
+    }
     if std::env::args().any(|arg| arg == "--streams-only") {
         let mut notes = Vec::new();
         let table = streams::scenarios(binary, scripts, options, &mut notes);

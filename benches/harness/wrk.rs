@@ -85,9 +85,24 @@ pub fn wrk_at(
     (seconds, connections): (u64, u32),
     pid: Option<u32>,
 ) -> Load {
+    wrk_threads(
+        url,
+        script,
+        (seconds, THREADS.min(connections), connections),
+        pid,
+    )
+}
+
+/// wrk with `threads` threads sharing `connections` connections.
+pub fn wrk_threads(
+    url: &str,
+    script: Option<&Path>,
+    (seconds, threads, connections): (u64, u32, u32),
+    pid: Option<u32>,
+) -> Load {
     let mut command = Command::new("wrk");
     command.args([
-        format!("-t{}", THREADS.min(connections)),
+        format!("-t{threads}"),
         format!("-c{connections}"),
         format!("-d{seconds}s"),
         "--latency".to_owned(),
