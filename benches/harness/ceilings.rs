@@ -12,14 +12,28 @@ use todomvc::models::{ListScope, NewTodo, Todo, TodoChanges, TodoId};
 /// The database ceiling: the server's own writes (one row per immediate transaction, same
 /// pragmas and pool), straight through diesel, from as many threads as give the most rows/s.
 pub fn diesel_ceiling(seconds: u64, update: bool) -> (f64, u32) {
+    ceiling_on(seconds, update, |dir| {
+        dir.join("ceiling.db").display().to_string()
+    })
+}
+
+/// The same ceiling for inserts on PostgreSQL: a fresh database on the server `admin` names (an
+/// URL of one of its databases) for each try.
+pub fn diesel_ceiling_postgres(admin: &str, seconds: u64) -> (f64, u32) {
+    ceiling_on(seconds, false, |_| crate::streams::create_database(admin))
+}
+
+/// The ceiling on the database that `url` makes (given a temp dir) for each number of threads.
+fn ceiling_on(
+    seconds: u64,
+    update: bool,
+    url: impl Fn(&std::path::Path) -> String,
+) -> (f64, u32) {
     let mut best = (0.0, 1);
     for threads in [1, 2, 4, 32] {
         let dir = tempfile::tempdir().expect("temp dir");
         let settings = DatabaseSettings {
-            url: todomvc::db::DatabaseUrl::parse(
-                &dir.path().join("ceiling.db").display().to_string(),
-            )
-            .expect("a SQLite path"),
+            url: todomvc::db::DatabaseUrl::parse(&url(dir.path())).expect("a database URL"),
             pool_size: 16,
             connection_timeout: Duration::from_millis(3000),
             busy_timeout: Duration::from_millis(5000),

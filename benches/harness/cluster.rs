@@ -71,28 +71,55 @@ impl Cluster {
             .expect("pgdata")
             .trim()
             .to_owned();
-        let first = std::fs::read_to_string(PathBuf::from(&data).join("postmaster.pid"))
-            .ok()
-            .and_then(|text| text.lines().next().and_then(|pid| pid.parse().ok()));
-        let Some(postmaster) = first else {
-            return Vec::new();
-        };
-        let mut pids = vec![postmaster];
-        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-            let Some(pid) = entry.file_name().to_str().and_then(|pid| pid.parse().ok()) else {
-                continue;
-            };
-            let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
-            // The fourth field is the parent.
-            let parent = stat
-                .rsplit_once(')')
-                .and_then(|(_, rest)| rest.split_whitespace().nth(1))
-                .and_then(|parent| parent.parse::<u32>().ok());
-            if parent == Some(postmaster) {
-                pids.push(pid);
+        first_line_pid(&PathBuf::from(data).join("postmaster.pid"))
+            .map(with_children)
+            .unwrap_or_default()
+    }
+
+    /// CPU seconds used so far by the instances, nginx and PostgreSQL.
+    fn cpu_by_part(&self) -> [f64; 3] {
+        let state = self.state.path().join("cluster");
+        let mut instances = Vec::new();
+        for entry in std::fs::read_dir(&state).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with("instance-") && name.ends_with(".pid") {
+                instances.extend(first_line_pid(&entry.path()));
             }
         }
-        pids
+        let nginx = first_line_pid(&state.join("nginx/nginx.pid"))
+            .map(with_children)
+            .unwrap_or_default();
+        let sum = |pids: Vec<u32>| -> f64 {
+            pids.into_iter().map(crate::streams::cpu_seconds).sum()
+        };
+        [sum(instances), sum(nginx), sum(self.postgres_pids())]
+    }
+
+    /// What nginx's error log says of the instances, by kind, with counts.
+    fn upstream_errors(&self) -> String {
+        let log = std::fs::read_to_string(self.state.path().join("cluster/nginx/error.log"))
+            .unwrap_or_default();
+        let mut kinds: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+        for line in log.lines().filter(|line| line.contains("[error]")) {
+            let kind = line
+                .split_once(": *")
+                .and_then(|(_, rest)| rest.split_once(' '))
+                .map(|(_, rest)| rest.split(" while ").next().unwrap_or(rest))
+                .unwrap_or(line);
+            let request = line
+                .split_once("request: \"")
+                .and_then(|(_, rest)| rest.split(' ').next())
+                .unwrap_or("?");
+            *kinds.entry(format!("{kind} ({request})")).or_default() += 1;
+        }
+        if kinds.is_empty() {
+            return "none".to_owned();
+        }
+        kinds
+            .iter()
+            .map(|(kind, count)| format!("{count}× {kind}"))
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 
     /// CPU seconds used so far by PostgreSQL's processes.
@@ -102,6 +129,33 @@ impl Cluster {
             .map(crate::streams::cpu_seconds)
             .sum()
     }
+}
+
+/// The process id on the first line of `path`.
+fn first_line_pid(path: &Path) -> Option<u32> {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| text.lines().next().and_then(|pid| pid.trim().parse().ok()))
+}
+
+/// `parent` and its children.
+fn with_children(parent: u32) -> Vec<u32> {
+    let mut pids = vec![parent];
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|pid| pid.parse().ok()) else {
+            continue;
+        };
+        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        // The field after the state is the parent.
+        let of = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|of| of.parse::<u32>().ok());
+        if of == Some(parent) {
+            pids.push(pid);
+        }
+    }
+    pids
 }
 
 impl Drop for Cluster {
@@ -427,6 +481,11 @@ fn rolling_deploy(
     // measured is the deploy, not a cold start.
     let warming = seed_sessions(&cluster.database_url, "warm-up", SESSIONS);
     let _ = sessions_under_wrk(scripts, &base, &warming, 5).join();
+    // The same load with no deploy, for comparison (yet other users).
+    let steady = seed_sessions(&cluster.database_url, "steady", SESSIONS);
+    let steady = sessions_under_wrk(scripts, &base, &steady, size.deploy_seconds() / 4)
+        .join()
+        .expect("wrk");
     let seconds = size.deploy_seconds() + 6;
     let session = sessions_under_wrk(scripts, &base, &backbone, seconds);
     std::thread::sleep(Duration::from_secs(2));
@@ -437,8 +496,21 @@ fn rolling_deploy(
     let took = deploying.elapsed();
     let session = session.join().expect("wrk");
     let (written, heard) = load.finish();
+    table.push(format!(
+        "| the same load with no deploy, for comparison ({} s) | {:.0}/s, p50 {:.1} ms, p99 {:.1} ms; {} non-2xx, {} socket errors | |",
+        size.deploy_seconds() / 4,
+        steady.requests_per_second,
+        steady.p50_ms,
+        steady.p99_ms,
+        steady.non_2xx,
+        steady.errors
+    ));
     report_deploy(&size, took, (&session, &written, &heard), (table, notes));
     check_lists(&base, &sessions, &written, table);
+    table.push(format!(
+        "| … nginx's error log, of the instances (a refused connect is retried on the next instance; nothing else is) | {} | |",
+        cluster.upstream_errors()
+    ));
     Ok(())
 }
 
@@ -467,9 +539,14 @@ fn report_deploy(
     ));
     let acknowledged: usize = written.acknowledged.values().map(Vec::len).sum();
     table.push(format!(
-        "| … meanwhile, writes to the {} followed lists, one at a time, each with an `Idempotency-Key` | {acknowledged} acknowledged, {} failed; p99 {writes_p99:.1} ms | 0 failed |",
+        "| … meanwhile, writes to the {} followed lists, one at a time, each with an `Idempotency-Key` | {acknowledged} acknowledged, {} failed{}; p99 {writes_p99:.1} ms | 0 failed |",
         size.lists,
-        written.failures.len()
+        written.failures.len(),
+        if written.failures.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", written.failures.iter().take(3).cloned().collect::<Vec<_>>().join("; "))
+        }
     ));
     let (mut exact, mut lost, mut repeated, mut resets) = (0, 0, 0, 0);
     let (mut reconnects, mut refused, mut other) = (0, 0, 0);
@@ -599,6 +676,55 @@ fn fan_out(
     notes.push(format!(
         "- fan-out to {count} streams over {instances} instances, p99: {p99:.1} ms (target at most 100): {}",
         crate::report::met(p99 <= 100.0)
+    ));
+    drop(streams);
+    writes_through(&cluster, options, &origin, table);
+}
+
+/// `POST /todos/` through nginx (signed in, 32 connections), against diesel's inserts on the same
+/// PostgreSQL server; with the CPU each write costs in each part.
+fn writes_through(
+    cluster: &Cluster,
+    options: &crate::options::Options,
+    headers: &str,
+    table: &mut Vec<String>,
+) {
+    eprintln!("C. POST /todos/ through the cluster; diesel's ceiling on its PostgreSQL");
+    let mut script = String::from("wrk.method = \"POST\"\n\
+        wrk.body = '{\"title\": \"A todo from the benchmark\"}'\n\
+        wrk.headers[\"Content-Type\"] = \"application/json\"\n");
+    for line in headers.lines() {
+        if let Some((name, value)) = line.split_once(": ") {
+            script.push_str(&format!("wrk.headers[\"{name}\"] = \"{}\"\n", value.trim()));
+        }
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let script = crate::wrk::lua(dir.path(), "post-cluster.lua", &script);
+    let before = cluster.cpu_by_part();
+    let load = crate::wrk::wrk(
+        &format!("http://127.0.0.1:{}/todos/", cluster.port),
+        Some(&script),
+        options.seconds,
+        None,
+    );
+    let after = cluster.cpu_by_part();
+    let requests = load.requests_per_second * options.seconds as f64;
+    let per = |part: usize| (after[part] - before[part]) * 1000.0 / requests.max(1.0);
+    let (ceiling, threads) =
+        crate::ceilings::diesel_ceiling_postgres(&cluster.database_url, options.seconds);
+    table.push(format!(
+        "| `POST /todos/` through nginx to the cluster (signed in, one list, {} connections), against diesel's inserts on the same PostgreSQL ({threads} threads) | {:.0}/s (p99 {:.1} ms, {} non-2xx) against {ceiling:.0}/s: {:.0}% | reported |",
+        crate::wrk::CONNECTIONS,
+        load.requests_per_second,
+        load.p99_ms,
+        load.non_2xx,
+        100.0 * load.requests_per_second / ceiling
+    ));
+    table.push(format!(
+        "| … CPU per write, by part | instances {:.2} ms, nginx {:.2} ms, PostgreSQL {:.2} ms | reported |",
+        per(0),
+        per(1),
+        per(2)
     ));
 }
 

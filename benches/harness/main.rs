@@ -64,6 +64,8 @@ fn main() {
     let lists = lists::scenarios(&binary, scripts.path(), &options, &mut lists_targets);
     let mut postgres_targets = Vec::new();
     let postgres = postgres::scenarios(&binary, &nginx, options.seconds, &mut postgres_targets);
+    let mut cluster_targets = Vec::new();
+    let cluster = cluster::scenarios(scripts.path(), &options, &mut cluster_targets);
     let mut caldav_targets = Vec::new();
     let caldav = caldav::scenarios(
         &binary,
@@ -93,6 +95,8 @@ fn main() {
         compression,
         postgres,
         postgres_targets,
+        cluster,
+        cluster_targets,
     };
     drop(nginx);
     report::write(&report, &root, &options);

@@ -71,6 +71,9 @@ pub struct Report {
     /// Reads on PostgreSQL (see `postgres`), and their targets.
     pub postgres: Vec<String>,
     pub postgres_targets: Vec<String>,
+    /// The cluster (see `cluster`): a rolling deploy under load, fan-out over its instances.
+    pub cluster: Vec<String>,
+    pub cluster_targets: Vec<String>,
 }
 
 impl Report {
@@ -136,6 +139,13 @@ impl Report {
             report,
             "## Reads on PostgreSQL\n\n{}\n",
             self.postgres.join("\n")
+        );
+        let _ = writeln!(
+            report,
+            "## A cluster: a rolling deploy, and fan-out over the instances\n\n`scripts/cluster` \
+             (PostgreSQL, the instances, nginx), driven as the README's \"A rolling deploy\" \
+             describes.\n\n{}\n",
+            self.cluster.join("\n")
         );
         let _ = writeln!(
             report,
@@ -238,6 +248,7 @@ impl Report {
         lines.extend(self.caldav_targets.iter().cloned());
         lines.extend(self.compression.targets.iter().cloned());
         lines.extend(self.postgres_targets.iter().cloned());
+        lines.extend(self.cluster_targets.iter().cloned());
         lines.push(format!(
             "- `GET /todos/` p99: {:.2} ms (target below 5 ms): {}",
             list.p99_ms,

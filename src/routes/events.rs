@@ -110,7 +110,11 @@ pub async fn stream(
         heartbeat: events.settings.heartbeat,
         permit,
     };
+    // The connection closes with the stream: a proxy that keeps upstream connections (nginx's
+    // `keepalive`) must not send its next request on one whose instance is stopping, which is
+    // when streams end all at once.
     Ok(HttpResponse::Ok()
+        .force_close()
         .content_type("text/event-stream")
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .insert_header(("x-accel-buffering", "no"))
