@@ -3,7 +3,9 @@
 # ceilings (nginx serving the same bytes, diesel doing the same writes), and writes BENCHMARKS.md
 # with docs/benchmark.svg.
 #
-#   benches/run.sh           10 s per scenario, lists of up to 100,000 todos (about 5 minutes)
+#   benches/run.sh           10 s per scenario, lists of up to 100,000 todos (about 20 minutes)
+#   benches/run.sh --streams-only, --cluster-only, --caldav-only, --postgres-only,
+#                  --compression-only: that part alone, printed
 #   benches/run.sh --quick   1 s per scenario, small lists; writes to target/bench-quick/ (CI)
 set -euo pipefail
 cd "$(dirname "$0")/.."

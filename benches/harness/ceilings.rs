@@ -17,18 +17,14 @@ pub fn diesel_ceiling(seconds: u64, update: bool) -> (f64, u32) {
     })
 }
 
-/// The same ceiling for inserts on PostgreSQL: a fresh database on the server `admin` names (an
-/// URL of one of its databases) for each try.
-pub fn diesel_ceiling_postgres(admin: &str, seconds: u64) -> (f64, u32) {
-    ceiling_on(seconds, false, |_| crate::streams::create_database(admin))
+/// The same ceiling for inserts on another database: `fresh` makes a new one, and returns its URL,
+/// for each try.
+pub fn diesel_insert_ceiling(seconds: u64, fresh: impl Fn() -> String) -> (f64, u32) {
+    ceiling_on(seconds, false, |_| fresh())
 }
 
 /// The ceiling on the database that `url` makes (given a temp dir) for each number of threads.
-fn ceiling_on(
-    seconds: u64,
-    update: bool,
-    url: impl Fn(&std::path::Path) -> String,
-) -> (f64, u32) {
+fn ceiling_on(seconds: u64, update: bool, url: impl Fn(&std::path::Path) -> String) -> (f64, u32) {
     let mut best = (0.0, 1);
     for threads in [1, 2, 4, 32] {
         let dir = tempfile::tempdir().expect("temp dir");

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use crate::follow::{Heard, follow};
 use crate::streams::{Streams, percentile, post_marker};
 
 /// A cluster started by the script, stopped (and its database deleted) when dropped.
@@ -89,9 +90,8 @@ impl Cluster {
         let nginx = first_line_pid(&state.join("nginx/nginx.pid"))
             .map(with_children)
             .unwrap_or_default();
-        let sum = |pids: Vec<u32>| -> f64 {
-            pids.into_iter().map(crate::streams::cpu_seconds).sum()
-        };
+        let sum =
+            |pids: Vec<u32>| -> f64 { pids.into_iter().map(crate::streams::cpu_seconds).sum() };
         [sum(instances), sum(nginx), sum(self.postgres_pids())]
     }
 
@@ -99,7 +99,8 @@ impl Cluster {
     fn upstream_errors(&self) -> String {
         let log = std::fs::read_to_string(self.state.path().join("cluster/nginx/error.log"))
             .unwrap_or_default();
-        let mut kinds: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+        let mut kinds: std::collections::BTreeMap<String, usize> =
+            std::collections::BTreeMap::new();
         for line in log.lines().filter(|line| line.contains("[error]")) {
             let kind = line
                 .split_once(": *")
@@ -189,99 +190,6 @@ pub fn seed_sessions(database_url: &str, prefix: &str, count: usize) -> Vec<Stri
     sql.push_str("COMMIT;");
     conn.batch_execute(&sql).expect("seed users");
     secrets
-}
-
-/// What one stream heard through the deploy.
-#[derive(Debug, Default)]
-struct Heard {
-    ids: Vec<i64>,
-    titles: Vec<String>,
-    later_resets: usize,
-    reconnects: usize,
-    refused: usize,
-    other_failures: usize,
-}
-
-impl Heard {
-    fn take(&mut self, event: &str, started: bool) {
-        let field = |name: &str| {
-            event
-                .lines()
-                .find_map(|line| line.strip_prefix(name))
-                .map(str::trim)
-        };
-        if let Some(id) = field("id:").and_then(|id| id.parse().ok()) {
-            self.ids.push(id);
-        }
-        match field("event:") {
-            Some("upsert") => {
-                let todo: serde_json::Value =
-                    serde_json::from_str(field("data:").unwrap_or("{}")).unwrap_or_default();
-                self.titles
-                    .push(todo["title"].as_str().unwrap_or_default().to_owned());
-            }
-            Some("reset") if started => self.later_resets += 1,
-            _ => {}
-        }
-    }
-}
-
-/// Follows a list through nginx as `EventSource` does (reconnecting with `Last-Event-ID`) until
-/// `stop`; `open` counts the streams that have started.
-async fn follow(
-    client: reqwest::Client,
-    (url, cookie): (String, String),
-    stop: tokio::sync::watch::Receiver<bool>,
-    open: std::sync::Arc<std::sync::atomic::AtomicUsize>,
-) -> Heard {
-    let mut heard = Heard::default();
-    let mut started = false;
-    while !*stop.borrow() {
-        let mut request = client.get(&url).header("cookie", &cookie);
-        if let Some(last) = heard.ids.last() {
-            request = request.header("last-event-id", last.to_string());
-        }
-        let mut response = match request.send().await {
-            Ok(response) if response.status() == 200 => response,
-            Ok(response) => {
-                if response.status() == 503 {
-                    heard.refused += 1;
-                } else {
-                    heard.other_failures += 1;
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                continue;
-            }
-            Err(_) => {
-                heard.other_failures += 1;
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                continue;
-            }
-        };
-        let (mut text, mut stop) = (String::new(), stop.clone());
-        loop {
-            let chunk = tokio::select! {
-                chunk = response.chunk() => chunk,
-                _ = stop.wait_for(|stop| *stop) => break,
-            };
-            let Ok(Some(chunk)) = chunk else { break };
-            text.push_str(&String::from_utf8_lossy(&chunk));
-            while let Some(end) = text.find("\n\n") {
-                let event: String = text.drain(..end + 2).collect();
-                if !started && event.contains("event: reset") {
-                    open.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    heard.take(&event, false);
-                    started = true;
-                } else {
-                    heard.take(&event, started);
-                }
-            }
-        }
-        if !*stop.borrow() {
-            heard.reconnects += 1;
-        }
-    }
-    heard
 }
 
 /// What the writers to the followed lists got.
@@ -690,9 +598,11 @@ fn writes_through(
     table: &mut Vec<String>,
 ) {
     eprintln!("C. POST /todos/ through the cluster; diesel's ceiling on its PostgreSQL");
-    let mut script = String::from("wrk.method = \"POST\"\n\
+    let mut script = String::from(
+        "wrk.method = \"POST\"\n\
         wrk.body = '{\"title\": \"A todo from the benchmark\"}'\n\
-        wrk.headers[\"Content-Type\"] = \"application/json\"\n");
+        wrk.headers[\"Content-Type\"] = \"application/json\"\n",
+    );
     for line in headers.lines() {
         if let Some((name, value)) = line.split_once(": ") {
             script.push_str(&format!("wrk.headers[\"{name}\"] = \"{}\"\n", value.trim()));
@@ -710,8 +620,9 @@ fn writes_through(
     let after = cluster.cpu_by_part();
     let requests = load.requests_per_second * options.seconds as f64;
     let per = |part: usize| (after[part] - before[part]) * 1000.0 / requests.max(1.0);
-    let (ceiling, threads) =
-        crate::ceilings::diesel_ceiling_postgres(&cluster.database_url, options.seconds);
+    let (ceiling, threads) = crate::ceilings::diesel_insert_ceiling(options.seconds, || {
+        crate::streams::create_database(&cluster.database_url)
+    });
     table.push(format!(
         "| `POST /todos/` through nginx to the cluster (signed in, one list, {} connections), against diesel's inserts on the same PostgreSQL ({threads} threads) | {:.0}/s (p99 {:.1} ms, {} non-2xx) against {ceiling:.0}/s: {:.0}% | reported |",
         crate::wrk::CONNECTIONS,

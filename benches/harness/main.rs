@@ -13,6 +13,8 @@ mod caldav;
 mod ceilings;
 mod cluster;
 mod compression;
+#[path = "../../tests/api/helpers/follow.rs"]
+mod follow;
 mod http;
 mod lists;
 mod memory;

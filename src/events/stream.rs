@@ -123,6 +123,19 @@ struct State {
     check: Option<tokio::task::JoinHandle<Option<Identity>>>,
     /// The list's members changed while a check was running: check again when it ends.
     access_changed: bool,
+    /// The reconnection delay the stream began with (`events.retry_ms`).
+    retry: Duration,
+    /// The server is stopping and the stream's last words (its spread reconnection delay) are
+    /// queued: it ends once they are sent.
+    ending: bool,
+}
+
+/// A random share of `period`, at least a millisecond.
+fn random_within(period: Duration) -> Duration {
+    let mut random = [0u8; 8];
+    let _ = getrandom::fill(&mut random);
+    let millis = u64::try_from(period.as_millis()).unwrap_or(u64::MAX).max(1);
+    Duration::from_millis((u64::from_le_bytes(random) % millis).max(1))
 }
 
 impl LiveStream {
@@ -151,12 +164,8 @@ impl LiveStream {
         // The first heartbeat within one period from now, at a random point of it, so that
         // streams opened together (after a restart, say) do not all check their credential at
         // the same moment.
-        let mut random = [0u8; 8];
-        let _ = getrandom::fill(&mut random);
         let period = self.heartbeat.max(Duration::from_millis(1));
-        let millis = u64::try_from(period.as_millis()).unwrap_or(u64::MAX).max(1);
-        let offset = u64::from_le_bytes(random) % millis;
-        let first = tokio::time::Instant::now() + Duration::from_millis(offset.max(1));
+        let first = tokio::time::Instant::now() + random_within(period);
         let mut heartbeat = tokio::time::interval_at(first, period);
         heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let state = State {
@@ -166,6 +175,8 @@ impl LiveStream {
             heartbeat,
             check: None,
             access_changed: false,
+            retry,
+            ending: false,
         };
         futures_util::stream::unfold(state, |mut state| async move {
             loop {
@@ -205,6 +216,18 @@ impl State {
             _ = self.heartbeat.tick() => Next::Heartbeat,
         };
         match next {
+            // The server is stopping: its streams' clients all reconnect, elsewhere, at about the
+            // same moment. Each is told to wait a random share of the usual delay first (the
+            // `retry` field, which EventSource obeys), so that their reconnects and replays
+            // reach the other instances spread over that time rather than in one burst.
+            Next::Close if !self.ending => {
+                self.ending = true;
+                self.pending.push_back(Bytes::from(format!(
+                    "retry: {}\n\n",
+                    random_within(self.retry).as_millis()
+                )));
+                true
+            }
             Next::Close | Next::Batch(Err(broadcast::error::RecvError::Closed)) => false,
             Next::Batch(Ok(batch)) => {
                 self.take(&batch);

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::helpers::follow::follow;
 use crate::helpers::skip;
 
 /// One cluster at a time: two starting at once would pick the same free ports.
@@ -75,8 +76,9 @@ fn can_run() -> bool {
     false
 }
 
-/// Signs `username` up through the load balancer: a client with the session cookie.
-async fn sign_up(base: &str, username: &str) -> reqwest::Client {
+/// Signs `username` up through the load balancer: a client with the session cookie, and the
+/// cookie.
+async fn sign_up(base: &str, username: &str) -> (reqwest::Client, String) {
     let anonymous = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -103,10 +105,11 @@ async fn sign_up(base: &str, username: &str) -> reqwest::Client {
         .to_owned();
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert("cookie", session.parse().unwrap());
-    reqwest::Client::builder()
+    let client = reqwest::Client::builder()
         .default_headers(headers)
         .build()
-        .unwrap()
+        .unwrap();
+    (client, session)
 }
 
 #[tokio::test]
@@ -120,7 +123,7 @@ async fn the_cluster_serves_through_nginx_and_stops() {
         .await
         .expect("started");
     let base = cluster.url.clone();
-    let client = sign_up(&base, "alice").await;
+    let (client, _) = sign_up(&base, "alice").await;
 
     // A stream through nginx (on one instance or the other), and writes through nginx (round
     // robin: both instances take some): the stream hears every one.
@@ -175,89 +178,6 @@ async fn the_cluster_serves_through_nginx_and_stops() {
     );
 }
 
-/// What one live stream heard through a deploy: its events' ids and the titles of its `upsert`s,
-/// in order, the `reset`s after its first, and the reconnects turned away.
-#[derive(Debug, Default)]
-struct Heard {
-    ids: Vec<i64>,
-    titles: Vec<String>,
-    later_resets: usize,
-    reconnects: usize,
-    refused: usize,
-}
-
-impl Heard {
-    /// Takes one event's text (`id:`, `event:`, `data:` lines); true if it was the stream's start.
-    fn take(&mut self, event: &str, started: bool) {
-        let field = |name: &str| {
-            event
-                .lines()
-                .find_map(|line| line.strip_prefix(name))
-                .map(str::trim)
-        };
-        if let Some(id) = field("id:").and_then(|id| id.parse().ok()) {
-            self.ids.push(id);
-        }
-        match field("event:") {
-            Some("upsert") => {
-                let todo: Value = serde_json::from_str(field("data:").unwrap_or("{}")).unwrap();
-                self.titles
-                    .push(todo["title"].as_str().unwrap_or_default().to_owned());
-            }
-            Some("reset") if started => self.later_resets += 1,
-            _ => {}
-        }
-    }
-}
-
-/// Follows the caller's list through the load balancer as `EventSource` does: on every end or
-/// refusal it connects again, with `Last-Event-ID`, until `stop`.
-async fn follow(
-    client: reqwest::Client,
-    base: String,
-    stop: tokio::sync::watch::Receiver<bool>,
-) -> Heard {
-    let mut heard = Heard::default();
-    let mut started = false;
-    while !*stop.borrow() {
-        let mut request = client.get(format!("{base}/todos/events"));
-        if let Some(last) = heard.ids.last() {
-            request = request.header("last-event-id", last.to_string());
-        }
-        let response = match request.send().await {
-            Ok(response) if response.status() == 200 => response,
-            Ok(response) => {
-                assert_eq!(response.status(), 503, "a stream's answer");
-                heard.refused += 1;
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
-            Err(_) => {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
-        };
-        let (mut response, mut text, mut stop) = (response, String::new(), stop.clone());
-        loop {
-            let chunk = tokio::select! {
-                chunk = response.chunk() => chunk,
-                _ = stop.wait_for(|stop| *stop) => break,
-            };
-            let Ok(Some(chunk)) = chunk else { break };
-            text.push_str(&String::from_utf8_lossy(&chunk));
-            while let Some(end) = text.find("\n\n") {
-                let event: String = text.drain(..end + 2).collect();
-                heard.take(&event, started);
-                started |= event.contains("event: reset");
-            }
-        }
-        if !*stop.borrow() {
-            heard.reconnects += 1;
-        }
-    }
-    heard
-}
-
 /// One writer through the load balancer: numbered todos, each with its own `Idempotency-Key`,
 /// until `stop`. Returns the titles acknowledged (201), the failures, and each write's time.
 async fn write_until(
@@ -305,10 +225,18 @@ async fn a_rolling_deploy_under_load_drops_nothing() {
         .await
         .expect("started");
     let base = cluster.url.clone();
-    let client = sign_up(&base, "alice").await;
+    let (client, session) = sign_up(&base, "alice").await;
     let (stop_streams, streams_stop) = tokio::sync::watch::channel(false);
+    let open = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let streams: Vec<_> = (0..8)
-        .map(|_| tokio::spawn(follow(client.clone(), base.clone(), streams_stop.clone())))
+        .map(|_| {
+            tokio::spawn(follow(
+                client.clone(),
+                (format!("{base}/todos/events"), session.clone()),
+                streams_stop.clone(),
+                open.clone(),
+            ))
+        })
         .collect();
     tokio::time::sleep(Duration::from_millis(500)).await;
     let (stop_writers, writers_stop) = tokio::sync::watch::channel(false);
@@ -372,8 +300,8 @@ async fn a_rolling_deploy_under_load_drops_nothing() {
     acknowledged.sort();
     assert_eq!(listed, acknowledged, "the list holds each write once");
 
-    // The streams catch up, then stop.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // The streams catch up (a reconnect waits up to `retry:`, 2 s), then stop.
+    tokio::time::sleep(Duration::from_secs(4)).await;
     stop_streams.send_replace(true);
     let mut refused = 0;
     for stream in streams {

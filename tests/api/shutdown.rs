@@ -141,7 +141,10 @@ fn sigterm_ends_live_streams_at_once() {
     assert!(response.starts_with("HTTP/1.1 201"), "{response}");
     drop(request);
 
-    // Every stream's body ends (the chunked body's last chunk), well before the shutdown timeout.
+    // Every stream's body ends (the chunked body's last chunk), well before the shutdown timeout,
+    // and its last words are a reconnection delay: a random share of the usual 2 s, so that the
+    // clients do not all reconnect elsewhere at once.
+    let mut delays = std::collections::BTreeSet::new();
     for mut stream in streams {
         let mut rest = String::new();
         let _ = stream.read_to_string(&mut rest);
@@ -149,7 +152,16 @@ fn sigterm_ends_live_streams_at_once() {
             rest.contains("0\r\n\r\n"),
             "a stream did not end cleanly: {rest:?}"
         );
+        let delay: u64 = rest
+            .rsplit("retry: ")
+            .next()
+            .and_then(|tail| tail.split('\n').next())
+            .and_then(|millis| millis.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no reconnection delay at the end: {rest:?}"));
+        assert!((1..=2000).contains(&delay), "retry: {delay}");
+        delays.insert(delay);
     }
+    assert!(delays.len() > 50, "the delays are not spread: {delays:?}");
     let status = served.child.wait().unwrap();
     assert!(status.success(), "exit {status}");
     let took = signalled.elapsed();

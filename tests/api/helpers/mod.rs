@@ -2,12 +2,14 @@
 //! on each, and skipping (visibly) when a component is missing. The rest is by concern:
 //! `database` (a test's own database, read directly), `bodies` (the API's answers, typed), `app` (the real app on a free port, and
 //! clients), `process` (the `todomvc` binary as a child process), `browser` (headless Chromium over WebDriver,
-//! and the fixture browser tests start from), `proxy` (a TCP proxy a test can cut).
+//! and the fixture browser tests start from), `proxy` (a TCP proxy a test can cut), `follow` (a
+//! live stream followed as EventSource does).
 
 mod app;
 mod bodies;
 mod browser;
 mod database;
+pub mod follow;
 mod process;
 mod proxy;
 
