@@ -180,6 +180,9 @@ async fn refuse(stopping: Stopping) {
         }
     });
     stopping.events.shut_down();
+    // The workers take up what was handed to them before the pause; a graceful stop only
+    // waits for connections a worker has started on.
+    actix_web::rt::time::sleep(Duration::from_millis(250)).await;
     stopping.server.stop(true).await;
     let _ = answering.join();
 }
