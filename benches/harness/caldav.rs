@@ -356,7 +356,7 @@ pub fn scenarios(
         let line = "CalDAV against Radicale: not measured, no Radicale (benches/run.sh installs \
                     it into target/radicale-venv; or set RADICALE)"
             .to_owned();
-        eprintln!("*** {line}");
+        crate::options::unmeasured(&line);
         notes.push(format!("- {line}"));
         return vec![line];
     };

@@ -288,9 +288,9 @@ pub fn scenarios(
         "|---|---|---|".to_owned(),
     ];
     if let Err(why) = rolling_deploy(scripts, options, (&mut table, notes)) {
-        return vec![format!(
-            "Not measured: `scripts/cluster` could not start ({why})."
-        )];
+        let why = format!("`scripts/cluster` could not start ({why}).");
+        crate::options::unmeasured(&why);
+        return vec![format!("Not measured: {why}")];
     }
     fan_out(options, (&mut table, notes));
     table

@@ -21,11 +21,10 @@ pub fn scenarios(
     notes: &mut Vec<String>,
 ) -> Vec<String> {
     let Ok(admin) = std::env::var("TEST_POSTGRES_URL") else {
-        return vec![
-            "Not measured: run under `scripts/with-postgres` (target: `GET /todos/` at least 60% \
-             of nginx)."
-                .to_owned(),
-        ];
+        let why =
+            "run under `scripts/with-postgres` (target: `GET /todos/` at least 60% of nginx).";
+        crate::options::unmeasured(why);
+        return vec![format!("Not measured: {why}")];
     };
     eprintln!(
         "P. GET /todos/ (100 todos) on PostgreSQL; a write's time to show on another instance"

@@ -432,6 +432,9 @@ fn across_instances(
             ));
         }
         Err(_) => {
+            crate::options::unmeasured(
+                "fan-out across instances: run under `scripts/with-postgres`",
+            );
             table.push("| fan-out across instances on PostgreSQL | not measured: run under `scripts/with-postgres` | p99 at most 100 ms |".to_owned());
         }
     }
