@@ -180,10 +180,7 @@ async fn refuse(stopping: Stopping) {
         }
     });
     stopping.events.shut_down();
-    // The workers take up what was handed to them before the pause; a graceful stop only
-    // waits for connections a worker has started on.
-    actix_web::rt::time::sleep(Duration::from_millis(250)).await;
-    stopping.server.stop(true).await;
+    finish_in_flight(&stopping.server).await;
     let _ = answering.join();
 }
 
@@ -202,12 +199,20 @@ async fn hold(stopping: Stopping) {
         let listener = stopping.listener;
         std::thread::spawn(move || answer_the_backlog(&listener, &done))
     };
-    // The workers take up what was handed to them before the pause; a graceful stop only
-    // waits for connections a worker has started on.
-    actix_web::rt::time::sleep(Duration::from_millis(250)).await;
-    stopping.server.stop(true).await;
+    finish_in_flight(&stopping.server).await;
     done.store(true, Ordering::SeqCst);
     let _ = answering.join();
+}
+
+/// How long the workers get, after the pause, to take up the connections handed to them before
+/// it: a graceful stop waits only for connections a worker has started on.
+const HANDED_OVER: Duration = Duration::from_millis(250);
+
+/// Lets the workers take up what was handed to them, then stops once the requests in flight are
+/// answered.
+async fn finish_in_flight(server: &actix_web::dev::ServerHandle) {
+    actix_web::rt::time::sleep(HANDED_OVER).await;
+    server.stop(true).await;
 }
 
 /// Shuts the listening socket itself (every copy of it): it leaves the kernel's table, and a

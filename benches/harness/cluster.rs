@@ -7,7 +7,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::follow::{Heard, follow};
-use crate::streams::{Streams, percentile, post_marker};
+use crate::streams::{FanOut, Streams, percentile, post_marker};
 
 /// A cluster started by the script, stopped (and its database deleted) when dropped.
 pub struct Cluster {
@@ -283,10 +283,7 @@ pub fn scenarios(
     options: &crate::options::Options,
     notes: &mut Vec<String>,
 ) -> Vec<String> {
-    let mut table = vec![
-        "| scenario | result | target |".to_owned(),
-        "|---|---|---|".to_owned(),
-    ];
+    let mut table = crate::row::scenario_table();
     if let Err(why) = rolling_deploy(scripts, options, (&mut table, notes)) {
         let why = format!("`scripts/cluster` could not start ({why}).");
         crate::options::unmeasured(&why);
@@ -569,21 +566,18 @@ fn fan_out(
         notifications += 1;
         bytes += notification.channel.len() + notification.payload.len();
     }
-    let (p50, p99) = (
-        percentile(&mut latencies, 50.0),
-        percentile(&mut latencies, 99.0),
-    );
-    table.push(format!(
-        "| fan-out across the cluster: a write through nginx until its event is at each of {count} streams spread over {instances} instances ({writes} writes) | p50 {p50:.1} ms, p99 {p99:.1} ms | p99 at most 100 ms |"
-    ));
+    FanOut {
+        row: &format!(
+            "fan-out across the cluster: a write through nginx until its event is at each of {count} streams spread over {instances} instances ({writes} writes)"
+        ),
+        note: &format!("fan-out to {count} streams over {instances} instances"),
+        target_ms: 100,
+    }
+    .report(&mut latencies, (&mut *table, &mut *notes));
     table.push(format!(
         "| … PostgreSQL per write: CPU (all its processes, read from /proc), notifications | {cpu_ms:.2} ms CPU; {:.1} notifications of {:.0} bytes (channel and payload), each delivered to the {instances} listening instances | reported |",
         notifications as f64 / writes as f64,
         bytes as f64 / notifications.max(1) as f64
-    ));
-    notes.push(format!(
-        "- fan-out to {count} streams over {instances} instances, p99: {p99:.1} ms (target at most 100): {}",
-        crate::report::met(p99 <= 100.0)
     ));
     drop(streams);
     writes_through(&cluster, options, &origin, table);

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use crate::processes::Server;
-use crate::streams::{Streams, percentile, post_marker_to};
+use crate::streams::{FanOut, Streams, post_marker_to};
 use crate::wrk::{Load, lua, lua_with_headers, wrk};
 
 /// Todos in each measured list, as in the signed-in scenarios.
@@ -77,10 +77,7 @@ pub fn scenarios(
     options: &crate::options::Options,
     notes: &mut Vec<String>,
 ) -> Vec<String> {
-    let mut table = vec![
-        "| scenario | result | target |".to_owned(),
-        "|---|---|---|".to_owned(),
-    ];
+    let mut table = crate::row::scenario_table();
     let setup = seed(binary, scripts, options);
     editor_read(&setup, (&mut table, notes));
     fan_out(&setup, (&mut table, notes));
@@ -174,17 +171,14 @@ fn fan_out(setup: &Setup, (table, notes): (&mut Vec<String>, &mut Vec<String>)) 
         post_marker_to(server.port, &todos, &owner, marker)
     });
     drop(streams);
-    let (p50, p99) = (
-        percentile(&mut latencies, 50.0),
-        percentile(&mut latencies, 99.0),
-    );
-    table.push(format!(
-        "| fan-out: the owner's write's 2xx to its event at each of {MEMBERS} members' streams ({writes} writes) | p50 {p50:.1} ms, p99 {p99:.1} ms | p99 at most 50 ms |"
-    ));
-    notes.push(format!(
-        "- fan-out to {MEMBERS} members' streams, p99: {p99:.1} ms (target at most 50): {}",
-        crate::report::met(p99 <= 50.0)
-    ));
+    FanOut {
+        row: &format!(
+            "fan-out: the owner's write's 2xx to its event at each of {MEMBERS} members' streams ({writes} writes)"
+        ),
+        note: &format!("fan-out to {MEMBERS} members' streams"),
+        target_ms: 50,
+    }
+    .report(&mut latencies, (table, notes));
 }
 
 /// The owner's `GET /lists` and `GET /todos/` with few lists in the database, then among

@@ -51,3 +51,11 @@ impl Row {
 pub fn met(ok: bool) -> &'static str {
     if ok { "met" } else { "NOT met" }
 }
+
+/// A section's table of scenarios, with its head and no row yet.
+pub fn scenario_table() -> Vec<String> {
+    vec![
+        "| scenario | result | target |".to_owned(),
+        "|---|---|---|".to_owned(),
+    ]
+}

@@ -165,6 +165,35 @@ fn current_change(port: u16, page: &str, headers: &str) -> i64 {
         .expect("the page's change number")
 }
 
+/// What a fan-out is reported as: its row in the table and its line among the targets.
+pub struct FanOut<'a> {
+    /// The table's first column.
+    pub row: &'a str,
+    /// The start of the targets' line.
+    pub note: &'a str,
+    /// The p99 it must stay within, in milliseconds.
+    pub target_ms: u32,
+}
+
+impl FanOut<'_> {
+    /// The row (p50 and p99 of `latencies`, in ms) and the target's line.
+    pub fn report(
+        &self,
+        latencies: &mut [f64],
+        (table, notes): (&mut Vec<String>, &mut Vec<String>),
+    ) {
+        let (p50, p99) = (percentile(latencies, 50.0), percentile(latencies, 99.0));
+        let (row, note, target) = (self.row, self.note, self.target_ms);
+        table.push(format!(
+            "| {row} | p50 {p50:.1} ms, p99 {p99:.1} ms | p99 at most {target} ms |"
+        ));
+        notes.push(format!(
+            "- {note}, p99: {p99:.1} ms (target at most {target}): {}",
+            crate::report::met(p99 <= f64::from(target))
+        ));
+    }
+}
+
 /// The p-th percentile (0-100) of `values`.
 pub fn percentile(values: &mut [f64], p: f64) -> f64 {
     if values.is_empty() {
@@ -273,10 +302,7 @@ pub fn scenarios(
     options: &crate::options::Options,
     notes: &mut Vec<String>,
 ) -> Vec<String> {
-    let mut table = vec![
-        "| scenario | result | target |".to_owned(),
-        "|---|---|---|".to_owned(),
-    ];
+    let mut table = crate::row::scenario_table();
     one_server(binary, scripts, options, (&mut table, notes));
     other_users(binary, scripts, options, (&mut table, notes));
     across_instances(binary, options, (&mut table, notes));
@@ -336,18 +362,15 @@ fn one_server(
     let mut latencies = thousand.fan_out(options.fan_out_writes, |marker| {
         post_marker(server.port, "", marker)
     });
-    let (p50, p99) = (
-        percentile(&mut latencies, 50.0),
-        percentile(&mut latencies, 99.0),
-    );
-    table.push(format!(
-        "| fan-out, one server: write's 2xx to its event at each of 1,000 streams ({} writes) | p50 {p50:.1} ms, p99 {p99:.1} ms | p99 at most 50 ms |",
-        options.fan_out_writes
-    ));
-    notes.push(format!(
-        "- fan-out to 1,000 streams, p99: {p99:.1} ms (target at most 50): {}",
-        crate::report::met(p99 <= 50.0)
-    ));
+    FanOut {
+        row: &format!(
+            "fan-out, one server: write's 2xx to its event at each of 1,000 streams ({} writes)",
+            options.fan_out_writes
+        ),
+        note: "fan-out to 1,000 streams",
+        target_ms: 50,
+    }
+    .report(&mut latencies, (table, notes));
 
     // Writes with the 1,000 streams watching the very list written: every write is 1,000 events.
     eprintln!("L. writes with 1,000 streams on the written list");
@@ -419,17 +442,12 @@ fn across_instances(
             let mut latencies = streams.fan_out(options.fan_out_writes, |marker| {
                 post_marker(first.port, "", marker)
             });
-            let (p50, p99) = (
-                percentile(&mut latencies, 50.0),
-                percentile(&mut latencies, 99.0),
-            );
-            table.push(format!(
-                "| fan-out across instances on PostgreSQL: write through one, 1,000 streams on the other | p50 {p50:.1} ms, p99 {p99:.1} ms | p99 at most 100 ms |"
-            ));
-            notes.push(format!(
-                "- fan-out across instances, p99: {p99:.1} ms (target at most 100): {}",
-                crate::report::met(p99 <= 100.0)
-            ));
+            FanOut {
+                row: "fan-out across instances on PostgreSQL: write through one, 1,000 streams on the other",
+                note: "fan-out across instances",
+                target_ms: 100,
+            }
+            .report(&mut latencies, (table, notes));
         }
         Err(_) => {
             crate::options::unmeasured(

@@ -16,10 +16,12 @@ use crate::helpers::skip;
 /// One cluster at a time: two starting at once would pick the same free ports.
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// The script, with its state in a directory of this test's.
+/// The script, with its state in a directory of this test's; the turn is given back once the
+/// cluster has stopped.
 struct Cluster {
     state: tempfile::TempDir,
     url: String,
+    _turn: tokio::sync::MutexGuard<'static, ()>,
 }
 
 fn script(state: &std::path::Path, args: &[&str]) -> std::process::Output {
@@ -33,7 +35,7 @@ fn script(state: &std::path::Path, args: &[&str]) -> std::process::Output {
 }
 
 impl Cluster {
-    fn start(instances: usize) -> Cluster {
+    fn start(instances: usize, turn: tokio::sync::MutexGuard<'static, ()>) -> Cluster {
         let state = tempfile::tempdir().expect("a temp dir");
         let started = script(state.path(), &[&instances.to_string()]);
         assert!(
@@ -48,7 +50,11 @@ impl Cluster {
             .expect("the URL")
             .trim_end_matches('/')
             .to_owned();
-        Cluster { state, url }
+        Cluster {
+            state,
+            url,
+            _turn: turn,
+        }
     }
 }
 
@@ -74,6 +80,20 @@ fn can_run() -> bool {
          nginx) and the release binary (cargo build --release)",
     );
     false
+}
+
+/// Two instances, this test's alone, and alice signed up through nginx: the cluster, her client
+/// and her session cookie. `None` (a visible skip) where the script cannot run.
+async fn two_instances_with_alice() -> Option<(Cluster, reqwest::Client, String)> {
+    if !can_run() {
+        return None;
+    }
+    let turn = ONE_AT_A_TIME.lock().await;
+    let cluster = tokio::task::spawn_blocking(move || Cluster::start(2, turn))
+        .await
+        .expect("started");
+    let (client, session) = sign_up(&cluster.url, "alice").await;
+    Some((cluster, client, session))
 }
 
 /// Signs `username` up through the load balancer: a client with the session cookie, and the
@@ -115,15 +135,10 @@ async fn sign_up(base: &str, username: &str) -> (reqwest::Client, String) {
 #[tokio::test]
 #[ignore = "needs the release binary, PostgreSQL and nginx; CI runs it"]
 async fn the_cluster_serves_through_nginx_and_stops() {
-    if !can_run() {
+    let Some((cluster, client, _)) = two_instances_with_alice().await else {
         return;
-    }
-    let _turn = ONE_AT_A_TIME.lock().await;
-    let cluster = tokio::task::spawn_blocking(|| Cluster::start(2))
-        .await
-        .expect("started");
+    };
     let base = cluster.url.clone();
-    let (client, _) = sign_up(&base, "alice").await;
 
     // A stream through nginx (on one instance or the other), and writes through nginx (round
     // robin: both instances take some): the stream hears every one.
@@ -217,15 +232,10 @@ async fn write_until(
 #[tokio::test]
 #[ignore = "needs the release binary, PostgreSQL and nginx; CI runs it"]
 async fn a_rolling_deploy_under_load_drops_nothing() {
-    if !can_run() {
+    let Some((cluster, client, session)) = two_instances_with_alice().await else {
         return;
-    }
-    let _turn = ONE_AT_A_TIME.lock().await;
-    let cluster = tokio::task::spawn_blocking(|| Cluster::start(2))
-        .await
-        .expect("started");
+    };
     let base = cluster.url.clone();
-    let (client, session) = sign_up(&base, "alice").await;
     let (stop_streams, streams_stop) = tokio::sync::watch::channel(false);
     let open = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let streams: Vec<_> = (0..8)

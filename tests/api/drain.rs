@@ -62,7 +62,6 @@ fn cycle(cycle: u32, drain: Duration, when_stopping: &str) -> Vec<(f64, Outcome)
     assert_eq!(one_request(address, "/readyz"), Outcome::Answered(200));
 
     let stop = Arc::new(AtomicBool::new(false));
-    let signalled: Arc<Mutex<Option<Instant>>> = Arc::default();
     let outcomes: Arc<Mutex<Vec<(Instant, Outcome)>>> = Arc::default();
     let clients: Vec<_> = (0..32)
         .map(|_| {
@@ -77,14 +76,15 @@ fn cycle(cycle: u32, drain: Duration, when_stopping: &str) -> Vec<(f64, Outcome)
         .collect();
     // A pseudo-random moment, different in each cycle.
     std::thread::sleep(Duration::from_millis(150 + u64::from(cycle * 37 % 300)));
-    served.signal("TERM");
+    // Times are taken from just before the signal: the server has it before `kill` returns.
     let at = Instant::now();
-    *signalled.lock().unwrap() = Some(at);
+    served.signal("TERM");
+    let sent = Instant::now();
     // Readiness fails at once (as soon as the process has the signal), while the server still
     // answers everything else.
     while one_request(address, "/readyz") != Outcome::Answered(503) {
         assert!(
-            at.elapsed() < Duration::from_millis(200),
+            sent.elapsed() < Duration::from_millis(200),
             "cycle {cycle}: /readyz still 200 after the signal"
         );
     }
@@ -222,8 +222,9 @@ fn a_refusing_instance_refuses_at_once_and_finishes_what_it_accepted() {
     .unwrap();
     slow.write_all(&body[..10]).unwrap();
 
-    served.signal("TERM");
+    // From just before the signal: the server has it before `kill` returns.
     let signalled = Instant::now();
+    served.signal("TERM");
     std::thread::sleep(Duration::from_millis(200));
     let mut during = open_stream(address);
     let mut write = TcpStream::connect(address).unwrap();
