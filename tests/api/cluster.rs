@@ -96,6 +96,18 @@ async fn two_instances_with_alice() -> Option<(Cluster, reqwest::Client, String)
     Some((cluster, client, session))
 }
 
+/// The signed-in person's `GET /todos/` through nginx.
+async fn todos(client: &reqwest::Client, base: &str) -> Value {
+    client
+        .get(format!("{base}/todos/"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 /// Signs `username` up through the load balancer: a client with the session cookie, and the
 /// cookie.
 async fn sign_up(base: &str, username: &str) -> (reqwest::Client, String) {
@@ -172,14 +184,7 @@ async fn the_cluster_serves_through_nginx_and_stops() {
             .expect("a chunk");
         heard.push_str(&String::from_utf8_lossy(&chunk));
     }
-    let list: Value = client
-        .get(format!("{base}/todos/"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = todos(&client, &base).await;
     assert_eq!(list.as_array().map(Vec::len), Some(4), "{list}");
     drop(stream);
     let state = cluster.state.path().join("cluster");
@@ -292,14 +297,7 @@ async fn a_rolling_deploy_under_load_drops_nothing() {
     );
 
     // Every acknowledged write is in the list, once.
-    let list: Value = client
-        .get(format!("{base}/todos/"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = todos(&client, &base).await;
     let mut listed: Vec<String> = list
         .as_array()
         .unwrap()
